@@ -1,0 +1,209 @@
+"""The simulated client: socket.io-client's side of one socket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from roomsim._sched import call_later, run_handler
+from roomsim.broadcast import check_event
+from roomsim.packet import Packet
+from roomsim.socket import CLIENT_SIDE_REASONS
+
+if TYPE_CHECKING:
+    from roomsim.cluster import Cluster
+    from roomsim.socket import Socket
+
+__all__ = ["Client"]
+
+#: What the client side calls each server-side reason.
+CLIENT_REASONS = {
+    "client namespace disconnect": "io client disconnect",
+    "server namespace disconnect": "io server disconnect",
+    "forced server close": "io server disconnect",
+    "server shutting down": "transport close",
+    "forced close": "transport close",
+}
+
+
+class Client:
+    """A browser (or app) holding one Socket.IO socket, to one node at a time.
+
+    Made by :meth:`roomsim.Cluster.connect`.  The client keeps its name across
+    reconnections; each connection is a new socket with a new :attr:`id`.
+
+    Attributes
+    ----------
+    name : str
+        The client's name in traces and scenario files.
+    namespace : str
+        The namespace it connects to ("/" by default).
+    node : str or None
+        The node of the current (or last) connection.
+    sid : str or None
+        The current (or last) socket id; None before the first connection.
+    connected : bool
+        Whether the client holds an open socket (its own view).
+    """
+
+    def __init__(self, cluster: Cluster, name: str, namespace: str = "/") -> None:
+        self.cluster = cluster
+        self.name = name
+        self.namespace = namespace
+        self.node: str | None = None
+        self.sid: str | None = None
+        self.connected = False
+        self.connections = 0
+        self.socket: Socket | None = None
+        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+
+    def __repr__(self) -> str:
+        state = f"connected to {self.node} as {self.sid}" if self.connected else "disconnected"
+        return f"<Client {self.name!r} {state}>"
+
+    @property
+    def id(self) -> str | None:
+        """The socket id of the current connection (as ``socket.id`` in socket.io-client)."""
+        return self.sid if self.connected else None
+
+    # -- handlers -------------------------------------------------------------
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Run ``handler(*args)`` when ``event`` arrives; usable as a decorator.
+
+        ``connect`` and ``disconnect`` (with the client-side reason) are the
+        client's own events.
+        """
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._handlers.setdefault(event, []).append(fn)
+            if self.sid is not None:
+                self.cluster.links.watch(self.sid, self)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    @property
+    def has_handlers(self) -> bool:
+        return bool(self._handlers)
+
+    def handles(self, event: str) -> bool:
+        """Whether some handler listens to ``event``."""
+        return event in self._handlers
+
+    def dispatch(self, event: str, args: tuple[Any, ...]) -> None:
+        """Run the handlers of ``event`` with ``args``."""
+        env = self.cluster.env
+        for handler in self._handlers.get(event, ()):
+            run_handler(env, handler, *args)
+
+    # -- connection -------------------------------------------------------------
+    def connect(self, node: str | None = None, rooms: list[str] | tuple[str, ...] = ()) -> Client:
+        """Connect again (a new socket, a new id), to ``node`` or the next in turn."""
+        return self.cluster.connect(self.name, node=node, namespace=self.namespace, rooms=rooms)
+
+    def _opened(self, socket: Socket) -> None:
+        self.socket = socket
+        self.node = socket.node
+        self.sid = socket.id
+        self.connected = True
+        self.connections += 1
+        self.cluster.links.opened(socket.id, self)
+        if "connect" in self._handlers:
+            call_later(
+                self.cluster.env,
+                self.cluster.links.client_ms,
+                self._fire_connect,
+                socket.id,
+            )
+
+    def _fire_connect(self, sid: str) -> None:
+        if self.sid == sid and self.connected:
+            self.dispatch("connect", ())
+
+    def disconnect(self) -> None:
+        """Close the socket from the client side; the server hears of it one latency later."""
+        if not self.connected:
+            return
+        socket = self.socket
+        self._closed(self.sid, "io client disconnect")  # type: ignore[arg-type]
+        call_later(
+            self.cluster.env,
+            self.cluster.links.client_ms,
+            socket.close,  # type: ignore[union-attr]
+            "client namespace disconnect",
+        )
+
+    def _server_closed(self, socket: Socket, reason: str) -> None:
+        """The server side of ``socket`` has disconnected with ``reason``."""
+        client_reason = CLIENT_REASONS.get(reason, reason)
+        if reason in CLIENT_SIDE_REASONS:
+            self._closed(socket.id, client_reason)
+        else:
+            call_later(
+                self.cluster.env,
+                self.cluster.links.client_ms,
+                self._closed,
+                socket.id,
+                client_reason,
+            )
+
+    def _closed(self, sid: str, reason: str) -> None:
+        """The client side of socket ``sid`` is closed: nothing more reaches it."""
+        if self.sid != sid or not self.connected:
+            return
+        self.connected = False
+        self.cluster.links.watch(sid, self)
+        self.dispatch("disconnect", (reason,))
+
+    # -- client to server ---------------------------------------------------------
+    def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
+        """Send ``event`` to the server side of the socket; return the message id.
+
+        It reaches the server one latency later, where the socket's handler
+        for ``event`` runs.  Sent while disconnected, it is dropped.
+        """
+        check_event(event)
+        cluster = self.cluster
+        msg = cluster.new_msg_id(msg_id)
+        now = cluster.env.now
+        if not self.connected:
+            cluster.trace.record(now, "drop", msg=msg, client=self.name, reason="not connected")
+            return msg
+        cluster.trace.record(
+            now, "client_emit", msg=msg, client=self.name, node=self.node, event=event
+        )
+        packet = Packet(msg, event, args, self.namespace)
+        call_later(
+            cluster.env,
+            cluster.links.client_ms,
+            self._reach_server,
+            self.socket,
+            packet,
+        )
+        return msg
+
+    def send(self, *args: Any, msg_id: str | None = None) -> str:
+        """Emit a ``message`` event to the server."""
+        return self.emit("message", *args, msg_id=msg_id)
+
+    def _reach_server(self, socket: Socket, packet: Packet) -> None:
+        trace, now = self.cluster.trace, self.cluster.env.now
+        if not socket.connected:
+            trace.record(
+                now,
+                "drop",
+                msg=packet.msg,
+                client=self.name,
+                node=socket.node,
+                reason="disconnected",
+            )
+            return
+        trace.record(
+            now,
+            "receive",
+            msg=packet.msg,
+            client=self.name,
+            node=socket.node,
+            event=packet.event,
+        )
+        socket._receive(packet)

@@ -1,0 +1,234 @@
+"""The cluster: nodes, their adapter, the broker, the clients; the public entry point."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter
+from roomsim.broker import Broker
+from roomsim.client import Client
+from roomsim.ids import rng, socket_id
+from roomsim.network import ClientLinks
+from roomsim.server import Server, normalize_namespace
+from roomsim.trace import Trace
+
+if TYPE_CHECKING:
+    import random
+
+    from roomsim.namespace import Namespace
+
+__all__ = ["Cluster"]
+
+
+def node_names(nodes: int | Iterable[str]) -> list[str]:
+    """``3`` means ``["n1", "n2", "n3"]``; a list of names is kept as it is.
+
+    Examples
+    --------
+    >>> node_names(3), node_names(["a", "b"])
+    (['n1', 'n2', 'n3'], ['a', 'b'])
+    """
+    if isinstance(nodes, int):
+        if nodes < 1:
+            raise ValueError(f"a cluster needs at least one node, got {nodes}")
+        return [f"n{i}" for i in range(1, nodes + 1)]
+    names = [str(n) for n in nodes]
+    if not names:
+        raise ValueError("a cluster needs at least one node")
+    if len(set(names)) != len(names):
+        raise ValueError(f"node names must be unique, got {names}")
+    return names
+
+
+class Cluster:
+    """Server nodes running the same application, joined by an adapter.
+
+    Parameters
+    ----------
+    nodes : int or list of str
+        Node names, or how many (``3`` means n1, n2, n3).  Default: one node.
+    adapter : {"memory", "redis"}, optional
+        ``memory`` (one node only) or ``redis`` (the classic Redis adapter).
+        Default: ``memory`` for one node, ``redis`` for more.
+    seed : int
+        Everything random (socket ids, and later latencies) follows from it.
+    client_ms : float
+        One-way latency between a client and its node, in ms.
+    adapter_ms : float
+        One-way latency from a node through the broker to another node, in
+        ms (half of it each hop).
+    trace : Trace, optional
+        Where records go; by default a new in-memory :class:`Trace`.
+
+    Examples
+    --------
+    >>> sim = Cluster(nodes=["n1", "n2"], adapter="redis", client_ms=5, adapter_ms=2)
+    >>> @sim.on("connection")
+    ... def on_connection(socket):
+    ...     socket.join("lobby")
+    >>> alice = sim.connect("alice", node="n1")
+    >>> bob = sim.connect("bob", node="n2")
+    >>> msg = sim.io("n1").to("lobby").emit("news", {"x": 1})
+    >>> sim.run()
+    >>> [(r["t"], r["client"]) for r in sim.trace.records("deliver", msg=msg)]
+    [(5, 'alice'), (7, 'bob')]
+    """
+
+    def __init__(
+        self,
+        nodes: int | Iterable[str] = 1,
+        adapter: str | None = None,
+        *,
+        seed: int = 0,
+        client_ms: float = 0.0,
+        adapter_ms: float = 0.0,
+        trace: Trace | None = None,
+        env: simpy.Environment | None = None,
+    ) -> None:
+        names = node_names(nodes)
+        if adapter is None:
+            adapter = "memory" if len(names) == 1 else "redis"
+        if adapter not in ADAPTERS:
+            raise ValueError(f"unknown adapter {adapter!r}; expected one of {sorted(ADAPTERS)}")
+        if not ADAPTERS[adapter].joins_nodes and len(names) > 1:
+            raise ValueError(f"the {adapter!r} adapter cannot join {len(names)} nodes; use 'redis'")
+        if adapter_ms < 0:
+            raise ValueError(f"adapter_ms must be >= 0, got {adapter_ms}")
+        self.env = env if env is not None else simpy.Environment()
+        self.seed = seed
+        self.adapter = adapter
+        self.trace = trace if trace is not None else Trace()
+        self.links = ClientLinks(self.env, self.trace, client_ms)
+        self.broker = Broker(self.env, adapter_ms / 2) if ADAPTERS[adapter].joins_nodes else None
+        self.clients: dict[str, Client] = {}
+        self._msg_ids: set[str] = set()
+        self._reserved_ids: set[str] = set()
+        self._msg_counter = itertools.count(1)
+        self._next_node = itertools.cycle(names)
+        self.nodes: dict[str, Server] = {}
+        for name in names:
+            self.nodes[name] = Server(self, name)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Cluster {list(self.nodes)} adapter={self.adapter!r} t={self.env.now}"
+            f" clients={len(self.clients)}>"
+        )
+
+    # -- wiring ---------------------------------------------------------------
+    def _make_adapter(self, nsp: Namespace) -> InMemoryAdapter:
+        if self.broker is None:
+            return InMemoryAdapter(nsp)
+        uid = socket_id(self.seed, "adapter", nsp.node, nsp.name)[:6]
+        return RedisAdapter(nsp, self.broker, uid)
+
+    def rng(self, stream: str) -> random.Random:
+        """A random stream of this run, independent of every other stream."""
+        return rng(self.seed, stream)
+
+    def new_msg_id(self, explicit: str | None = None) -> str:
+        """A message id: ``explicit`` if given (it must be new), else ``m1``, ``m2``, ...
+
+        Automatic ids skip every id already used or reserved.
+        """
+        if explicit is not None:
+            if explicit in self._msg_ids:
+                raise ValueError(f"message id {explicit!r} is already used")
+            self._msg_ids.add(explicit)
+            return explicit
+        while True:
+            candidate = f"m{next(self._msg_counter)}"
+            if candidate not in self._msg_ids and candidate not in self._reserved_ids:
+                self._msg_ids.add(candidate)
+                return candidate
+
+    def reserve_msg_ids(self, ids: Iterable[str]) -> None:
+        """Keep automatic ids clear of these (a scenario's own ids, used later)."""
+        self._reserved_ids.update(ids)
+
+    # -- the application --------------------------------------------------------
+    def io(self, node: str) -> Server:
+        """The server (``io``) of ``node``."""
+        try:
+            return self.nodes[node]
+        except KeyError:
+            raise KeyError(f"no node {node!r}; nodes are {list(self.nodes)}") from None
+
+    def of(self, namespace: str) -> list[Namespace]:
+        """Namespace ``namespace`` on every node (made where missing)."""
+        return [server.of(namespace) for server in self.nodes.values()]
+
+    def on(
+        self,
+        event: str,
+        handler: Callable[..., Any] | None = None,
+        *,
+        namespace: str = "/",
+    ) -> Any:
+        """Register a namespace handler on every node (the same app code runs on each).
+
+        Usable as a decorator: ``@sim.on("connection")``.
+        """
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            for nsp in self.of(namespace):
+                nsp.on(event, fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    # -- clients --------------------------------------------------------------------
+    def connect(
+        self,
+        name: str,
+        node: str | None = None,
+        *,
+        namespace: str = "/",
+        rooms: Iterable[str] = (),
+    ) -> Client:
+        """Connect client ``name`` now (a new socket, a new id) and return it.
+
+        ``node`` defaults to the next node in turn (round robin).  ``rooms``
+        are joined in the connection, before the ``connection`` handlers run.
+        A client already connected cannot connect again.
+        """
+        namespace = normalize_namespace(namespace)
+        client = self.clients.get(name)
+        if client is None:
+            client = self.clients[name] = Client(self, name, namespace)
+        elif client.socket is not None and client.socket.connected:
+            raise RuntimeError(f"client {name!r} is already connected (to {client.node})")
+        elif client.namespace != namespace:
+            raise ValueError(f"client {name!r} uses namespace {client.namespace!r}")
+        if client.connected:  # its server side closed; the news has not reached it yet
+            client._closed(client.sid, "io server disconnect")  # type: ignore[arg-type]
+        server = self.io(node if node is not None else next(self._next_node))
+        sid = socket_id(self.seed, name, server.node, namespace, client.connections)
+        server.of(namespace).add(client, sid, tuple(rooms))
+        return client
+
+    def client(self, name: str) -> Client:
+        """The client called ``name``."""
+        return self.clients[name]
+
+    # -- running --------------------------------------------------------------------
+    def process(
+        self,
+        fn: Callable[[simpy.Environment], Generator[Any, Any, Any]] | Generator[Any, Any, Any],
+    ) -> simpy.Process:
+        """Start a process: a generator, or a function of ``env`` returning one."""
+        gen = fn(self.env) if callable(fn) else fn
+        return self.env.process(gen)
+
+    def run(self, until: float | None = None) -> None:
+        """Run the simulation until ``until`` ms, or until nothing is left to do."""
+        self.env.run(until=until)
+
+    @property
+    def now(self) -> float:
+        """The simulated time, in ms."""
+        return self.env.now

@@ -1,0 +1,94 @@
+"""An overview picture of a run: who got which message, and each node's load."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from roomsim.analysis.outcomes import OUTCOMES, outcome_table
+
+__all__ = ["draw_outcomes", "save_overview"]
+
+COLOURS = {"not targeted": "#eeeeee", "delivered": "#2e8b57", "dropped": "#c0392b"}
+
+
+def draw_outcomes(records: Iterable[dict[str, Any]], ax: Any = None) -> Any:
+    """Draw a grid of clients (rows) by messages (columns), coloured by fate.
+
+    Returns the matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    msgs, clients, fate = outcome_table(records)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4, 0.5 * len(msgs) + 2), max(2, 0.35 * len(clients) + 1)))
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    grid = [[code[fate.get((m, c), "not targeted")] for m in msgs] for c in clients]
+    cmap = ListedColormap([COLOURS[name] for name in OUTCOMES])
+    if grid and msgs:
+        ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(OUTCOMES) - 1, aspect="auto")
+    ax.set_xticks(range(len(msgs)), msgs, rotation=90 if len(msgs) > 12 else 0)
+    ax.set_yticks(range(len(clients)), clients)
+    ax.set_xlabel("message")
+    ax.set_title("who got which message")
+    ax.legend(
+        handles=[Patch(color=COLOURS[n], label=n) for n in OUTCOMES],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        frameon=False,
+    )
+    return ax
+
+
+def _draw_node_load(records: Iterable[dict[str, Any]], ax: Any) -> Any:
+    deliveries: Counter[str] = Counter()
+    relays: Counter[str] = Counter()
+    nodes: dict[str, None] = {}
+    for rec in records:
+        kind = rec["kind"]
+        if kind in ("deliver", "relay", "emit", "connect"):
+            nodes[rec["node"]] = None
+        if kind == "deliver":
+            deliveries[rec["node"]] += 1
+        elif kind == "relay":
+            relays[rec["node"]] += 1
+    names = list(nodes)
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], [deliveries[n] for n in names], 0.4, label="deliveries")
+    ax.bar(
+        [x + 0.2 for x in xs],
+        [relays[n] for n in names],
+        0.4,
+        label="broker copies received",
+    )
+    ax.set_xticks(list(xs), names)
+    ax.set_ylabel("count")
+    ax.set_title("load per node")
+    ax.legend(frameon=False)
+    return ax
+
+
+def save_overview(
+    trace: Iterable[dict[str, Any]], out_dir: str | Path, title: str = ""
+) -> list[Path]:
+    """Write ``outcomes.png`` and ``nodes.png`` for a run into ``out_dir``."""
+    from matplotlib.figure import Figure
+
+    records = list(trace)
+    out = Path(out_dir)
+    written = []
+    for name, draw in (("outcomes.png", draw_outcomes), ("nodes.png", _draw_node_load)):
+        fig = Figure(figsize=(8, 4.5))
+        ax = fig.subplots()
+        draw(records, ax=ax)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        path = out / name
+        fig.savefig(path, dpi=120)
+        written.append(path)
+    return written

@@ -1,0 +1,108 @@
+"""A namespace on one node: its sockets, its handlers and its adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from roomsim._sched import run_handler
+from roomsim.broadcast import BroadcastOperator, Rooms
+from roomsim.packet import BroadcastOptions, Packet
+from roomsim.socket import Socket
+
+if TYPE_CHECKING:
+    from roomsim.client import Client
+    from roomsim.server import Server
+
+__all__ = ["Namespace"]
+
+
+class Namespace:
+    """Socket.IO's ``Namespace`` on one node (``io.of(name)``).
+
+    Rooms belong to a namespace: the same room name in two namespaces is two
+    rooms.  ``io.emit`` reaches every socket of ``/`` and no other namespace.
+    """
+
+    def __init__(self, server: Server, name: str) -> None:
+        self.server = server
+        self.name = name
+        self.cluster = server.cluster
+        self.env = server.cluster.env
+        self.trace = server.cluster.trace
+        self.node = server.node
+        #: connected sockets, by id, in connection order
+        self.sockets: dict[str, Socket] = {}
+        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self.adapter = self.cluster._make_adapter(self)
+
+    def __repr__(self) -> str:
+        return f"<Namespace {self.name!r} on {self.node}: {len(self.sockets)} sockets>"
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register a handler (``"connection"`` gets the new socket); a decorator too."""
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._handlers.setdefault(event, []).append(fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    # -- the broadcast operator's starting points --------------------------------
+    def to(self, rooms: Rooms) -> BroadcastOperator:
+        """Target a room or rooms, on every node the adapter reaches."""
+        return BroadcastOperator(self).to(rooms)
+
+    in_ = to
+
+    def except_(self, rooms: Rooms) -> BroadcastOperator:
+        """Everyone but the members of ``rooms``."""
+        return BroadcastOperator(self).except_(rooms)
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """Only this node's sockets."""
+        return BroadcastOperator(self, BroadcastOptions(local=True))
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """A volatile broadcast."""
+        return BroadcastOperator(self, BroadcastOptions(volatile=True))
+
+    def timeout(self, ms: float) -> BroadcastOperator:
+        """A broadcast that waits ``ms`` for acknowledgements."""
+        return BroadcastOperator(self, BroadcastOptions(timeout=ms))
+
+    def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
+        """Send to every socket of the namespace; return the message id."""
+        return BroadcastOperator(self).emit(event, *args, msg_id=msg_id)
+
+    def send(self, *args: Any, msg_id: str | None = None) -> str:
+        """Emit a ``message`` event to every socket of the namespace."""
+        return self.emit("message", *args, msg_id=msg_id)
+
+    # -- plumbing -----------------------------------------------------------------
+    def write(self, packet: Packet, sids: list[str]) -> None:
+        """Write ``packet`` to these sockets of this node; they get it one latency later."""
+        self.cluster.links.send(packet, self.node, sids)
+
+    def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
+        """Connect ``client`` as a new socket: it joins its own room, then
+        ``connection`` handlers run (``rooms`` are joined first, as if by one)."""
+        socket = Socket(self, client, sid)
+        self.sockets[sid] = socket
+        self.adapter.add_all(sid, (sid,))
+        client._opened(socket)
+        self.trace.record(
+            self.env.now,
+            "connect",
+            client=client.name,
+            node=self.node,
+            sid=sid,
+            namespace=self.name,
+        )
+        if rooms:
+            socket.join(rooms)
+        for handler in self._handlers.get("connection", ()):
+            run_handler(self.env, handler, socket)
+        return socket

@@ -1,0 +1,77 @@
+"""What travels: a Socket.IO event packet and the options of a broadcast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["RESERVED_EVENTS", "BroadcastOptions", "Packet"]
+
+#: Event names Socket.IO refuses to emit (they are its own).
+RESERVED_EVENTS = frozenset(
+    {
+        "connect",
+        "connect_error",
+        "disconnect",
+        "disconnecting",
+        "newListener",
+        "removeListener",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """An EVENT packet: ``event`` with ``args`` in namespace ``nsp``.
+
+    ``msg`` is the simulation's own id for the message, so that the trace can
+    say what happened to it; it is not part of the wire format.
+    """
+
+    msg: str
+    event: str
+    args: tuple[Any, ...]
+    nsp: str = "/"
+
+    def wire(self) -> dict[str, Any]:
+        """The packet as Socket.IO encodes it: ``{type: 2, data: [event, ...args], nsp}``.
+
+        Examples
+        --------
+        >>> Packet("m1", "news", ({"x": 1},)).wire()
+        {'type': 2, 'data': ['news', {'x': 1}], 'nsp': '/'}
+        """
+        return {"type": 2, "data": [self.event, *self.args], "nsp": self.nsp}
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastOptions:
+    """Who a broadcast is for: ``rooms`` (empty: everyone), minus ``except_rooms``."""
+
+    rooms: tuple[str, ...] = ()
+    except_rooms: tuple[str, ...] = ()
+    local: bool = False
+    volatile: bool = False
+    compress: bool = True
+    timeout: float | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The options as the Redis adapter publishes them.
+
+        Examples
+        --------
+        >>> BroadcastOptions(("a",), ("s1",)).wire()
+        {'rooms': ['a'], 'except': ['s1'], 'flags': {}}
+        """
+        flags: dict[str, Any] = {}
+        if self.volatile:
+            flags["volatile"] = True
+        if not self.compress:
+            flags["compress"] = False
+        if self.timeout is not None:
+            flags["timeout"] = self.timeout
+        return {
+            "rooms": list(self.rooms),
+            "except": list(self.except_rooms),
+            "flags": flags,
+        }

@@ -1,0 +1,173 @@
+"""Playing a scenario: turn a validated :class:`~roomsim.scenario.Scenario` into a run.
+
+Each step happens at its time, on the server side.  Things due at the same
+time happen in this order: clients' connections (in the order of
+``clients``), then timeline steps (in file order), and both before anything
+the run itself scheduled for that instant (a message arriving, say).  A step
+that cannot be done (its client is not connected, a reserved event name, a
+``connect`` of a connected client) becomes an ``error`` record and the run
+goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from roomsim._sched import call_later
+from roomsim.broadcast import BroadcastOperator
+from roomsim.cluster import Cluster
+from roomsim.packet import RESERVED_EVENTS
+from roomsim.scenario import ClientSpec, EmitStep, Scenario, Step
+from roomsim.socket import Socket
+from roomsim.trace import Trace
+
+__all__ = ["build_cluster", "run_scenario"]
+
+
+class StepError(Exception):
+    """A step that cannot be done at run time (recorded, not raised to the user)."""
+
+
+def build_cluster(
+    scenario: Scenario, *, seed: int | None = None, trace: Trace | None = None
+) -> Cluster:
+    """The cluster a scenario describes, with its steps scheduled but not run."""
+    if seed is None:
+        seed = scenario.seed if scenario.seed is not None else 0
+    cluster = Cluster(
+        nodes=scenario.cluster.nodes,
+        adapter=scenario.cluster.adapter,
+        seed=seed,
+        client_ms=scenario.latency.client_ms,
+        adapter_ms=scenario.latency.adapter_ms,
+        trace=trace,
+    )
+    cluster.reserve_msg_ids(s.emit.id for s in scenario.timeline if s.emit is not None)
+    player = _Player(cluster, scenario)
+    agenda: list[tuple[float, Callable[[], None]]] = []
+    for i, spec in enumerate(scenario.clients):
+        agenda.append((spec.connect_at, lambda i=i, spec=spec: player.first_connect(i, spec)))
+    for step in scenario.timeline:
+        agenda.append((step.at, lambda step=step: player.play(step)))
+    agenda.sort(key=lambda item: item[0])  # stable: ties keep clients, then file order
+    for at, group in itertools.groupby(agenda, key=lambda item: item[0]):
+        call_later(cluster.env, at, _run_all, [fn for _, fn in group])
+    return cluster
+
+
+def run_scenario(
+    scenario: Scenario, *, seed: int | None = None, trace: Trace | None = None
+) -> Cluster:
+    """Play ``scenario`` to its end (or its ``until``) and return the cluster.
+
+    ``seed`` overrides the scenario's own.  The records are in
+    ``cluster.trace`` (or in ``trace`` if given).
+    """
+    cluster = build_cluster(scenario, seed=seed, trace=trace)
+    cluster.run(until=scenario.until)
+    return cluster
+
+
+def _run_all(actions: list[Callable[[], None]]) -> None:
+    for action in actions:
+        action()
+
+
+class _Player:
+    """Does the steps of one scenario on one cluster."""
+
+    def __init__(self, cluster: Cluster, scenario: Scenario) -> None:
+        self.cluster = cluster
+        self.specs = {c.name: c for c in scenario.clients}
+        self.actions: dict[str, Callable[[Any], None]] = {
+            "join": self._join,
+            "leave": self._leave,
+            "emit": self._emit,
+            "disconnect": self._disconnect,
+            "connect": self._connect_step,
+        }
+
+    def _error(self, where: str, action: str, message: str, **extra: Any) -> None:
+        self.cluster.trace.record(
+            self.cluster.env.now,
+            "error",
+            step=where,
+            action=action,
+            message=message,
+            **extra,
+        )
+
+    def first_connect(self, index: int, spec: ClientSpec) -> None:
+        try:
+            self._connect(spec.name, spec.node, spec.rooms)
+        except StepError as err:
+            self._error(f"clients[{index}]", "connect", str(err))
+
+    def play(self, step: Step) -> None:
+        action = step.action
+        try:
+            self.actions[action](step.body)
+        except StepError as err:
+            extra = {"msg": step.emit.id} if step.emit is not None else {}
+            self._error(f"timeline[{step.index}]", action, str(err), **extra)
+
+    # -- helpers -------------------------------------------------------------
+    def _socket(self, name: str) -> Socket:
+        client = self.cluster.clients.get(name)
+        socket = client.socket if client is not None else None
+        if socket is None or not socket.connected:
+            raise StepError(f"client {name!r} is not connected")
+        return socket
+
+    def _room(self, name: str) -> str:
+        """A client's name means its socket id (current, else last); else it is a room."""
+        client = self.cluster.clients.get(name) if name in self.specs else None
+        if client is not None and client.sid is not None:
+            return client.sid
+        return name
+
+    def _connect(self, name: str, node: str, rooms: list[str]) -> None:
+        spec = self.specs[name]
+        client = self.cluster.clients.get(name)
+        if client is not None and client.socket is not None and client.socket.connected:
+            raise StepError(f"client {name!r} is already connected (to {client.node})")
+        self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
+
+    # -- the steps -----------------------------------------------------------
+    def _join(self, body: Any) -> None:
+        self._socket(body.client).join(body.rooms)
+
+    def _leave(self, body: Any) -> None:
+        socket = self._socket(body.client)
+        for room in body.rooms:
+            socket.leave(room)
+
+    def _disconnect(self, body: Any) -> None:
+        self._socket(body.client).close(body.reason)
+
+    def _connect_step(self, body: Any) -> None:
+        node = body.node if body.node is not None else self.specs[body.client].node
+        self._connect(body.client, node, body.rooms)
+
+    def _emit(self, body: EmitStep) -> None:
+        if body.event in RESERVED_EVENTS:
+            raise StepError(f'"{body.event}" is a reserved event name')
+        sender = body.from_
+        if sender in self.specs:
+            socket = self._socket(sender)
+            op: BroadcastOperator = (
+                socket.broadcast if body.to is None else socket.to([self._room(r) for r in body.to])
+            )
+        else:
+            nsp = self.cluster.io(sender).of(body.namespace or "/")
+            op = BroadcastOperator(nsp)
+            if body.to is not None:
+                op = op.to([self._room(r) for r in body.to])
+        if body.except_:
+            op = op.except_([self._room(r) for r in body.except_])
+        if body.local:
+            op = op.local
+        args = () if body.data is None else (body.data,)
+        op.emit(body.event, *args, msg_id=body.id)

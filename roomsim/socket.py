@@ -1,0 +1,214 @@
+"""The server-side socket: one client's connection to one namespace on one node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, KeysView
+from typing import TYPE_CHECKING, Any
+
+from roomsim._sched import run_handler
+from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
+from roomsim.packet import BroadcastOptions, Packet
+
+if TYPE_CHECKING:
+    from roomsim.client import Client
+    from roomsim.namespace import Namespace
+
+__all__ = ["CLIENT_SIDE_REASONS", "Socket"]
+
+#: Server-side disconnect reasons whose cause is on the client's side (or the
+#: transport's): the client is gone at once.  For the others the server tells
+#: the client, which learns of it one link latency later.
+CLIENT_SIDE_REASONS = frozenset(
+    {
+        "client namespace disconnect",
+        "transport close",
+        "transport error",
+        "ping timeout",
+        "parse error",
+        "forced close",
+    }
+)
+
+_EMPTY: dict[str, None] = {}
+
+
+class Socket:
+    """A connected client as its node sees it (Socket.IO's server ``Socket``).
+
+    Attributes
+    ----------
+    id : str
+        Random-looking and unique; also the name of the socket's own room.
+    client : Client
+        The simulated client at the other end.
+    data : dict
+        Free storage for the application.
+    connected : bool
+        True until the socket has disconnected.
+    """
+
+    def __init__(self, nsp: Namespace, client: Client, sid: str) -> None:
+        self.nsp = nsp
+        self.client = client
+        self.id = sid
+        self.data: dict[str, Any] = {}
+        self.connected = True
+        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "disconnected"
+        return f"<Socket {self.id} of {self.client.name!r} on {self.node}{self.nsp.name} {state}>"
+
+    @property
+    def node(self) -> str:
+        """The name of the node this socket is connected to."""
+        return self.nsp.node
+
+    @property
+    def rooms(self) -> KeysView[str]:
+        """The rooms this socket is in (its own id first), a live, ordered view."""
+        return self.nsp.adapter.sids.get(self.id, _EMPTY).keys()
+
+    # -- rooms ---------------------------------------------------------------
+    def join(self, rooms: Rooms) -> None:
+        """Join a room or a list of rooms.  After disconnection it does nothing."""
+        names = _rooms(rooms)
+        if not self.connected:
+            return
+        self.nsp.adapter.add_all(self.id, names)
+        self._record("join", names)
+
+    def leave(self, room: str) -> None:
+        """Leave one room; leaving a room one is not in changes nothing."""
+        if not isinstance(room, str):
+            raise TypeError(f"leave() takes one room (a string), got {room!r}")
+        if not self.connected:
+            return
+        self.nsp.adapter.delete(self.id, room)
+        self._record("leave", (room,))
+
+    def _record(self, kind: str, rooms: tuple[str, ...]) -> None:
+        nsp = self.nsp
+        now, name, node = nsp.env.now, self.client.name, nsp.node
+        for room in rooms:
+            nsp.trace.record(now, kind, client=name, node=node, room=room)
+
+    # -- broadcasting from this socket -----------------------------------------
+    def _operator(self, **flags: Any) -> BroadcastOperator:
+        return BroadcastOperator(self.nsp, BroadcastOptions(except_rooms=(self.id,), **flags), self)
+
+    def to(self, rooms: Rooms) -> BroadcastOperator:
+        """Target rooms; this socket never gets the message, even if it is a member."""
+        return self._operator().to(rooms)
+
+    in_ = to
+
+    def except_(self, rooms: Rooms) -> BroadcastOperator:
+        """Everyone but the members of ``rooms`` and this socket."""
+        return self._operator().except_(rooms)
+
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        """Every socket of the namespace but this one."""
+        return self._operator()
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """Like :attr:`broadcast`, on this node only."""
+        return self._operator(local=True)
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """A volatile broadcast from this socket."""
+        return self._operator(volatile=True)
+
+    def timeout(self, ms: float) -> BroadcastOperator:
+        """A broadcast from this socket that waits ``ms`` for acknowledgements."""
+        return self._operator(timeout=ms)
+
+    # -- talking to this socket's client ----------------------------------------
+    def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
+        """Send ``event`` to this socket's client only; return the message id."""
+        check_event(event)
+        nsp = self.nsp
+        msg = nsp.cluster.new_msg_id(msg_id)
+        nsp.trace.record(
+            nsp.env.now,
+            "emit",
+            msg=msg,
+            node=nsp.node,
+            event=event,
+            **{"from": nsp.node, "to": [self.id], "except": []},
+        )
+        packet = Packet(msg, event, args, nsp.name)
+        if self.connected:
+            nsp.write(packet, [self.id])
+        else:
+            nsp.trace.record(
+                nsp.env.now,
+                "drop",
+                msg=msg,
+                client=self.client.name,
+                node=nsp.node,
+                reason="disconnected",
+            )
+        return msg
+
+    def send(self, *args: Any, msg_id: str | None = None) -> str:
+        """Emit a ``message`` event."""
+        return self.emit("message", *args, msg_id=msg_id)
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register a handler for an event the client sends; usable as a decorator.
+
+        ``disconnecting`` and ``disconnect`` handlers get the reason.  A
+        handler that is a generator runs as a SimPy process.
+        """
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._handlers.setdefault(event, []).append(fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def _fire(self, event: str, *args: Any) -> None:
+        for handler in self._handlers.get(event, ()):
+            run_handler(self.nsp.env, handler, *args)
+
+    # -- disconnection -----------------------------------------------------------
+    def disconnect(self, close: bool = False) -> None:
+        """Disconnect this socket from the server side (``server namespace disconnect``).
+
+        With ``close=True`` the whole connection closes too; for a client
+        with one namespace, as here, it ends the same way.
+        """
+        self.close("server namespace disconnect")
+
+    def close(self, reason: str) -> None:
+        """Run Socket.IO's disconnection sequence with ``reason``.
+
+        ``disconnecting`` fires with the rooms intact; the socket leaves every
+        room; ``disconnect`` fires with no rooms.  Idempotent.
+        """
+        if not self.connected:
+            return
+        nsp = self.nsp
+        trace, env = nsp.trace, nsp.env
+        fields = {
+            "client": self.client.name,
+            "node": nsp.node,
+            "sid": self.id,
+            "reason": reason,
+        }
+        trace.record(env.now, "disconnecting", **fields, rooms=list(self.rooms))
+        self._fire("disconnecting", reason)
+        nsp.adapter.delete_all(self.id)
+        del nsp.sockets[self.id]
+        self.connected = False
+        trace.record(env.now, "disconnect", **fields, rooms=[])
+        self._fire("disconnect", reason)
+        self.client._server_closed(self, reason)
+
+    def _receive(self, packet: Packet) -> None:
+        """A packet from the client reached this socket."""
+        self._fire(packet.event, *packet.args)

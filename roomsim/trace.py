@@ -1,0 +1,302 @@
+"""The trace: typed records of what happened in a run, in simulated-time order.
+
+The trace is the single source of truth after a run: every count and every
+picture can be recomputed from it.  Every record is a flat mapping with ``t``
+(ms) and ``kind`` first, then these keys:
+
+=================  ====================================================
+kind               keys (after ``t`` and ``kind``)
+=================  ====================================================
+``connect``        ``client``, ``node``, ``sid``, ``namespace``
+``join``/``leave`` ``client``, ``node``, ``room``
+``emit``           ``msg``, ``node``, ``event``, ``from``, ``to``, ``except``
+                   (and ``local``/``namespace`` when set)
+``publish``        ``msg``, ``node``, ``channel`` (a node hands it to the broker)
+``relay``          ``msg``, ``node``, ``channel``, ``targets``; ``echo`` or
+                   ``ignored`` when the node threw the copy away
+``deliver``        ``msg``, ``client``, ``node``, ``event``
+``drop``           ``msg``, ``client`` or ``node``, ``reason``
+``disconnecting``  ``client``, ``node``, ``sid``, ``reason``, ``rooms``
+``disconnect``     the same; ``rooms`` is empty
+``client_emit``    ``msg``, ``client``, ``node``, ``event`` (client to server)
+``receive``        ``msg``, ``client``, ``node``, ``event`` (it reached the server)
+``error``          ``step``, ``action``, ``message`` (a step that could not be done)
+=================  ====================================================
+
+Deliveries are the hot path: a broadcast to many clients is stored as one
+compact batch and expanded only when someone reads the records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["Trace", "format_time"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def format_time(t: float) -> int | float:
+    """Return ``t`` as it appears in a trace: an int when whole, else rounded.
+
+    Rounding to nanoseconds hides the last-bit noise of float sums, so that
+    ``0.1 + 0.2`` ms is written ``0.3``.
+
+    Examples
+    --------
+    >>> format_time(25.0), format_time(0.1 + 0.2), format_time(3)
+    (25, 0.3, 3)
+    """
+    if t.__class__ is int:
+        return t
+    t = round(t, 9)
+    return int(t) if t.is_integer() else t
+
+
+class _Deliveries:
+    """Many ``deliver`` records of one message, one node and one instant."""
+
+    __slots__ = ("clients", "event", "msg", "node", "t")
+
+    def __init__(self, t: int | float, msg: str, node: str, event: str, clients: list[str]) -> None:
+        self.t, self.msg, self.node, self.event, self.clients = (
+            t,
+            msg,
+            node,
+            event,
+            clients,
+        )
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        t, msg, node, event = self.t, self.msg, self.node, self.event
+        for client in self.clients:
+            yield {
+                "t": t,
+                "kind": "deliver",
+                "msg": msg,
+                "client": client,
+                "node": node,
+                "event": event,
+            }
+
+
+class Tally:
+    """Running counts of a trace, kept even when records are streamed away.
+
+    Attributes
+    ----------
+    kinds : Counter
+        Records per kind (deliveries included).
+    deliveries_by_node, drops_by_reason, emits_by_node : Counter
+        What a summary prints.
+    clients : set
+        Names of every client that connected at least once.
+    errors : list of dict
+        Every ``error`` record (they are few and always worth showing).
+    """
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+        self.deliveries_by_node: Counter[str] = Counter()
+        self.drops_by_reason: Counter[str] = Counter()
+        self.emits_by_node: Counter[str] = Counter()
+        self.publishes_by_node: Counter[str] = Counter()
+        self.relays_by_node: Counter[str] = Counter()
+        self.clients: set[str] = set()
+        self.clients_by_node: Counter[str] = Counter()
+        self.errors: list[dict[str, Any]] = []
+        self.end_time: int | float = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        kind = record["kind"]
+        self.kinds[kind] += 1
+        self.end_time = record["t"]
+        if kind == "deliver":
+            self.deliveries_by_node[record["node"]] += 1
+        elif kind == "drop":
+            self.drops_by_reason[record["reason"]] += 1
+        elif kind == "emit":
+            self.emits_by_node[record["node"]] += 1
+        elif kind == "connect":
+            self.clients.add(record["client"])
+            self.clients_by_node[record["node"]] += 1
+        elif kind == "publish":
+            self.publishes_by_node[record["node"]] += 1
+        elif kind == "relay":
+            self.relays_by_node[record["node"]] += 1
+        elif kind == "error":
+            self.errors.append(record)
+
+    def add_deliveries(self, t: int | float, node: str, count: int) -> None:
+        self.kinds["deliver"] += count
+        self.deliveries_by_node[node] += count
+        self.end_time = t
+
+
+class Trace:
+    """Records of one run, kept in memory, streamed to a JSON Lines file, or both.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Stream every record to this JSON Lines file.  The file is written
+        under a temporary name and moved into place by :meth:`close`, so a
+        run that fails leaves no half-written trace.
+    keep : bool
+        Keep the records in memory (default).  With ``keep=False`` only the
+        running counts (:attr:`tally`) stay, which is what a very large run
+        writing to a file wants.
+
+    Examples
+    --------
+    >>> trace = Trace()
+    >>> trace.record(0, "connect", client="alice", node="n1", sid="abc")
+    >>> trace.add_deliveries(5, "m1", "n1", "news", ["alice", "bob"])
+    >>> sorted(trace.deliveries())
+    [('m1', 'alice'), ('m1', 'bob')]
+    >>> [r["kind"] for r in trace]
+    ['connect', 'deliver', 'deliver']
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, keep: bool = True):
+        self._items: list[dict[str, Any] | _Deliveries] | None = [] if keep else None
+        self.tally = Tally()
+        self.path = Path(path) if path is not None else None
+        self._out: IO[str] | None = None
+        self._quoted: dict[str, str] = {}
+        if self.path is not None:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.",
+                suffix=".part",
+                dir=self.path.parent or ".",
+            )
+            self._tmp = tmp
+            self._out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+    # -- writing -----------------------------------------------------------
+    def record(self, t: float, kind: str, **fields: Any) -> None:
+        """Add one record of ``kind`` at time ``t`` with ``fields`` in order."""
+        rec = {"t": format_time(t), "kind": kind, **fields}
+        if self._items is not None:
+            self._items.append(rec)
+        self.tally.add(rec)
+        if self._out is not None:
+            self._out.write(_dumps(rec))
+            self._out.write("\n")
+
+    def add_deliveries(self, t: float, msg: str, node: str, event: str, clients: list[str]) -> None:
+        """Add one ``deliver`` record per client in ``clients``, in that order."""
+        if not clients:
+            return
+        t = format_time(t)
+        if self._items is not None:
+            self._items.append(_Deliveries(t, msg, node, event, clients))
+        self.tally.add_deliveries(t, node, len(clients))
+        out = self._out
+        if out is not None:
+            quoted = self._quoted
+            head = f'{{"t":{_dumps(t)},"kind":"deliver","msg":{_dumps(msg)},"client":'
+            tail = f',"node":{_dumps(node)},"event":{_dumps(event)}}}\n'
+            parts = []
+            for name in clients:
+                q = quoted.get(name)
+                if q is None:
+                    q = quoted[name] = _dumps(name)
+                parts.append(head + q + tail)
+            out.write("".join(parts))
+
+    def close(self) -> None:
+        """Finish the trace file (if any): move it into place.  Idempotent."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+            os.replace(self._tmp, self.path)  # type: ignore[arg-type]
+
+    def abort(self) -> None:
+        """Forget the trace file (if any) without writing it."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+            os.unlink(self._tmp)
+
+    # -- reading -----------------------------------------------------------
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._items is None:
+            raise ValueError("this trace was streamed to a file; read it with Trace.read_jsonl")
+        for item in self._items:
+            if item.__class__ is _Deliveries:
+                yield from item.records()  # type: ignore[union-attr]
+            else:
+                yield item  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        return sum(self.tally.kinds.values())
+
+    def records(self, kind: str | None = None, **match: Any) -> list[dict[str, Any]]:
+        """Records of one ``kind`` (all when None) whose keys equal ``match``.
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.record(1, "join", client="alice", node="n1", room="a")
+        >>> trace.record(2, "join", client="bob", node="n1", room="a")
+        >>> [r["client"] for r in trace.records("join", room="a")]
+        ['alice', 'bob']
+        """
+        return [
+            r
+            for r in self
+            if (kind is None or r["kind"] == kind) and all(r.get(k) == v for k, v in match.items())
+        ]
+
+    def deliveries(self) -> set[tuple[str, str]]:
+        """The set of ``(msg, client)`` pairs that were delivered: who got what."""
+        pairs: set[tuple[str, str]] = set()
+        for item in self._items or ():
+            if item.__class__ is _Deliveries:
+                msg = item.msg  # type: ignore[union-attr]
+                pairs.update((msg, c) for c in item.clients)  # type: ignore[union-attr]
+            elif item["kind"] == "deliver":  # type: ignore[index]
+                pairs.add((item["msg"], item["client"]))  # type: ignore[index]
+        return pairs
+
+    def received_by(self, client: str) -> list[str]:
+        """Message ids ``client`` received, in arrival order."""
+        return [r["msg"] for r in self.records("deliver", client=client)]
+
+    def recipients(self, msg: str) -> list[str]:
+        """Clients that received ``msg``, in arrival order."""
+        return [r["client"] for r in self.records("deliver", msg=msg)]
+
+    def to_dataframe(self) -> Any:
+        """The records as a pandas DataFrame (needs pandas), one row a record."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(list(self))
+
+    # -- files -------------------------------------------------------------
+    def write_jsonl(self, path: str | os.PathLike[str]) -> None:
+        """Write the records to a JSON Lines file (one JSON object a line)."""
+        with open(path, "w", encoding="utf-8", newline="\n") as out:
+            for rec in self:
+                out.write(_dumps(rec))
+                out.write("\n")
+
+    @classmethod
+    def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:
+        """Load a trace written by ``roomsim run --trace`` or :meth:`write_jsonl`."""
+        trace = cls()
+        assert trace._items is not None
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    rec = json.loads(line)
+                    trace._items.append(rec)
+                    trace.tally.add(rec)
+        return trace
