@@ -194,13 +194,14 @@ class Cluster:
 
         ``node`` defaults to the next node in turn (round robin).  ``rooms``
         are joined in the connection, before the ``connection`` handlers run.
-        A client already connected cannot connect again.
+        A client already connected cannot connect again; one that has just
+        disconnected can, before its old node has heard of it.
         """
         namespace = normalize_namespace(namespace)
         client = self.clients.get(name)
         if client is None:
             client = self.clients[name] = Client(self, name, namespace)
-        elif client.socket is not None and client.socket.connected:
+        elif client.connected and client.socket is not None and client.socket.connected:
             raise RuntimeError(f"client {name!r} is already connected (to {client.node})")
         elif client.namespace != namespace:
             raise ValueError(f"client {name!r} uses namespace {client.namespace!r}")
