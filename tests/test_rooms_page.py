@@ -752,3 +752,18 @@ def test_generator_handler_joins_after_its_lookup() -> None:
         (12 + REMOTE, "alice-laptop"),
     ]
     assert list(laptop.socket.rooms) == [laptop.id, "alice"]
+
+
+def test_client_can_reconnect_before_the_server_hears_of_its_disconnect():
+    """socket.io-client may reconnect at once after disconnect(); the old socket
+    closes on the server when the news arrives, the new one is a new socket."""
+    sim = roomsim.Cluster(nodes=["n1", "n2"], adapter="redis", client_ms=5, adapter_ms=2)
+    a = sim.connect("a", node="n1", rooms=["r"])
+    old = a.sid
+    a.disconnect()
+    a.connect(node="n2")
+    assert a.connected and a.sid != old
+    sim.run()
+    closes = [(r["t"], r["sid"]) for r in sim.trace.records("disconnect")]
+    assert closes == [(5, old)]
+    assert a.socket.connected and set(a.socket.rooms) == {a.sid}
