@@ -75,7 +75,7 @@ def run(
     keep = out_dir is not None or trace_path is None
     trace = Trace(trace_path, keep=keep)
     try:
-        cluster = run_scenario(scenario, seed=seed, trace=trace)
+        cluster = run_scenario(scenario, seed=seed, trace=trace, progress=False if quiet else None)
     except BaseException:
         trace.abort()
         raise

@@ -58,16 +58,54 @@ def build_cluster(
 
 
 def run_scenario(
-    scenario: Scenario, *, seed: int | None = None, trace: Trace | None = None
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    trace: Trace | None = None,
+    progress: bool | None = False,
 ) -> Cluster:
     """Play ``scenario`` to its end (or its ``until``) and return the cluster.
 
     ``seed`` overrides the scenario's own.  The records are in
-    ``cluster.trace`` (or in ``trace`` if given).
+    ``cluster.trace`` (or in ``trace`` if given).  ``progress=True`` shows a
+    progress bar over simulated time (in a terminal or a notebook), ``None``
+    only when standard error is a terminal; it changes nothing in the run.
     """
     cluster = build_cluster(scenario, seed=seed, trace=trace)
-    cluster.run(until=scenario.until)
+    if progress is False:
+        cluster.run(until=scenario.until)
+        return cluster
+    last_step = max(
+        [c.connect_at for c in scenario.clients] + [s.at for s in scenario.timeline] + [0.0]
+    )
+    _run_with_progress(
+        cluster, scenario.until if scenario.until is not None else last_step, progress
+    )
+    if scenario.until is None:
+        cluster.run()
     return cluster
+
+
+def _run_with_progress(
+    cluster: Cluster, horizon: float, show: bool | None, chunks: int = 200
+) -> None:
+    """Run up to ``horizon`` ms in slices, advancing a progress bar."""
+    from tqdm.auto import tqdm
+
+    env = cluster.env
+    with tqdm(
+        total=horizon,
+        unit="ms",
+        unit_scale=True,
+        desc="simulating",
+        leave=False,
+        disable=None if show is None else not show,
+    ) as bar:
+        for i in range(1, chunks + 1):
+            target = horizon * i / chunks
+            if target > env.now:
+                env.run(until=target)
+                bar.update(target - bar.n)
 
 
 def _run_all(actions: list[Callable[[], None]]) -> None:
