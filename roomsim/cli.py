@@ -1,4 +1,4 @@
-"""The ``roomsim`` command line: ``run`` and ``validate`` a scenario file.
+"""The ``roomsim`` command line: ``run``, ``validate``, ``generate`` and ``sweep``.
 
 Bad input gets one line (file, line, key, what was expected) on stderr and
 exit status 2, with nothing written.
@@ -114,6 +114,110 @@ def validate(file: Path) -> None:
         f"{file}: ok ({len(scenario.cluster.nodes)} nodes, {len(scenario.clients)} clients,"
         f" {len(scenario.timeline)} steps)"
     )
+
+
+def _range(text: str) -> tuple[int, int]:
+    lo, _, hi = text.partition("-")
+    try:
+        pair = (int(lo), int(hi or lo))
+    except ValueError:
+        raise click.BadParameter(f"expected N or LO-HI, got {text!r}") from None
+    if not 0 <= pair[0] <= pair[1]:
+        raise click.BadParameter(f"expected 0 <= LO <= HI, got {text!r}")
+    return pair
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--clients", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--nodes", type=click.IntRange(1, 10_000), default=4, show_default=True)
+@click.option(
+    "--adapter",
+    type=click.Choice(["memory", "redis"]),
+    default=None,
+    help="Default: memory for one node, redis for more.",
+)
+@click.option("--rooms", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--rooms-per-client", default="1-3", show_default=True, help="N or LO-HI.")
+@click.option("--room-emits", type=click.IntRange(0), default=100, show_default=True)
+@click.option("--broadcasts", type=click.IntRange(0), default=1, show_default=True)
+@click.option("--client-ms", type=click.FloatRange(0), default=5.0, show_default=True)
+@click.option("--adapter-ms", type=click.FloatRange(0), default=1.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def generate(
+    out: Path,
+    clients: int,
+    nodes: int,
+    adapter: str | None,
+    rooms: int,
+    rooms_per_client: str,
+    room_emits: int,
+    broadcasts: int,
+    client_ms: float,
+    adapter_ms: float,
+    seed: int,
+) -> None:
+    """Write a large scenario to OUT (.json, fast to read; else YAML)."""
+    from roomsim.generate import expected_deliveries, generate_scenario, write_scenario
+
+    per_client = _range(rooms_per_client)
+    if per_client[1] > rooms:
+        _fail(f"--rooms-per-client {rooms_per_client}: more than the {rooms} rooms")
+    _writable(out, "scenario")
+    scenario = generate_scenario(
+        clients=clients,
+        nodes=nodes,
+        adapter=adapter,
+        rooms=rooms,
+        rooms_per_client=per_client,
+        room_emits=room_emits,
+        broadcasts=broadcasts,
+        client_ms=client_ms,
+        adapter_ms=adapter_ms,
+        seed=seed,
+    )
+    write_scenario(scenario, out)
+    expected = expected_deliveries(clients, rooms, per_client, room_emits, broadcasts)
+    click.echo(
+        f"wrote {out}: {clients} clients, {len(scenario['timeline'])} emits,"
+        f" about {expected:,.0f} deliveries"
+    )
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--scheduler", help="Address of a running Dask scheduler (default: a local cluster).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    help="Results table (.csv or .parquet); default: the spec's 'out'.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool) -> None:
+    """Run the grid x seeds of sweep SPEC in parallel and write one results table."""
+    from roomsim.sweep import SweepSpecError, load_sweep_spec
+    from roomsim.sweep import sweep as run_sweep
+
+    try:
+        plan = load_sweep_spec(spec)
+    except (SweepSpecError, ScenarioError) as err:
+        _fail(str(err))
+    out_path = out_path or plan.out
+    if out_path is None:
+        _fail(f"{spec}: out: give a results file here or with --out")
+    if out_path.suffix not in (".csv", ".parquet"):
+        _fail(f"{out_path}: expected a results file ending in .csv or .parquet")
+    _writable(out_path, "results")
+    table = run_sweep(
+        plan.scenario, plan.grid, plan.seeds, scheduler=scheduler, progress=False if quiet else None
+    )
+    if out_path.suffix == ".parquet":
+        table.to_parquet(out_path, index=False)
+    else:
+        table.to_csv(out_path, index=False)
+    if not quiet:
+        click.echo(f"wrote {out_path}: {len(table)} runs")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,6 +140,12 @@ class Tally:
         self.clients_by_node: Counter[str] = Counter()
         self.errors: list[dict[str, Any]] = []
         self.end_time: int | float = 0
+        #: relayed copies a node threw away (its own, a room it lacks, or no recipient)
+        self.discarded_by_node: Counter[str] = Counter()
+        #: emit time of every message, and the sum and maximum of delivery latencies
+        self.emit_times: dict[str, int | float] = {}
+        self.latency_sum: float = 0.0
+        self.latency_max: float = 0.0
 
     def add(self, record: dict[str, Any]) -> None:
         kind = record["kind"]
@@ -147,10 +153,12 @@ class Tally:
         self.end_time = record["t"]
         if kind == "deliver":
             self.deliveries_by_node[record["node"]] += 1
+            self._latency(record["t"], record["msg"], 1)
         elif kind == "drop":
             self.drops_by_reason[record["reason"]] += 1
         elif kind == "emit":
             self.emits_by_node[record["node"]] += 1
+            self.emit_times[record["msg"]] = record["t"]
         elif kind == "connect":
             self.clients.add(record["client"])
             self.clients_by_node[record["node"]] += 1
@@ -158,13 +166,24 @@ class Tally:
             self.publishes_by_node[record["node"]] += 1
         elif kind == "relay":
             self.relays_by_node[record["node"]] += 1
+            if record.get("ignored") or not record.get("targets"):
+                self.discarded_by_node[record["node"]] += 1
         elif kind == "error":
             self.errors.append(record)
 
-    def add_deliveries(self, t: int | float, node: str, count: int) -> None:
+    def add_deliveries(self, t: int | float, msg: str, node: str, count: int) -> None:
         self.kinds["deliver"] += count
         self.deliveries_by_node[node] += count
         self.end_time = t
+        self._latency(t, msg, count)
+
+    def _latency(self, t: int | float, msg: str, count: int) -> None:
+        sent = self.emit_times.get(msg)
+        if sent is not None:
+            latency = t - sent
+            self.latency_sum += latency * count
+            if latency > self.latency_max:
+                self.latency_max = latency
 
 
 class Trace:
@@ -224,7 +243,7 @@ class Trace:
         t = format_time(t)
         if self._items is not None:
             self._items.append(_Deliveries(t, msg, node, event, clients))
-        self.tally.add_deliveries(t, node, len(clients))
+        self.tally.add_deliveries(t, msg, node, len(clients))
         out = self._out
         if out is not None:
             head = f'{{"t":{t!r},"kind":"deliver","msg":{_quote(msg)},"client":'

@@ -1,0 +1,208 @@
+"""Sweeps: one scenario, a grid of parameters, several seeds, run in parallel on Dask.
+
+A sweep spec is a small YAML file::
+
+    scenario: big.json              # the base scenario (path relative to the spec)
+    grid:                           # dotted keys of the scenario -> the values to try
+      cluster.nodes: [2, 4, 8]
+      latency.adapter_ms: [0.5, 2]
+    seeds: 3                        # 0, 1, 2 (or a list of seeds)
+    out: results.csv                # .csv or .parquet (relative to the spec)
+
+Every grid point is run with every seed; each run gives one row of
+:func:`roomsim.analysis.run_metrics` plus its parameters and seed.  Runs go
+to a Dask cluster (a local one by default); Dask is the optional ``sweep``
+extra.  Rows come back in grid order whatever order the runs finish in.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SweepSpec", "SweepSpecError", "expand_grid", "load_sweep_spec", "run_point", "sweep"]
+
+
+class SweepSpecError(ValueError):
+    """A sweep spec that cannot be used; its text is one line naming file and key."""
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A loaded sweep spec: the base scenario file, the grid, the seeds, the output."""
+
+    scenario: Path
+    grid: dict[str, list[Any]]
+    seeds: int | list[int]
+    out: Path | None
+
+
+def load_sweep_spec(path: str | Path) -> SweepSpec:
+    """Read and check a sweep spec (and the scenario it names)."""
+    import yaml
+
+    from roomsim.scenario import load_scenario
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise SweepSpecError(f"{path}: cannot read it ({err.__class__.__name__})") from None
+    except yaml.YAMLError as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", None)
+        where = f"{path}:{line + 1}" if line is not None else str(path)
+        raise SweepSpecError(f"{where}: not valid YAML") from None
+    if not isinstance(data, dict):
+        raise SweepSpecError(f"{path}: expected a mapping with scenario, grid, seeds, out")
+    unknown = set(data) - {"scenario", "grid", "seeds", "out"}
+    if unknown:
+        raise SweepSpecError(f"{path}: {sorted(unknown)[0]}: unknown key")
+    if not isinstance(data.get("scenario"), str):
+        raise SweepSpecError(f"{path}: scenario: expected the path of a scenario file")
+    grid = data.get("grid") or {}
+    if not isinstance(grid, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and v for k, v in grid.items()
+    ):
+        raise SweepSpecError(f"{path}: grid: expected dotted keys, each with a list of values")
+    seeds = data.get("seeds", 1)
+    if not (isinstance(seeds, int) and seeds >= 1) and not (
+        isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)
+    ):
+        raise SweepSpecError(f"{path}: seeds: expected a number of seeds or a list of seeds")
+    out = data.get("out")
+    if out is not None and not isinstance(out, str):
+        raise SweepSpecError(f"{path}: out: expected the path of a .csv or .parquet file")
+    scenario = path.parent / data["scenario"]
+    load_scenario(scenario)
+    return SweepSpec(scenario, grid, seeds, path.parent / out if out else None)
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = data
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"grid key {dotted!r}: {key!r} is not a mapping in the scenario")
+    node[last] = value
+
+
+def expand_grid(
+    grid: Mapping[str, Sequence[Any]], seeds: int | Iterable[int]
+) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, times every seed, in order.
+
+    Examples
+    --------
+    >>> expand_grid({"cluster.nodes": [2, 4]}, seeds=2)  # doctest: +NORMALIZE_WHITESPACE
+    [{'cluster.nodes': 2, 'seed': 0}, {'cluster.nodes': 2, 'seed': 1},
+     {'cluster.nodes': 4, 'seed': 0}, {'cluster.nodes': 4, 'seed': 1}]
+    """
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    keys = list(grid)
+    points = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        for seed in seed_list:
+            points.append({**dict(zip(keys, values, strict=True)), "seed": seed})
+    return points
+
+
+def _changed(base: Mapping[str, Any], point: Mapping[str, Any], source: str) -> Any:
+    """The scenario ``base`` with the grid values of ``point``, validated."""
+    from roomsim.scenario import scenario_from_dict
+
+    data = copy.deepcopy(dict(base))
+    changes = {k: v for k, v in point.items() if k != "seed"}
+    for key, value in changes.items():
+        _set(data, key, value)
+    where = f"{source} with " + ", ".join(f"{k}={v!r}" for k, v in changes.items())
+    return scenario_from_dict(data, path=where if changes else source)
+
+
+def run_point(
+    base: Mapping[str, Any], point: Mapping[str, Any], source: str = "<sweep>"
+) -> dict[str, Any]:
+    """Run the scenario ``base`` changed by ``point`` (dotted keys and ``seed``); one row."""
+    from roomsim.analysis.metrics import run_metrics
+    from roomsim.runner import run_scenario
+    from roomsim.trace import Trace
+
+    scenario = _changed(base, point, source)
+    trace = Trace(keep=False)
+    run_scenario(scenario, seed=point["seed"], trace=trace)
+    return {**point, **run_metrics(trace.tally)}
+
+
+def sweep(
+    scenario: Mapping[str, Any] | str | Path,
+    grid: Mapping[str, Sequence[Any]],
+    seeds: int | Iterable[int] = 1,
+    *,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> Any:
+    """Run a grid of parameters times seeds on Dask; return a pandas DataFrame.
+
+    Parameters
+    ----------
+    scenario : mapping or path
+        The base scenario (a mapping as in a scenario file, or a file).
+    grid : mapping
+        Dotted scenario keys (``"cluster.nodes"``) to lists of values.
+    seeds : int or iterable of int
+        ``3`` means seeds 0, 1, 2.
+    scheduler : str, optional
+        Address of a running Dask scheduler; default: a local cluster of
+        processes, made for this sweep and closed after it.
+    progress : bool, optional
+        Show a progress bar (default: when standard error is a terminal).
+    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as err:  # pragma: no cover - depends on the extra
+        raise ImportError("sweeps need Dask: python -m pip install 'roomsim[sweep]'") from err
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    source = "<sweep>"
+    if not isinstance(scenario, Mapping):
+        from roomsim.scenario import load_scenario
+
+        source = str(scenario)
+        load_scenario(scenario)  # refuse a bad file before starting any worker
+        scenario = _read_mapping(Path(scenario))
+    points = expand_grid(grid, seeds)
+    for point in expand_grid(grid, [0]):  # refuse a bad grid before starting any worker
+        _changed(scenario, point, source)
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None)
+    client = Client(scheduler if scheduler is not None else cluster)
+    try:
+        futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]
+        order = {f.key: i for i, f in enumerate(futures)}
+        rows: list[dict[str, Any] | None] = [None] * len(points)
+        with tqdm(
+            total=len(points), unit="run", disable=None if progress is None else not progress
+        ) as bar:
+            for future in as_completed(futures):
+                rows[order[future.key]] = future.result()
+                bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return pd.DataFrame(rows)
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    import json
+
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
