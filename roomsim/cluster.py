@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter
+from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter, ShardedRedisAdapter
 from roomsim.broker import Broker
 from roomsim.client import Client
 from roomsim.ids import rng, socket_id
@@ -51,9 +51,9 @@ class Cluster:
     ----------
     nodes : int or list of str
         Node names, or how many (``3`` means n1, n2, n3).  Default: one node.
-    adapter : {"memory", "redis"}, optional
-        ``memory`` (one node only) or ``redis`` (the classic Redis adapter).
-        Default: ``memory`` for one node, ``redis`` for more.
+    adapter : {"memory", "redis", "sharded-redis"}, optional
+        ``memory`` (one node only), ``redis`` (the classic Redis adapter) or
+        ``sharded-redis``.  Default: ``memory`` for one node, ``redis`` for more.
     seed : int
         Everything random (socket ids, and later latencies) follows from it.
     client_ms : float
@@ -61,6 +61,11 @@ class Cluster:
     adapter_ms : float
         One-way latency from a node through the broker to another node, in
         ms (half of it each hop).
+    subscription_mode : {"dynamic", "static", "dynamic-private"}
+        How the sharded adapter subscribes to rooms' channels.
+    publish_ms, copy_ms : float
+        The broker's own time per message and per copy it hands out; a busy
+        broker queues (see :class:`~roomsim.broker.Broker`).
     trace : Trace, optional
         Where records go; by default a new in-memory :class:`Trace`.
 
@@ -86,6 +91,9 @@ class Cluster:
         seed: int = 0,
         client_ms: float = 0.0,
         adapter_ms: float = 0.0,
+        subscription_mode: str = "dynamic",
+        publish_ms: float = 0.0,
+        copy_ms: float = 0.0,
         trace: Trace | None = None,
         env: simpy.Environment | None = None,
     ) -> None:
@@ -103,7 +111,12 @@ class Cluster:
         self.adapter = adapter
         self.trace = trace if trace is not None else Trace()
         self.links = ClientLinks(self.env, self.trace, client_ms)
-        self.broker = Broker(self.env, adapter_ms / 2) if ADAPTERS[adapter].joins_nodes else None
+        self.subscription_mode = subscription_mode
+        self.broker = (
+            Broker(self.env, adapter_ms / 2, publish_ms=publish_ms, copy_ms=copy_ms)
+            if ADAPTERS[adapter].joins_nodes
+            else None
+        )
         self.clients: dict[str, Client] = {}
         self._msg_ids: set[str] = set()
         self._reserved_ids: set[str] = set()
@@ -123,8 +136,12 @@ class Cluster:
     def _make_adapter(self, nsp: Namespace) -> InMemoryAdapter:
         if self.broker is None:
             return InMemoryAdapter(nsp)
-        uid = socket_id(self.seed, "adapter", nsp.node, nsp.name)[:6]
-        return RedisAdapter(nsp, self.broker, uid)
+        uid = socket_id(self.seed, "adapter", nsp.node, nsp.name)
+        if self.adapter == "sharded-redis":
+            return ShardedRedisAdapter(
+                nsp, self.broker, uid[:16], subscription_mode=self.subscription_mode
+            )
+        return RedisAdapter(nsp, self.broker, uid[:6])
 
     def rng(self, stream: str) -> random.Random:
         """A random stream of this run, independent of every other stream."""

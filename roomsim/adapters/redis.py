@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from roomsim.adapters.memory import InMemoryAdapter
+from roomsim.adapters.broker_adapter import BrokerAdapter
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -23,17 +23,13 @@ if TYPE_CHECKING:
 __all__ = ["RedisAdapter"]
 
 
-class RedisAdapter(InMemoryAdapter):
+class RedisAdapter(BrokerAdapter):
     """The classic (pub/sub) Redis adapter of one namespace on one node."""
 
-    joins_nodes = True
-
     def __init__(self, nsp: Namespace, broker: Broker, uid: str, key: str = "socket.io"):
-        super().__init__(nsp)
-        self.broker = broker
-        self.uid = uid
+        super().__init__(nsp, broker, uid)
         self.channel = f"{key}#{nsp.name}#"
-        broker.psubscribe(self.channel + "*", self.on_message)
+        broker.psubscribe(self.channel + "*", self.on_message, node=nsp.node)
 
     def channel_for(self, opts: BroadcastOptions) -> str:
         """The channel a broadcast is published on.
@@ -54,13 +50,8 @@ class RedisAdapter(InMemoryAdapter):
 
     def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         if not opts.local:
-            channel = self.channel_for(opts)
             payload = [self.uid, packet.wire(), opts.wire()]
-            node = self.nsp.node
-            self.nsp.trace.record(
-                self.nsp.env.now, "publish", msg=packet.msg, node=node, channel=channel
-            )
-            self.broker.publish(channel, BrokerMessage(payload, packet.msg, node))
+            self.publish(self.channel_for(opts), payload, packet.msg)
         self.deliver_local(packet, opts)
 
     def on_message(self, channel: str, message: BrokerMessage) -> None:
@@ -76,26 +67,10 @@ class RedisAdapter(InMemoryAdapter):
         elif wire_packet.get("nsp", "/") != nsp.name:
             ignored = "other namespace"
         if ignored is not None:
-            nsp.trace.record(
-                nsp.env.now,
-                "relay",
-                msg=message.msg,
-                node=nsp.node,
-                channel=channel,
-                targets=0,
-                ignored=ignored,
-            )
+            self.relay(message, channel, 0, ignored)
             return
         event, *args = wire_packet["data"]
-        packet = Packet(message.msg, event, tuple(args), nsp.name)
-        opts = BroadcastOptions(tuple(wire_opts["rooms"]), tuple(wire_opts["except"]))
-        sids = self.registry.select(opts.rooms, opts.except_rooms)
-        nsp.trace.record(
-            nsp.env.now,
-            "relay",
-            msg=message.msg,
-            node=nsp.node,
-            channel=channel,
-            targets=len(sids),
-        )
+        packet = Packet(message.msg or "", event, tuple(args), nsp.name)
+        sids = self.registry.select(tuple(wire_opts["rooms"]), tuple(wire_opts["except"]))
+        self.relay(message, channel, len(sids), None)
         nsp.write(packet, sids)
