@@ -220,5 +220,41 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
         click.echo(f"wrote {out_path}: {len(table)} runs")
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--adapters",
+    default="redis,sharded-redis",
+    show_default=True,
+    help="Comma-separated adapters to compare.",
+)
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by adapter.")
+def compare(file: Path, adapters: str, seed: int | None, as_json: bool) -> None:
+    """Run scenario FILE on each adapter and show the costs side by side."""
+    import json
+
+    from roomsim.adapters import ADAPTERS
+    from roomsim.compare import compare_adapters, format_comparison
+
+    names = [a.strip() for a in adapters.split(",") if a.strip()]
+    unknown = [a for a in names if a not in ADAPTERS]
+    if not names or unknown:
+        _fail(f"--adapters: expected names among {', '.join(ADAPTERS)}, got {adapters!r}")
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as err:
+        _fail(str(err))
+    if "memory" in names and len(scenario.cluster.nodes) > 1:
+        _fail(f"{file}: the memory adapter cannot join {len(scenario.cluster.nodes)} nodes")
+    results = compare_adapters(scenario, names, seed=seed)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        click.echo(format_comparison(results))
+        if not all(r["same_deliveries"] for r in results.values()):
+            click.echo("note: the adapters did not deliver the same messages to the same clients")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -136,6 +136,7 @@ class Tally:
         self.emits_by_node: Counter[str] = Counter()
         self.publishes_by_node: Counter[str] = Counter()
         self.relays_by_node: Counter[str] = Counter()
+        self.bytes_by_node: Counter[str] = Counter()
         self.clients: set[str] = set()
         self.clients_by_node: Counter[str] = Counter()
         self.errors: list[dict[str, Any]] = []
@@ -164,6 +165,7 @@ class Tally:
             self.clients_by_node[record["node"]] += 1
         elif kind == "publish":
             self.publishes_by_node[record["node"]] += 1
+            self.bytes_by_node[record["node"]] += record.get("bytes", 0)
         elif kind == "relay":
             self.relays_by_node[record["node"]] += 1
             if record.get("ignored") or not record.get("targets"):

@@ -17,8 +17,8 @@ def run_metrics(tally: Tally) -> dict[str, Any]:
     (copies the broker handed to nodes, own echoes included), ``discarded``
     (copies a node threw away: its own, or with no local recipient),
     ``useful_fraction`` (received copies that reached someone),
-    ``mean_latency_ms`` and ``max_latency_ms`` (emit to delivery), and
-    ``end_ms``.
+    ``broker_bytes`` (bytes published), ``mean_latency_ms`` and
+    ``max_latency_ms`` (emit to delivery), and ``end_ms``.
 
     Examples
     --------
@@ -46,6 +46,7 @@ def run_metrics(tally: Tally) -> dict[str, Any]:
         "received": received,
         "discarded": discarded,
         "useful_fraction": (received - discarded) / received if received else 1.0,
+        "broker_bytes": sum(tally.bytes_by_node.values()),
         "mean_latency_ms": tally.latency_sum / deliveries if deliveries else 0.0,
         "max_latency_ms": tally.latency_max,
         "end_ms": tally.end_time,
