@@ -7,10 +7,13 @@ so ``io.to("a")`` on one line never leaks into ``io.emit()`` on the next.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import simpy
+
+from roomsim._sched import call_later, run_handler
 from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet
 
 if TYPE_CHECKING:
@@ -113,8 +116,21 @@ class BroadcastOperator:
         """The rooms left out (with the sender's own room, from a socket)."""
         return self._opts.except_rooms
 
-    def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        ack: Callable[[BaseException | None, list[Any]], Any] | None = None,
+        msg_id: str | None = None,
+    ) -> str:
         """Send ``event`` with ``args`` to every matching socket; return its message id.
+
+        With ``ack``, every recipient, on every node, is asked for an
+        acknowledgement and ``ack(err, responses)`` runs once: ``err`` is None
+        when all answered in time (``responses`` holds each first answer, in
+        arrival order), else ``TimeoutError("operation has timed out")`` with
+        the answers so far.  Set the wait with :meth:`timeout`: without it the
+        timeout fires at once, as in Socket.IO.
 
         Raises
         ------
@@ -138,11 +154,39 @@ class BroadcastOperator:
             record["local"] = True
         if opts.volatile:
             record["volatile"] = True
+        if ack is not None:
+            record["ack"] = True
         if nsp.name != "/":
             record["namespace"] = nsp.name
         nsp.trace.record(nsp.env.now, "emit", **record)
-        nsp.adapter.broadcast(Packet(msg, event, args, nsp.name), opts)
+        packet = Packet(msg, event, args, nsp.name)
+        if ack is None:
+            nsp.adapter.broadcast(packet, opts)
+        else:
+            _gather_acks(nsp, packet, opts, ack)
         return msg
+
+    # -- utility methods: the same filters, other actions -----------------------------
+    def sockets_join(self, rooms: Rooms) -> None:
+        """Make every matching socket join ``rooms``, on every node the adapter reaches."""
+        self._nsp.adapter.add_sockets(self._opts, list(_rooms(rooms)))
+
+    def sockets_leave(self, rooms: Rooms) -> None:
+        """Make every matching socket leave ``rooms``."""
+        self._nsp.adapter.del_sockets(self._opts, list(_rooms(rooms)))
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnect every matching socket (``server namespace disconnect``)."""
+        self._nsp.adapter.disconnect_sockets(self._opts, close)
+
+    def fetch_sockets(self) -> simpy.Event:
+        """An event (``yield`` it) whose value is the matching sockets.
+
+        This node's sockets come as :class:`~roomsim.socket.Socket`, other
+        nodes' as :class:`~roomsim.adapters.requests.RemoteSocket`.  If a node
+        does not answer in time the event fails with ``TimeoutError``.
+        """
+        return self._nsp.adapter.fetch_sockets(self._opts)
 
     def __repr__(self) -> str:
         o = self._opts
@@ -151,3 +195,57 @@ class BroadcastOperator:
             f"<BroadcastOperator {self._nsp.node}{self._nsp.name}{flags}"
             f" to={list(o.rooms)} except={list(o.except_rooms)}>"
         )
+
+
+def _gather_acks(
+    nsp: Namespace,
+    packet: Packet,
+    opts: BroadcastOptions,
+    ack: Callable[[BaseException | None, list[Any]], Any],
+) -> None:
+    """Socket.IO's broadcast with acknowledgements.
+
+    Every node reports how many of its sockets it asked; the callback runs
+    when every node has reported and every asked socket has answered, or
+    when the timeout fires first.
+    """
+    env = nsp.env
+    responses: list[Any] = []
+    expected_servers = nsp.adapter.server_count()
+    reported = [0, 0]  # nodes that reported, sockets they asked
+    settled = False
+
+    def finish(error: BaseException | None) -> None:
+        nonlocal settled
+        settled = True
+        answers = list(responses)
+        nsp.trace.record(
+            env.now,
+            "ack_result",
+            msg=packet.msg,
+            node=nsp.node,
+            error=str(error) if error else None,
+            responses=answers,
+        )
+        run_handler(env, ack, error, answers)
+
+    def check() -> None:
+        if not settled and reported[0] == expected_servers and len(responses) == reported[1]:
+            finish(None)
+
+    def client_count(count: int) -> None:
+        reported[0] += 1
+        reported[1] += count
+        check()
+
+    def on_answer(answer: Any) -> None:
+        if not settled:
+            responses.append(answer)
+            check()
+
+    def on_timeout() -> None:
+        if not settled:
+            finish(TimeoutError("operation has timed out"))
+
+    call_later(env, opts.timeout or 0, on_timeout)
+    nsp.adapter.broadcast_with_ack(packet, opts, client_count, on_answer)

@@ -156,11 +156,19 @@ class Client:
         self.dispatch("disconnect", (reason,))
 
     # -- client to server ---------------------------------------------------------
-    def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        ack: Callable[..., Any] | None = None,
+        msg_id: str | None = None,
+    ) -> str:
         """Send ``event`` to the server side of the socket; return the message id.
 
         It reaches the server one latency later, where the socket's handler
-        for ``event`` runs.  Sent while disconnected, it is dropped.
+        for ``event`` runs.  With ``ack``, the handler gets an acknowledgement
+        function last, and ``ack(*answer)`` runs here when the answer is back.
+        Sent while disconnected, it is dropped.
         """
         check_event(event)
         cluster = self.cluster
@@ -172,7 +180,14 @@ class Client:
         cluster.trace.record(
             now, "client_emit", msg=msg, client=self.name, node=self.node, event=event
         )
-        packet = Packet(msg, event, args, self.namespace)
+        answer = None
+        if ack is not None:
+            sid = self.sid
+
+            def answer(_sid: str, reply: tuple[Any, ...]) -> None:
+                call_later(cluster.env, cluster.links.client_ms, self._answered, sid, ack, reply)
+
+        packet = Packet(msg, event, args, self.namespace, answer)
         call_later(
             cluster.env,
             cluster.links.client_ms,
@@ -185,6 +200,10 @@ class Client:
     def send(self, *args: Any, msg_id: str | None = None) -> str:
         """Emit a ``message`` event to the server."""
         return self.emit("message", *args, msg_id=msg_id)
+
+    def _answered(self, sid: str, ack: Callable[..., Any], reply: tuple[Any, ...]) -> None:
+        if self.sid == sid and self.connected:
+            run_handler(self.cluster.env, ack, *reply)
 
     def _reach_server(self, socket: Socket, packet: Packet) -> None:
         trace, now = self.cluster.trace, self.cluster.env.now

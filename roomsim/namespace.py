@@ -81,6 +81,47 @@ class Namespace:
         """Emit a ``message`` event to every socket of the namespace."""
         return self.emit("message", *args, msg_id=msg_id)
 
+    # -- cluster-wide utility methods ------------------------------------------------
+    def sockets_join(self, rooms: Rooms) -> None:
+        """Every socket of the namespace, on every node, joins ``rooms``."""
+        BroadcastOperator(self).sockets_join(rooms)
+
+    def sockets_leave(self, rooms: Rooms) -> None:
+        """Every socket of the namespace, on every node, leaves ``rooms``."""
+        BroadcastOperator(self).sockets_leave(rooms)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnect every socket of the namespace, on every node."""
+        BroadcastOperator(self).disconnect_sockets(close)
+
+    def fetch_sockets(self) -> Any:
+        """An event whose value is every socket of the namespace (see the operator's)."""
+        return BroadcastOperator(self).fetch_sockets()
+
+    def server_side_emit(
+        self, event: str, *args: Any, ack: Callable[..., Any] | None = None
+    ) -> None:
+        """Send ``event`` to the same namespace on every *other* node.
+
+        It runs their namespace-level handlers (``nsp.on(event)``).  With
+        ``ack``, each handler gets an acknowledgement function last and
+        ``ack(err, responses)`` runs with one answer per other node (or a
+        ``TimeoutError`` and the answers so far).
+
+        Raises
+        ------
+        ValueError
+            For ``connect``, ``connection`` and ``new_namespace``.
+        """
+        if event in ("connect", "connection", "new_namespace"):
+            raise ValueError(f'"{event}" is a reserved event name')
+        self.adapter.server_side_emit(event, args, ack)
+
+    def on_server_side_emit(self, event: str, args: tuple[Any, ...]) -> None:
+        """Another node's ``server_side_emit`` reached this namespace."""
+        for handler in self._handlers.get(event, ()):
+            run_handler(self.env, handler, *args)
+
     # -- plumbing -----------------------------------------------------------------
     def write(self, packet: Packet, sids: list[str]) -> None:
         """Write ``packet`` to these sockets of this node; they get it one latency later."""

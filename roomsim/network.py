@@ -15,7 +15,7 @@ one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
@@ -75,7 +75,7 @@ class ClientLinks:
     def _arrive(self, packet: Packet, node: str, sids: list[str]) -> None:
         watched = self.watched
         now = self.env.now
-        if not watched or watched.keys().isdisjoint(sids):
+        if packet.ack is None and (not watched or watched.keys().isdisjoint(sids)):
             self.trace.add_deliveries(
                 now,
                 packet.msg,
@@ -108,5 +108,34 @@ class ClientLinks:
             if client.handles(event):
                 trace.add_deliveries(now, msg, node, event, run)
                 run = []
-                client.dispatch(event, packet.args)
+                args = packet.args
+                if packet.ack is not None:
+                    args = (*args, self._acknowledger(packet, node, sid, client))
+                client.dispatch(event, args)
         trace.add_deliveries(now, msg, node, event, run)
+
+    # -- acknowledgements, client to server -------------------------------------------
+    def _acknowledger(self, packet: Packet, node: str, sid: str, client: Client) -> Any:
+        """The ``ack`` function a client's handler gets; it answers once."""
+        answered = False
+
+        def ack(*args: Any) -> None:
+            nonlocal answered
+            if answered:
+                return
+            answered = True
+            if client.sid == sid and client.connected:
+                call_later(
+                    self.env, self.client_ms, self._ack_arrives, packet, node, sid, client, args
+                )
+
+        return ack
+
+    def _ack_arrives(
+        self, packet: Packet, node: str, sid: str, client: Client, args: tuple[Any, ...]
+    ) -> None:
+        socket = client.socket
+        if socket is None or socket.id != sid or not socket.connected:
+            return  # Socket.IO ignores packets from a socket that has gone
+        self.trace.record(self.env.now, "ack", msg=packet.msg, client=client.name, node=node)
+        packet.ack(sid, args)  # type: ignore[misc]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["RESERVED_EVENTS", "BroadcastOptions", "Packet", "wire_size"]
@@ -26,13 +27,18 @@ class Packet:
     """An EVENT packet: ``event`` with ``args`` in namespace ``nsp``.
 
     ``msg`` is the simulation's own id for the message, so that the trace can
-    say what happened to it; it is not part of the wire format.
+    say what happened to it; it is not part of the wire format.  ``ack``, when
+    set, asks each receiver for an acknowledgement: it is called with the
+    receiving socket's id and the arguments of its answer.
     """
 
     msg: str
     event: str
     args: tuple[Any, ...]
     nsp: str = "/"
+    ack: Callable[[str, tuple[Any, ...]], None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def wire(self) -> dict[str, Any]:
         """The packet as Socket.IO encodes it: ``{type: 2, data: [event, ...args], nsp}``.

@@ -76,6 +76,24 @@ class Server:
     def send(self, *args: Any, msg_id: str | None = None) -> str:
         return self.sockets.send(*args, msg_id=msg_id)
 
+    def sockets_join(self, rooms: Rooms) -> None:
+        self.sockets.sockets_join(rooms)
+
+    def sockets_leave(self, rooms: Rooms) -> None:
+        self.sockets.sockets_leave(rooms)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        self.sockets.disconnect_sockets(close)
+
+    def fetch_sockets(self) -> Any:
+        return self.sockets.fetch_sockets()
+
+    def server_side_emit(
+        self, event: str, *args: Any, ack: Callable[..., Any] | None = None
+    ) -> None:
+        """``io.serverSideEmit``: the main namespace on every other node."""
+        self.sockets.server_side_emit(event, *args, ack=ack)
+
     def socket(self, sid: str, namespace: str = "/") -> Socket | None:
         """The connected socket with this id on this node, if any."""
         return self.of(namespace).sockets.get(sid)

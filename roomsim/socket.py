@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, KeysView
 from typing import TYPE_CHECKING, Any
 
-from roomsim._sched import run_handler
+from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from roomsim.client import Client
     from roomsim.namespace import Namespace
 
-__all__ = ["CLIENT_SIDE_REASONS", "Socket"]
+__all__ = ["CLIENT_SIDE_REASONS", "Socket", "SocketFlags"]
 
 #: Server-side disconnect reasons whose cause is on the client's side (or the
 #: transport's): the client is gone at once.  For the others the server tells
@@ -118,34 +118,56 @@ class Socket:
         return self._operator(local=True)
 
     @property
-    def volatile(self) -> BroadcastOperator:
-        """A volatile broadcast from this socket."""
-        return self._operator(volatile=True)
+    def volatile(self) -> SocketFlags:
+        """The next emit may be dropped if the client cannot take it now."""
+        return SocketFlags(self, volatile=True)
 
-    def timeout(self, ms: float) -> BroadcastOperator:
-        """A broadcast from this socket that waits ``ms`` for acknowledgements."""
-        return self._operator(timeout=ms)
+    def timeout(self, ms: float) -> SocketFlags:
+        """The next emit's acknowledgement waits at most ``ms`` (then an error)."""
+        return SocketFlags(self, timeout=ms)
 
     # -- talking to this socket's client ----------------------------------------
-    def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
-        """Send ``event`` to this socket's client only; return the message id."""
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        ack: Callable[..., Any] | None = None,
+        msg_id: str | None = None,
+    ) -> str:
+        """Send ``event`` to this socket's client only; return the message id.
+
+        With ``ack``, the client's handler gets an acknowledgement function
+        as its last argument, and ``ack(*answer)`` runs when its answer comes
+        back.
+        """
+        return self._emit(event, args, ack, msg_id)
+
+    def _emit(
+        self,
+        event: str,
+        args: tuple[Any, ...],
+        ack: Callable[..., Any] | None,
+        msg_id: str | None,
+        timeout: float | None = None,
+        volatile: bool = False,
+    ) -> str:
         check_event(event)
         nsp = self.nsp
+        env = nsp.env
         msg = nsp.cluster.new_msg_id(msg_id)
-        nsp.trace.record(
-            nsp.env.now,
-            "emit",
-            msg=msg,
-            node=nsp.node,
-            event=event,
-            **{"from": nsp.node, "to": [self.id], "except": []},
-        )
-        packet = Packet(msg, event, args, nsp.name)
+        record: dict[str, Any] = {"from": nsp.node, "to": [self.id], "except": []}
+        if volatile:
+            record["volatile"] = True
+        nsp.trace.record(env.now, "emit", msg=msg, node=nsp.node, event=event, **record)
+        answer = None
+        if ack is not None:
+            answer = _single_answer(env, ack, timeout)
+        packet = Packet(msg, event, args, nsp.name, answer)
         if self.connected:
             nsp.write(packet, [self.id])
         else:
             nsp.trace.record(
-                nsp.env.now,
+                env.now,
                 "drop",
                 msg=msg,
                 client=self.client.name,
@@ -211,4 +233,80 @@ class Socket:
 
     def _receive(self, packet: Packet) -> None:
         """A packet from the client reached this socket."""
-        self._fire(packet.event, *packet.args)
+        args = packet.args
+        if packet.ack is not None:
+            answered = False
+
+            def ack(*answer: Any) -> None:
+                nonlocal answered
+                if not answered and self.connected:
+                    answered = True
+                    packet.ack(self.id, answer)  # type: ignore[misc]
+
+            args = (*args, ack)
+        self._fire(packet.event, *args)
+
+
+def _single_answer(
+    env: Any, ack: Callable[..., Any], timeout: float | None
+) -> Callable[[str, tuple[Any, ...]], None]:
+    """The acknowledgement of a one-socket emit: ``ack(*answer)``, or with a
+    timeout ``ack(None, *answer)`` / ``ack(TimeoutError(...))``, once."""
+    if timeout is None:
+        return lambda _sid, answer: run_handler(env, ack, *answer)
+    settled = False
+
+    def on_answer(_sid: str, answer: tuple[Any, ...]) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            run_handler(env, ack, None, *answer)
+
+    def on_timeout() -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            run_handler(env, ack, TimeoutError("operation has timed out"))
+
+    call_later(env, timeout, on_timeout)
+    return on_answer
+
+
+class SocketFlags:
+    """``socket.timeout(ms)`` or ``socket.volatile``: flags for what comes next.
+
+    ``.emit(...)`` sends to this socket's client; ``.to(...)``,
+    ``.broadcast`` and friends start a broadcast that carries the flags.
+    """
+
+    def __init__(self, socket: Socket, **flags: Any) -> None:
+        self._socket = socket
+        self._flags = flags
+
+    def timeout(self, ms: float) -> SocketFlags:
+        return SocketFlags(self._socket, **{**self._flags, "timeout": ms})
+
+    @property
+    def volatile(self) -> SocketFlags:
+        return SocketFlags(self._socket, **{**self._flags, "volatile": True})
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        ack: Callable[..., Any] | None = None,
+        msg_id: str | None = None,
+    ) -> str:
+        return self._socket._emit(event, args, ack, msg_id, **self._flags)
+
+    def to(self, rooms: Rooms) -> BroadcastOperator:
+        return self._socket._operator(**self._flags).to(rooms)
+
+    in_ = to
+
+    def except_(self, rooms: Rooms) -> BroadcastOperator:
+        return self._socket._operator(**self._flags).except_(rooms)
+
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        return self._socket._operator(**self._flags)

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from roomsim.adapters.memory import InMemoryAdapter
+from roomsim.adapters.requests import PendingRequest, RemoteSocket
 from roomsim.broker import Broker, BrokerMessage
-from roomsim.packet import wire_size
+from roomsim.packet import BroadcastOptions, Packet, wire_size
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
 
-__all__ = ["BrokerAdapter"]
+__all__ = ["BrokerAdapter", "decode_options", "decode_packet"]
 
 
 class BrokerAdapter(InMemoryAdapter):
@@ -24,6 +25,11 @@ class BrokerAdapter(InMemoryAdapter):
         super().__init__(nsp)
         self.broker = broker
         self.uid = uid
+        self._requests_made = 0
+        #: requests waiting for other nodes' answers, by request id
+        self.requests: dict[str, PendingRequest] = {}
+        #: broadcasts with acknowledgements this node started, by request id
+        self.ack_requests: dict[str, tuple[Callable[[int], None], Callable[[Any], None]]] = {}
 
     def publish(
         self,
@@ -31,14 +37,32 @@ class BrokerAdapter(InMemoryAdapter):
         payload: Any,
         msg: str | None,
         on_reply: Callable[[], None] | None = None,
+        kind: str | None = None,
     ) -> None:
-        """Publish ``payload`` on ``channel``, with a ``publish`` record."""
+        """Publish ``payload`` on ``channel``, with a ``publish`` record.
+
+        ``kind`` names a request or response (``"REMOTE_JOIN"``, ...); a
+        broadcast has none.
+        """
         nsp = self.nsp
         size = wire_size(payload)
+        extra = {"type": kind} if kind is not None else {}
         nsp.trace.record(
-            nsp.env.now, "publish", msg=msg, node=nsp.node, channel=channel, bytes=size
+            nsp.env.now, "publish", msg=msg, node=nsp.node, channel=channel, bytes=size, **extra
         )
         self.broker.publish(channel, BrokerMessage(payload, msg, nsp.node, size), on_reply)
+
+    def new_request_id(self) -> str:
+        """A request id, unique in this run and the same for the same seed."""
+        self._requests_made += 1
+        return f"{self.uid}-{self._requests_made}"
+
+    def remote_sockets(self, descriptions: list[dict[str, Any]]) -> list[RemoteSocket]:
+        """Other nodes' answers to ``fetch_sockets``, as :class:`RemoteSocket`."""
+        return [
+            RemoteSocket(d["id"], set(d["rooms"]), d["data"], d["node"], self.nsp)
+            for d in descriptions
+        ]
 
     def relay(
         self, message: BrokerMessage, channel: str, targets: int, ignored: str | None
@@ -55,3 +79,20 @@ class BrokerAdapter(InMemoryAdapter):
             targets=targets,
             **extra,
         )
+
+
+def decode_options(wire: dict[str, Any]) -> BroadcastOptions:
+    """Broadcast options from their published form (``{rooms, except, flags}``)."""
+    flags = wire.get("flags") or {}
+    return BroadcastOptions(
+        tuple(wire.get("rooms", ())),
+        tuple(wire.get("except", ())),
+        volatile=bool(flags.get("volatile")),
+        timeout=flags.get("timeout"),
+    )
+
+
+def decode_packet(wire: dict[str, Any], msg: str | None, nsp: str) -> Packet:
+    """A packet from its published form (``{type: 2, data: [event, ...args], nsp}``)."""
+    event, *args = wire["data"]
+    return Packet(msg or "", event, tuple(args), nsp)

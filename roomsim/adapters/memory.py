@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import simpy
+
+from roomsim.adapters.requests import settle
 from roomsim.packet import BroadcastOptions, Packet
 from roomsim.rooms import RoomRegistry
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
+    from roomsim.socket import Socket
 
 __all__ = ["InMemoryAdapter"]
 
@@ -56,6 +61,64 @@ class InMemoryAdapter:
         sids = self.registry.select(opts.rooms, opts.except_rooms)
         self.nsp.write(packet, sids)
         return len(sids)
+
+    # -- acknowledgements -----------------------------------------------------------
+    def server_count(self) -> int:
+        """How many nodes take part (here: this one)."""
+        return 1
+
+    def broadcast_with_ack(
+        self,
+        packet: Packet,
+        opts: BroadcastOptions,
+        client_count: Callable[[int], None],
+        ack: Callable[[Any], None],
+    ) -> None:
+        """Broadcast asking each recipient for an acknowledgement.
+
+        ``client_count(n)`` tells how many sockets of this node got it;
+        ``ack(answer)`` runs once per answer (its first argument).
+        """
+        sids = self.registry.select(opts.rooms, opts.except_rooms)
+        asking = replace(packet, ack=lambda _sid, answer: ack(answer[0] if answer else None))
+        self.nsp.write(asking, sids)
+        client_count(len(sids))
+
+    # -- utility methods (``io.in_(room).sockets_join(...)`` and friends) -------------
+    def _matching(self, opts: BroadcastOptions) -> list[Socket]:
+        sockets = self.nsp.sockets
+        return [
+            sockets[sid]
+            for sid in self.registry.select(opts.rooms, opts.except_rooms)
+            if sid in sockets
+        ]
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        """Make the matching sockets join ``rooms``."""
+        for socket in self._matching(opts):
+            socket.join(rooms)
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        """Make the matching sockets leave ``rooms``."""
+        for socket in self._matching(opts):
+            for room in rooms:
+                socket.leave(room)
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
+        """Disconnect the matching sockets (``server namespace disconnect``)."""
+        for socket in self._matching(opts):
+            socket.disconnect(close)
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
+        """An event whose value is the list of matching sockets."""
+        event = self.nsp.env.event()
+        settle(event, self._matching(opts))
+        return event
+
+    def server_side_emit(
+        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
+    ) -> None:
+        """The in-memory adapter has no other node to tell: nothing happens."""
 
     def close(self) -> None:
         """Stop taking part in the cluster (nothing to do in memory)."""

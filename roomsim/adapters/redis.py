@@ -1,5 +1,8 @@
 """Socket.IO's classic Redis adapter, on the simulated broker.
 
+Broadcasts
+----------
+
 Every node pattern-subscribes to ``socket.io#<nsp>#*``.  A broadcast is
 delivered to the emitting node's own sockets at once and published as
 ``[uid, packet, {rooms, except, flags}]``: on ``socket.io#<nsp>#<room>#`` when
@@ -7,29 +10,76 @@ it names exactly one room, else on ``socket.io#<nsp>#``.  Every subscribed node
 gets every message, its own included: it throws away its own (same uid) and
 single-room messages for a room it does not have, and otherwise picks its
 recipients from its rooms *as they are when the message arrives*.
+
+Requests
+--------
+Cluster-wide utilities travel as JSON requests on ``socket.io-request#<nsp>#``
+and answers on ``socket.io-response#<nsp>#``, both subscribed by every node.
+``sockets_join``, ``sockets_leave`` and ``disconnect_sockets`` are only
+published: every node, the sender included, applies them when the request
+comes back from the broker.  ``fetch_sockets`` and broadcasts with
+acknowledgements count the nodes as ``PUBSUB NUMSUB`` of the request channel;
+``fetch_sockets`` gives up after ``requests_timeout_ms`` (5000) with
+"timeout reached while waiting for fetchSockets response", and
+``server_side_emit`` with "timeout reached: only X responses received out of Y".
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from roomsim.adapters.broker_adapter import BrokerAdapter
+import simpy
+
+from roomsim._sched import call_later, run_handler
+from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
+from roomsim.adapters.memory import InMemoryAdapter
+from roomsim.adapters.requests import PendingRequest, describe, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
 
-__all__ = ["RedisAdapter"]
+__all__ = ["REQUEST_TYPES", "RedisAdapter"]
+
+#: the classic adapter's request types, by number
+REQUEST_TYPES = {
+    0: "SOCKETS",
+    1: "ALL_ROOMS",
+    2: "REMOTE_JOIN",
+    3: "REMOTE_LEAVE",
+    4: "REMOTE_DISCONNECT",
+    5: "REMOTE_FETCH",
+    6: "SERVER_SIDE_EMIT",
+    7: "BROADCAST",
+    8: "BROADCAST_CLIENT_COUNT",
+    9: "BROADCAST_ACK",
+}
+REMOTE_JOIN, REMOTE_LEAVE, REMOTE_DISCONNECT, REMOTE_FETCH = 2, 3, 4, 5
+SERVER_SIDE_EMIT, BROADCAST, BROADCAST_CLIENT_COUNT, BROADCAST_ACK = 6, 7, 8, 9
 
 
 class RedisAdapter(BrokerAdapter):
     """The classic (pub/sub) Redis adapter of one namespace on one node."""
 
-    def __init__(self, nsp: Namespace, broker: Broker, uid: str, key: str = "socket.io"):
+    def __init__(
+        self,
+        nsp: Namespace,
+        broker: Broker,
+        uid: str,
+        key: str = "socket.io",
+        requests_timeout_ms: float = 5000.0,
+    ) -> None:
         super().__init__(nsp, broker, uid)
         self.channel = f"{key}#{nsp.name}#"
-        broker.psubscribe(self.channel + "*", self.on_message, node=nsp.node)
+        self.request_channel = f"{key}-request#{nsp.name}#"
+        self.response_channel = f"{key}-response#{nsp.name}#"
+        self.requests_timeout_ms = requests_timeout_ms
+        node = nsp.node
+        broker.psubscribe(self.channel + "*", self.on_message, node=node)
+        broker.subscribe(self.request_channel, self.on_request, node=node, immediate=True)
+        broker.subscribe(self.response_channel, self.on_response, node=node, immediate=True)
 
     def channel_for(self, opts: BroadcastOptions) -> str:
         """The channel a broadcast is published on.
@@ -74,3 +124,187 @@ class RedisAdapter(BrokerAdapter):
         sids = self.registry.select(tuple(wire_opts["rooms"]), tuple(wire_opts["except"]))
         self.relay(message, channel, len(sids), None)
         nsp.write(packet, sids)
+
+    # -- requests ----------------------------------------------------------------------
+    def _request(self, kind: int, msg: str | None = None, **fields: Any) -> None:
+        payload = {"uid": self.uid, "type": kind, **fields}
+        self.publish(self.request_channel, payload, msg, kind=REQUEST_TYPES[kind])
+
+    def _respond(self, kind: int, **fields: Any) -> None:
+        payload = {"type": kind, **fields}
+        self.publish(self.response_channel, payload, None, kind=REQUEST_TYPES[kind])
+
+    def server_count(self) -> int:
+        """``PUBSUB NUMSUB`` of the request channel: every node of the namespace."""
+        return self.broker.numsub(self.request_channel)
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        if opts.local:
+            super().add_sockets(opts, rooms)
+        else:
+            self._request(REMOTE_JOIN, opts=_wire(opts), rooms=rooms)
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        if opts.local:
+            super().del_sockets(opts, rooms)
+        else:
+            self._request(REMOTE_LEAVE, opts=_wire(opts), rooms=rooms)
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
+        if opts.local:
+            super().disconnect_sockets(opts, close)
+        else:
+            self._request(REMOTE_DISCONNECT, opts=_wire(opts), close=close)
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
+        local = self._matching(opts)
+        expected = self.server_count() - 1
+        event = self.nsp.env.event()
+        if opts.local or expected <= 0:
+            settle(event, local)
+            return event
+        request_id = self.new_request_id()
+        self.requests[request_id] = PendingRequest(
+            self.nsp.env,
+            expected,
+            self.requests_timeout_ms,
+            on_done=lambda found: self._settle(request_id, event, found),
+            on_timeout=lambda _found, _n: self._settle(
+                request_id,
+                event,
+                error=TimeoutError("timeout reached while waiting for fetchSockets response"),
+            ),
+            answers=list(local),
+        )
+        self._request(REMOTE_FETCH, requestId=request_id, opts=_wire(opts))
+        return event
+
+    def _settle(
+        self,
+        request_id: str,
+        event: simpy.Event,
+        value: Any = None,
+        error: BaseException | None = None,
+    ) -> None:
+        self.requests.pop(request_id, None)
+        settle(event, value, error)
+
+    def server_side_emit(
+        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
+    ) -> None:
+        if ack is None:
+            self._request(SERVER_SIDE_EMIT, data=[event, *args])
+            return
+        env = self.nsp.env
+        expected = self.server_count() - 1
+        if expected <= 0:
+            run_handler(env, ack, None, [])
+            return
+        request_id = self.new_request_id()
+
+        def done(answers: list[Any]) -> None:
+            self.requests.pop(request_id, None)
+            run_handler(env, ack, None, answers)
+
+        def late(answers: list[Any], received: int) -> None:
+            self.requests.pop(request_id, None)
+            error = TimeoutError(
+                f"timeout reached: only {received} responses received out of {expected}"
+            )
+            run_handler(env, ack, error, answers)
+
+        self.requests[request_id] = PendingRequest(
+            env, expected, self.requests_timeout_ms, done, late
+        )
+        self._request(SERVER_SIDE_EMIT, requestId=request_id, data=[event, *args])
+
+    def broadcast_with_ack(
+        self,
+        packet: Packet,
+        opts: BroadcastOptions,
+        client_count: Callable[[int], None],
+        ack: Callable[[Any], None],
+    ) -> None:
+        if not opts.local:
+            request_id = self.new_request_id()
+            self.ack_requests[request_id] = (client_count, ack)
+            self._request(
+                BROADCAST, packet.msg, requestId=request_id, packet=packet.wire(), opts=_wire(opts)
+            )
+            call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
+        super().broadcast_with_ack(packet, opts, client_count, ack)
+
+    def on_request(self, channel: str, message: BrokerMessage) -> None:
+        """A request reaches this node (its own included)."""
+        p = message.payload
+        kind = p["type"]
+        if kind == REMOTE_JOIN:
+            InMemoryAdapter.add_sockets(self, decode_options(p["opts"]), p["rooms"])
+        elif kind == REMOTE_LEAVE:
+            InMemoryAdapter.del_sockets(self, decode_options(p["opts"]), p["rooms"])
+        elif kind == REMOTE_DISCONNECT:
+            InMemoryAdapter.disconnect_sockets(self, decode_options(p["opts"]), p["close"])
+        elif kind == REMOTE_FETCH:
+            if p["requestId"] in self.requests:
+                return  # our own request
+            opts = decode_options(p["opts"])
+            found = describe(self.nsp, self.registry.select(opts.rooms, opts.except_rooms))
+            self._respond(REMOTE_FETCH, requestId=p["requestId"], sockets=found)
+        elif kind == SERVER_SIDE_EMIT:
+            if p["uid"] == self.uid:
+                return
+            event, *args = p["data"]
+            if "requestId" in p:
+                args.append(self._answer_once(p["requestId"]))
+            self.nsp.on_server_side_emit(event, tuple(args))
+        elif kind == BROADCAST:
+            request_id = p["requestId"]
+            if request_id in self.ack_requests:
+                return  # our own request
+            packet = decode_packet(p["packet"], message.msg, self.nsp.name)
+            InMemoryAdapter.broadcast_with_ack(
+                self,
+                packet,
+                decode_options(p["opts"]),
+                lambda n: self._respond(
+                    BROADCAST_CLIENT_COUNT, requestId=request_id, clientCount=n
+                ),
+                lambda answer: self._respond(BROADCAST_ACK, requestId=request_id, packet=answer),
+            )
+
+    def _answer_once(self, request_id: str) -> Callable[..., None]:
+        answered = False
+
+        def answer(*args: Any) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                self._respond(
+                    SERVER_SIDE_EMIT, requestId=request_id, data=args[0] if args else None
+                )
+
+        return answer
+
+    def on_response(self, channel: str, message: BrokerMessage) -> None:
+        """An answer reaches this node; it keeps those to its own requests."""
+        p = message.payload
+        kind, request_id = p["type"], p["requestId"]
+        if kind == REMOTE_FETCH:
+            request = self.requests.get(request_id)
+            if request is not None:
+                request.answer(*self.remote_sockets(p["sockets"]))
+        elif kind == SERVER_SIDE_EMIT:
+            request = self.requests.get(request_id)
+            if request is not None:
+                request.answer(p["data"])
+        elif kind in (BROADCAST_CLIENT_COUNT, BROADCAST_ACK):
+            callbacks = self.ack_requests.get(request_id)
+            if callbacks is not None:
+                if kind == BROADCAST_CLIENT_COUNT:
+                    callbacks[0](p["clientCount"])
+                else:
+                    callbacks[1](p["packet"])
+
+
+def _wire(opts: BroadcastOptions) -> dict[str, list[str]]:
+    return {"rooms": list(opts.rooms), "except": list(opts.except_rooms)}

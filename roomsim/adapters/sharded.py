@@ -17,13 +17,28 @@ A subscription takes a broker round trip to be in place: a single-room
 broadcast the broker handles before then is lost for that node, and each of
 that node's sockets it was meant for is recorded as a ``drop`` with reason
 ``not subscribed``.
+
+Utilities go on the main channel: ``sockets_join``, ``sockets_leave`` and
+``disconnect_sockets`` are published, then applied on this node when the
+publish returns, and by the other nodes when they receive them;
+``fetch_sockets``, ``server_side_emit`` and broadcasts with acknowledgements
+expect one answer per other node (``SHARDNUMSUB`` of the main channel, minus
+one), sent to the asking node's own channel, and give up after the
+operator's ``timeout`` (5000 ms by default) with "timeout reached: only X
+responses received out of Y".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from roomsim.adapters.broker_adapter import BrokerAdapter
+import simpy
+
+from roomsim._sched import call_later, run_handler
+from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
+from roomsim.adapters.memory import InMemoryAdapter
+from roomsim.adapters.requests import PendingRequest, describe, settle
 from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -34,8 +49,26 @@ __all__ = ["SUBSCRIPTION_MODES", "ShardedRedisAdapter"]
 
 SUBSCRIPTION_MODES = ("static", "dynamic", "dynamic-private")
 
-#: ClusterAdapter message types (the ones used here)
-BROADCAST = 3
+#: ClusterAdapter message types, by number
+MESSAGE_TYPES = {
+    1: "INITIAL_HEARTBEAT",
+    2: "HEARTBEAT",
+    3: "BROADCAST",
+    4: "SOCKETS_JOIN",
+    5: "SOCKETS_LEAVE",
+    6: "DISCONNECT_SOCKETS",
+    7: "FETCH_SOCKETS",
+    8: "FETCH_SOCKETS_RESPONSE",
+    9: "SERVER_SIDE_EMIT",
+    10: "SERVER_SIDE_EMIT_RESPONSE",
+    11: "BROADCAST_CLIENT_COUNT",
+    12: "BROADCAST_ACK",
+    13: "ADAPTER_CLOSE",
+}
+BROADCAST, SOCKETS_JOIN, SOCKETS_LEAVE, DISCONNECT_SOCKETS = 3, 4, 5, 6
+FETCH_SOCKETS, FETCH_SOCKETS_RESPONSE, SERVER_SIDE_EMIT, SERVER_SIDE_EMIT_RESPONSE = 7, 8, 9, 10
+BROADCAST_CLIENT_COUNT, BROADCAST_ACK = 11, 12
+DEFAULT_TIMEOUT_MS = 5000.0
 
 
 class ShardedRedisAdapter(BrokerAdapter):
@@ -115,42 +148,246 @@ class ShardedRedisAdapter(BrokerAdapter):
         """A ClusterAdapter message: ``{uid, nsp, type, data}``."""
         return {"uid": self.uid, "nsp": self.nsp.name, "type": kind, "data": data}
 
+    def _send(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        msg: str | None = None,
+        on_reply: Callable[[], None] | None = None,
+        channel: str | None = None,
+    ) -> None:
+        self.publish(
+            channel or self.channel,
+            self.message(kind, data),
+            msg,
+            on_reply,
+            kind=MESSAGE_TYPES[kind],
+        )
+
+    def _respond(self, requester: str, kind: int, data: dict[str, Any]) -> None:
+        self._send(kind, data, channel=f"{self.channel}{requester}#")
+
     def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         if opts.local:
             self.deliver_local(packet, opts)
             return
-        payload = self.message(BROADCAST, {"opts": opts.wire(), "packet": packet.wire()})
-        self.publish(
-            self.channel_for(opts),
-            payload,
+        self._send(
+            BROADCAST,
+            {"opts": opts.wire(), "packet": packet.wire()},
             packet.msg,
             on_reply=lambda: self.deliver_local(packet, opts),
+            channel=self.channel_for(opts),
         )
 
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published message reaches this node."""
         nsp = self.nsp
-        payload = message.payload
+        p = message.payload
+        kind = p["type"]
         ignored = None
-        if payload["uid"] == self.uid:
+        if p["uid"] == self.uid:
             ignored = "own message"
-        elif payload["nsp"] != nsp.name:
+        elif p["nsp"] != nsp.name:
             ignored = "other namespace"
         if ignored is not None:
-            self.relay(message, channel, 0, ignored)
+            if kind == BROADCAST and "requestId" not in p["data"]:
+                self.relay(message, channel, 0, ignored)
             return
-        if payload["type"] == BROADCAST:
+        data = p["data"]
+        if kind == BROADCAST:
             packet, opts = self._decode(message)
+            if "requestId" in data:
+                self._broadcast_with_ack_here(p["uid"], data["requestId"], packet, opts)
+                return
             sids = self.registry.select(opts.rooms, opts.except_rooms)
             self.relay(message, channel, len(sids), None)
             nsp.write(packet, sids)
+        elif kind == SOCKETS_JOIN:
+            InMemoryAdapter.add_sockets(self, decode_options(data["opts"]), data["rooms"])
+        elif kind == SOCKETS_LEAVE:
+            InMemoryAdapter.del_sockets(self, decode_options(data["opts"]), data["rooms"])
+        elif kind == DISCONNECT_SOCKETS:
+            InMemoryAdapter.disconnect_sockets(self, decode_options(data["opts"]), data["close"])
+        elif kind == FETCH_SOCKETS:
+            opts = decode_options(data["opts"])
+            found = describe(nsp, self.registry.select(opts.rooms, opts.except_rooms))
+            self._respond(
+                p["uid"],
+                FETCH_SOCKETS_RESPONSE,
+                {"requestId": data["requestId"], "sockets": found},
+            )
+        elif kind == SERVER_SIDE_EMIT:
+            event, *args = data["packet"]
+            if "requestId" in data:
+                args.append(self._answer_once(p["uid"], data["requestId"]))
+            nsp.on_server_side_emit(event, tuple(args))
+        else:
+            self._on_response(kind, data)
+
+    def _on_response(self, kind: int, data: dict[str, Any]) -> None:
+        request_id = data.get("requestId")
+        if kind == FETCH_SOCKETS_RESPONSE:
+            request = self.requests.get(request_id)  # type: ignore[arg-type]
+            if request is not None:
+                request.answer(*self.remote_sockets(data["sockets"]))
+        elif kind == SERVER_SIDE_EMIT_RESPONSE:
+            request = self.requests.get(request_id)  # type: ignore[arg-type]
+            if request is not None:
+                request.answer(data["packet"])
+        elif kind in (BROADCAST_CLIENT_COUNT, BROADCAST_ACK):
+            callbacks = self.ack_requests.get(request_id)  # type: ignore[arg-type]
+            if callbacks is not None:
+                if kind == BROADCAST_CLIENT_COUNT:
+                    callbacks[0](data["clientCount"])
+                else:
+                    callbacks[1](data["packet"])
+
+    def _answer_once(self, requester: str, request_id: str) -> Callable[..., None]:
+        answered = False
+
+        def answer(*args: Any) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                self._respond(
+                    requester,
+                    SERVER_SIDE_EMIT_RESPONSE,
+                    {"requestId": request_id, "packet": args[0] if args else None},
+                )
+
+        return answer
+
+    def _broadcast_with_ack_here(
+        self, requester: str, request_id: str, packet: Packet, opts: BroadcastOptions
+    ) -> None:
+        InMemoryAdapter.broadcast_with_ack(
+            self,
+            packet,
+            opts,
+            lambda n: self._respond(
+                requester, BROADCAST_CLIENT_COUNT, {"requestId": request_id, "clientCount": n}
+            ),
+            lambda answer: self._respond(
+                requester, BROADCAST_ACK, {"requestId": request_id, "packet": answer}
+            ),
+        )
+
+    # -- utility methods -----------------------------------------------------------------
+    def server_count(self) -> int:
+        """``SHARDNUMSUB`` of the main channel: every node of the namespace."""
+        return self.broker.numsub(self.channel)
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        if opts.local:
+            super().add_sockets(opts, rooms)
+        else:
+            self._send(
+                SOCKETS_JOIN,
+                {"opts": opts.wire(), "rooms": rooms},
+                on_reply=lambda: InMemoryAdapter.add_sockets(self, opts, rooms),
+            )
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        if opts.local:
+            super().del_sockets(opts, rooms)
+        else:
+            self._send(
+                SOCKETS_LEAVE,
+                {"opts": opts.wire(), "rooms": rooms},
+                on_reply=lambda: InMemoryAdapter.del_sockets(self, opts, rooms),
+            )
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
+        if opts.local:
+            super().disconnect_sockets(opts, close)
+        else:
+            self._send(
+                DISCONNECT_SOCKETS,
+                {"opts": opts.wire(), "close": close},
+                on_reply=lambda: InMemoryAdapter.disconnect_sockets(self, opts, close),
+            )
+
+    def _ask(
+        self,
+        expected: int,
+        timeout_ms: float,
+        on_done: Callable[[list[Any]], None],
+        on_timeout: Callable[[BaseException, list[Any]], None],
+        answers: list[Any] | None = None,
+    ) -> str:
+        request_id = self.new_request_id()
+
+        def done(found: list[Any]) -> None:
+            self.requests.pop(request_id, None)
+            on_done(found)
+
+        def late(found: list[Any], received: int) -> None:
+            self.requests.pop(request_id, None)
+            error = TimeoutError(
+                f"timeout reached: only {received} responses received out of {expected}"
+            )
+            on_timeout(error, found)
+
+        self.requests[request_id] = PendingRequest(
+            self.nsp.env, expected, timeout_ms, done, late, answers
+        )
+        return request_id
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
+        local = self._matching(opts)
+        expected = self.server_count() - 1
+        event = self.nsp.env.event()
+        if opts.local or expected <= 0:
+            settle(event, local)
+            return event
+        request_id = self._ask(
+            expected,
+            opts.timeout or DEFAULT_TIMEOUT_MS,
+            lambda found: settle(event, found),
+            lambda error, _found: settle(event, error=error),
+            answers=list(local),
+        )
+        self._send(FETCH_SOCKETS, {"opts": opts.wire(), "requestId": request_id})
+        return event
+
+    def server_side_emit(
+        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
+    ) -> None:
+        if ack is None:
+            self._send(SERVER_SIDE_EMIT, {"packet": [event, *args]})
+            return
+        env = self.nsp.env
+        expected = self.server_count() - 1
+        if expected <= 0:
+            run_handler(env, ack, None, [])
+            return
+        request_id = self._ask(
+            expected,
+            DEFAULT_TIMEOUT_MS,
+            lambda answers: run_handler(env, ack, None, answers),
+            lambda error, answers: run_handler(env, ack, error, answers),
+        )
+        self._send(SERVER_SIDE_EMIT, {"requestId": request_id, "packet": [event, *args]})
+
+    def broadcast_with_ack(
+        self,
+        packet: Packet,
+        opts: BroadcastOptions,
+        client_count: Callable[[int], None],
+        ack: Callable[[Any], None],
+    ) -> None:
+        if not opts.local:
+            request_id = self.new_request_id()
+            self.ack_requests[request_id] = (client_count, ack)
+            data = {"packet": packet.wire(), "requestId": request_id, "opts": opts.wire()}
+            self._send(BROADCAST, data, packet.msg)
+            call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
+        super().broadcast_with_ack(packet, opts, client_count, ack)
 
     def _decode(self, message: BrokerMessage) -> tuple[Packet, BroadcastOptions]:
         data = message.payload["data"]
-        event, *args = data["packet"]["data"]
-        wire = data["opts"]
-        opts = BroadcastOptions(tuple(wire["rooms"]), tuple(wire["except"]))
-        return Packet(message.msg or "", event, tuple(args), self.nsp.name), opts
+        packet = decode_packet(data["packet"], message.msg, self.nsp.name)
+        return packet, decode_options(data["opts"])
 
     def _missed(self, channel: str, message: BrokerMessage) -> None:
         """A message on a room channel this node is still subscribing to was lost here."""
