@@ -111,7 +111,7 @@ def validate(file: Path) -> None:
     except ScenarioError as err:
         _fail(str(err))
     click.echo(
-        f"{file}: ok ({len(scenario.cluster.nodes)} nodes, {len(scenario.clients)} clients,"
+        f"{file}: ok ({len(scenario.cluster.nodes)} nodes, {scenario.client_count} clients,"
         f" {len(scenario.timeline)} steps)"
     )
 

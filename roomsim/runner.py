@@ -47,7 +47,7 @@ def build_cluster(
     cluster.reserve_msg_ids(s.emit.id for s in scenario.timeline if s.emit is not None)
     player = _Player(cluster, scenario)
     agenda: list[tuple[float, Callable[[], None]]] = []
-    for i, spec in enumerate(scenario.clients):
+    for i, spec in enumerate(scenario.all_clients()):
         agenda.append((spec.connect_at, lambda i=i, spec=spec: player.first_connect(i, spec)))
     for step in scenario.timeline:
         agenda.append((step.at, lambda step=step: player.play(step)))
@@ -76,7 +76,7 @@ def run_scenario(
         cluster.run(until=scenario.until)
         return cluster
     last_step = max(
-        [c.connect_at for c in scenario.clients] + [s.at for s in scenario.timeline] + [0.0]
+        [c.connect_at for c in scenario.all_clients()] + [s.at for s in scenario.timeline] + [0.0]
     )
     _run_with_progress(
         cluster, scenario.until if scenario.until is not None else last_step, progress
@@ -118,7 +118,7 @@ class _Player:
 
     def __init__(self, cluster: Cluster, scenario: Scenario) -> None:
         self.cluster = cluster
-        self.specs = {c.name: c for c in scenario.clients}
+        self.specs = {c.name: c for c in scenario.all_clients()}
         self.actions: dict[str, Callable[[Any], None]] = {
             "join": self._join,
             "leave": self._leave,

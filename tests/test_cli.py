@@ -35,7 +35,9 @@ def invoke(*args: str):
 def test_run_prints_a_summary_per_node(tmp_path: Path) -> None:
     """``run`` prints the scenario's name, its counts, and a line per node."""
     scenario = tmp_path / "small.yaml"
-    scenario.write_text(SMALL.replace("  - {at: 30, join: {client: zed-not-yet, rooms: [x]}}\n", ""))
+    scenario.write_text(
+        SMALL.replace("  - {at: 30, join: {client: zed-not-yet, rooms: [x]}}\n", "")
+    )
     result = invoke("run", str(scenario))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -104,8 +106,10 @@ def test_step_that_cannot_happen_is_recorded_and_the_run_goes_on(tmp_path: Path)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (SMALL.replace("rooms: [lobby]}\n  - {name: bob", "room: [lobby]}\n  - {name: bob"),
-         ":5: clients[0].room: unknown key 'room'"),
+        (
+            SMALL.replace("rooms: [lobby]}\n  - {name: bob", "room: [lobby]}\n  - {name: bob"),
+            ":5: clients[0].room: unknown key 'room'",
+        ),
         (SMALL.replace("{client: zed-not-yet", "{client: zed"), ":10: timeline[2].join.client"),
         (SMALL.replace("at: 20", "at: -1"), ":9: timeline[1].at"),
         ("cluster: {nodes: [n1, n2]\n", ""),
@@ -137,7 +141,9 @@ def test_missing_file_and_unwritable_trace(tmp_path: Path) -> None:
     result = invoke("run", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "nope.yaml" in result.output and "not found" in result.output
-    result = invoke("run", str(EXAMPLES / "quickstart.yaml"), "--trace", str(tmp_path / "x" / "t.jsonl"))
+    result = invoke(
+        "run", str(EXAMPLES / "quickstart.yaml"), "--trace", str(tmp_path / "x" / "t.jsonl")
+    )
     assert result.exit_code == 2
     assert "no directory" in result.output
 

@@ -47,9 +47,10 @@ def test_example_is_deterministic_and_seed_sensitive(scenario: Path, tmp_path: P
     other = play(scenario, tmp_path / "c.jsonl", seed=100)
     assert other != first
     # who got what does not depend on the seed (no randomness but ids here)
-    assert Trace.read_jsonl(tmp_path / "a.jsonl").deliveries() == Trace.read_jsonl(
-        tmp_path / "c.jsonl"
-    ).deliveries()
+    assert (
+        Trace.read_jsonl(tmp_path / "a.jsonl").deliveries()
+        == Trace.read_jsonl(tmp_path / "c.jsonl").deliveries()
+    )
 
 
 def test_example_scenarios_exist() -> None:

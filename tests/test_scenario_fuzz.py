@@ -41,12 +41,41 @@ timeline:
 until: 100
 """
 VALID_JSON = json.dumps(yaml.safe_load(VALID_YAML), indent=2)
+GROUPS_YAML = """\
+seed: 4
+cluster: {nodes: 3}
+clients:
+  - {name: alice, node: n1, rooms: [lobby]}
+groups:
+  - prefix: user
+    count: 20
+    nodes: [n1, n2]
+    assign: random
+    connect_at: 2
+    namespace: /
+    rooms: {prefix: room, count: 5, per_client: [1, 3], pick: random}
+    seed: 9
+  - {prefix: bot, count: 4, assign: block, rooms: {prefix: desk, count: 2, pick: block}}
+timeline:
+  - {at: 10, join: {client: user3, rooms: [lobby]}}
+  - {at: 20, emit: {from: bot2, to: [room1, user5], except: alice, event: news}}
+  - {at: 30, disconnect: {client: user20}}
+  - {at: 40, connect: {client: user20, node: n3}}
+"""
+GROUPS_JSON = json.dumps(yaml.safe_load(GROUPS_YAML), indent=2)
+BASES = [
+    ("s.yaml", VALID_YAML),
+    ("s.json", VALID_JSON),
+    ("s.yaml", GROUPS_YAML),
+    ("s.json", GROUPS_JSON),
+]
 
 KEYS = [
     "name", "seed", "cluster", "nodes", "adapter", "latency", "client_ms", "adapter_ms",
     "clients", "node", "rooms", "connect_at", "namespace", "timeline", "at", "join",
     "leave", "emit", "disconnect", "connect", "id", "from", "to", "except", "event",
     "data", "broadcast", "local", "reason", "client", "until", "nodee", "from_", "index", "<<",
+    "groups", "prefix", "count", "assign", "per_client", "pick",
 ]  # fmt: skip
 LITERALS = [
     "null", "~", "true", "no", "-1", "0", "1e999", "-.inf", ".nan", "NaN", "Infinity",
@@ -150,9 +179,9 @@ def mutated_text(draw: st.DrawFn, text: str) -> str:
 @st.composite
 def mangled_file(draw: st.DrawFn) -> tuple[str, str | bytes]:
     """A file name and a mangled content, starting from a valid YAML or JSON file."""
-    name, text = draw(st.sampled_from([("s.yaml", VALID_YAML), ("s.json", VALID_JSON)]))
+    name, text = draw(st.sampled_from(BASES))
     if draw(st.booleans()):
-        data = draw(mutated_data(json.loads(VALID_JSON)))
+        data = draw(mutated_data(yaml.safe_load(text)))
         if name.endswith(".json"):
             text = json.dumps(data, indent=draw(st.sampled_from([None, 1, "\t"])))
         else:
@@ -183,6 +212,9 @@ def assert_loaded_or_one_line(result: Scenario | ScenarioError, path: str) -> No
     ids = [step.emit.id for step in result.timeline if step.emit is not None]
     assert all(ids) and len(set(ids)) == len(ids)
     assert [step.index for step in result.timeline] == list(range(len(result.timeline)))
+    if result.client_count <= 10_000:  # the groups expand, to unique names
+        names = [client.name for client in result.all_clients()]
+        assert len(names) == len(set(names)) == result.client_count
 
 
 FUZZ = settings(
@@ -193,8 +225,11 @@ FUZZ = settings(
 
 
 def test_the_valid_bases_load() -> None:
-    """The fuzz starts from valid files that mean the same thing."""
+    """The fuzz starts from valid files that mean the same thing (one of them with groups)."""
     assert parse_scenario(VALID_YAML, "s.yaml") == parse_scenario(VALID_JSON, "s.json")
+    with_groups = parse_scenario(GROUPS_YAML, "s.yaml")
+    assert with_groups == parse_scenario(GROUPS_JSON, "s.json")
+    assert with_groups.client_count == len(with_groups.all_clients()) == 25
 
 
 @FUZZ

@@ -288,7 +288,7 @@ def test_unknown_key_names_the_line_and_suggests() -> None:
     text = BASE + "zzz: 1\n"
     assert problem(text) == (
         "s.yaml:9: zzz: unknown key 'zzz' "
-        "(known keys: name, seed, cluster, latency, clients, timeline, until)"
+        "(known keys: name, seed, cluster, latency, clients, groups, timeline, until)"
     )
 
 

@@ -1,0 +1,218 @@
+"""Scenario errors: :class:`ScenarioError`, and pydantic's errors put in one line.
+
+Validators raise :func:`invalid` with a reason in plain words; for every
+other pydantic error the reason is made from the :class:`Expect` marker of
+the field, so it reads ``expected <thing>, got <value>``.  Of several
+problems, :func:`first_problem` keeps the one met first in the file.
+"""
+
+import difflib
+import functools
+import re
+from collections.abc import Callable
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "Expect",
+    "LineOf",
+    "Loc",
+    "ScenarioError",
+    "dotted",
+    "first_problem",
+    "invalid",
+    "show",
+    "unknown_key",
+]
+
+Loc = tuple[str | int, ...]  # where a value is: ("timeline", 2, "emit", "to", 0)
+LineOf = Callable[[Loc], int | None]  # the 1-based line of a location in the file
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, explained in one line.
+
+    ``str(err)`` is ``"<file>:<line>: <key path>: <reason>"``, without the
+    line or the key path when none applies (``"x.yaml: file not found"``).
+
+    Attributes
+    ----------
+    path : str
+        The file name as given.
+    line : int or None
+        The 1-based line of the problem.
+    key : str or None
+        The dotted key path, such as ``timeline[2].emit.to[0]``.
+    reason : str
+        What was expected.
+    """
+
+    __module__ = "roomsim.scenario"  # its public home: tracebacks and pickles name it so
+
+    def __init__(
+        self, path: str, reason: str, line: int | None = None, key: str | None = None
+    ) -> None:
+        self.path, self.reason, self.line, self.key = str(path), reason, line, key
+        text = self.path + (f":{line}" if line is not None else "")
+        text += (f": {key}" if key else "") + f": {reason}"
+        super().__init__(_LINE_BREAK.sub(lambda m: repr(m.group())[1:-1], text))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.reason, self.line, self.key)
+
+
+class Expect:
+    """Annotation marker: what a value must be, in the words of error messages."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def show(value: Any) -> str:
+    """Describe a value in a few plain words for an error message."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (int, float, str)):
+        try:
+            text = repr(value)
+        except ValueError:  # an integer with thousands of digits
+            return "a very long number"
+        return text if len(text) <= 40 else text[:36] + "..." + text[0]
+    if isinstance(value, (list, tuple)):
+        return "a list" if value else "an empty list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return getattr(value, "shown", f"a {type(value).__name__}")
+
+
+def dotted(loc: Loc) -> str:
+    """``("timeline", 2, "emit", "to", 0)`` -> ``"timeline[2].emit.to[0]"``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def invalid(reason: str, sub: Loc = ()) -> PydanticCustomError:
+    """An error for a validator to raise; ``sub`` extends the location."""
+    shown = f"{dotted(sub)}: {reason}" if sub else reason
+    ctx = {"shown": shown, "reason": reason, "sub": sub}
+    return PydanticCustomError("roomsim", "{shown}", ctx)
+
+
+def unknown_key(key: Any, model: type[BaseModel] | None) -> str:
+    """The reason for an unknown key of ``model``, with the closest known key."""
+    hidden = getattr(model, "_not_file_keys", frozenset())
+    known = [k for k in _fields(model) if k not in hidden] if model else []
+    close = difflib.get_close_matches(str(key), known, n=1)
+    if close:
+        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
+    return f"unknown key {key!r}" + (f" (known keys: {', '.join(known)})" * bool(known))
+
+
+def first_problem(
+    exc: ValidationError, data: Any, path: str, line_of: LineOf, root: type[BaseModel]
+) -> ScenarioError:
+    """The problem of ``exc`` met first in the file, as a :class:`ScenarioError`.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        What validating ``data`` as a ``root`` raised.
+    data : Any
+        The data that was validated, in the file's order.
+    path : str
+        The file name shown in the error.
+    line_of : callable
+        The line of a location in the file, or None.
+    root : type
+        The model ``data`` was validated as.
+
+    Returns
+    -------
+    ScenarioError
+    """
+    problems = [_explain(e, root) for e in exc.errors(include_url=False)]
+    # an unknown key ('nod') explains a missing one ('node') of the same mapping
+    unknown_in = {loc[:-1] for loc, why in problems if why.startswith("unknown key")}
+    problems = [
+        (loc, why)
+        for loc, why in problems
+        if not (why.startswith("missing key") and loc[:-1] in unknown_in)
+    ]
+    loc, reason = min(problems, key=lambda problem: _file_order(data, problem[0]))
+    return ScenarioError(path, reason, line_of(loc), dotted(loc) or None)
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by the key a file uses for them."""
+    return {f.alias or n: f for n, f in model.model_fields.items()}
+
+
+def _model_in(hint: Any) -> type[BaseModel] | None:
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return hint
+    return next(filter(None, map(_model_in, get_args(hint))), None)
+
+
+def _list_item(hint: Any) -> Any:
+    if get_origin(hint) is list:
+        return get_args(hint)[0]
+    return next(filter(None, map(_list_item, get_args(hint))), None)
+
+
+def _hint_at(root: type[BaseModel], loc: Loc) -> tuple[Any, tuple[Any, ...]]:
+    """The type found at ``loc`` from ``root``, and its metadata."""
+    hint: Any = root
+    metadata: tuple[Any, ...] = ()
+    for part in loc:
+        if isinstance(part, int):
+            hint = _list_item(hint)
+            metadata = getattr(hint, "__metadata__", ())
+            hint = get_args(hint)[0] if metadata else hint
+        else:
+            model = _model_in(hint)
+            field = _fields(model).get(part) if model else None
+            if field is None:
+                return None, ()
+            hint, metadata = field.annotation, tuple(field.metadata)
+    return hint, metadata
+
+
+def _explain(error: Any, root: type[BaseModel]) -> tuple[Loc, str]:
+    """The location and the plain-words reason of one pydantic error."""
+    loc, kind, got = tuple(error["loc"]), error["type"], error.get("input")
+    if kind == "roomsim":
+        return loc + tuple(error["ctx"]["sub"]), error["ctx"]["reason"]
+    if kind == "extra_forbidden":
+        return loc, unknown_key(loc[-1], _model_in(_hint_at(root, loc[:-1])[0]))
+    if kind == "missing":
+        return loc, f"missing key {loc[-1]!r}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return loc, f"expected a mapping, got {show(got)}"
+    for mark in _hint_at(root, loc)[1]:
+        if isinstance(mark, Expect):
+            return loc, f"expected {mark.what}, got {show(got)}"
+    message = error["msg"].removeprefix("Value error, ")
+    return loc, f"{message[:1].lower()}{message[1:]} (got {show(got)})"
+
+
+def _file_order(data: Any, loc: Loc) -> tuple[int, ...]:
+    """A sort key putting locations in the order of the file."""
+    order = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            order.append(list(data).index(part))
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            order.append(part)
+        else:
+            return (*order, -1)
+        data = data[part]
+    return tuple(order)

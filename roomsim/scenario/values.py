@@ -1,0 +1,132 @@
+"""The values of a scenario file: names, times, namespaces, JSON data.
+
+Each type is an ``Annotated`` pydantic type carrying an :class:`Expect`
+marker, so a wrong value is refused as ``expected <thing>, got <value>``.
+"""
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
+
+from roomsim.scenario.errors import Expect, invalid, show
+
+__all__ = [
+    "A_NAME",
+    "A_NAMESPACE",
+    "DISCONNECT_REASONS",
+    "MAX_NODES",
+    "NAME_PATTERN",
+    "RESERVED_EVENTS",
+    "Flag",
+    "JsonData",
+    "Ms",
+    "Name",
+    "Names",
+    "Namespace",
+    "NodeNames",
+    "Seed",
+    "SomeNames",
+    "Targets",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9_\-:.]+$"
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+DISCONNECT_REASONS = (
+    "client namespace disconnect",
+    "server namespace disconnect",
+    "server shutting down",
+    "transport close",
+    "transport error",
+    "ping timeout",
+    "parse error",
+    "forced close",
+    "forced server close",
+)
+MAX_NODES = 10_000
+
+_NAME = re.compile(NAME_PATTERN)
+
+
+def _listed(value: Any) -> Any:
+    """A single name stands for a list of one name."""
+    if isinstance(value, (list, tuple)) or value is None or isinstance(value, dict):
+        return value
+    return [value]
+
+
+def _listed_given(value: Any) -> Any:
+    """As :func:`_listed`, refusing null (``to:`` left empty)."""
+    if value is None:
+        raise ValueError("null")
+    return _listed(value)
+
+
+def _numbered_nodes(value: Any) -> Any:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    if 1 <= value <= MAX_NODES:
+        return [f"n{k}" for k in range(1, value + 1)]
+    raise ValueError("number of nodes out of range")
+
+
+def _namespace(value: Any) -> Any:
+    if value == "":
+        return "/"
+    if isinstance(value, str) and value[:1] == "/" and _NAME.fullmatch(value[1:] or "_"):
+        return value
+    raise ValueError("not a namespace")
+
+
+def _json_data(value: Any) -> Any:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, dict) and all(isinstance(k, str) for k in item):
+            pending.extend(item.values())
+        elif not (
+            item is None
+            or isinstance(item, (str, int))
+            or (isinstance(item, float) and math.isfinite(item))
+        ):
+            what = "JSON data (null, true/false, numbers, text, lists, mappings)"
+            raise invalid(f"expected {what}, got {show(item)}")
+    return value
+
+
+A_NAME = "a name (letters, digits, _ - : .)"
+A_NAMESPACE = "a namespace ('/' or '/' followed by a name)"
+_NAMES = "a name or a list of names"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN), Expect(A_NAME)]
+Names = Annotated[list[Name], BeforeValidator(_listed), Expect(_NAMES)]
+SomeNames = Annotated[list[Name], BeforeValidator(_listed), Field(min_length=1), Expect(_NAMES)]
+NodeNames = Annotated[
+    list[Name],
+    BeforeValidator(_numbered_nodes),
+    Field(min_length=1),
+    Expect(f"a list of node names or a number of nodes from 1 to {MAX_NODES}"),
+]
+Targets = Annotated[
+    Annotated[list[Name], Field(min_length=1)] | None,
+    BeforeValidator(_listed_given),
+    Expect("a name or a non-empty list of names"),
+]
+Ms = Annotated[
+    float,
+    Strict(),
+    Field(ge=0, allow_inf_nan=False),
+    Expect("a time in ms (a number >= 0)"),
+]
+Flag = Annotated[bool, Strict(), Expect("true or false")]
+Namespace = Annotated[
+    str,
+    BeforeValidator(_namespace),
+    Expect(A_NAMESPACE),
+]
+Seed = Annotated[Annotated[int, Strict()] | None, Expect("a whole number")]
+JsonData = Annotated[Any, AfterValidator(_json_data)]
