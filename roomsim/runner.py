@@ -7,6 +7,12 @@ the run itself scheduled for that instant (a message arriving, say).  A step
 that cannot be done (its client is not connected, a reserved event name, a
 ``connect`` of a connected client) becomes an ``error`` record and the run
 goes on.
+
+Scenario files have no handler code, so the runner plays the application's
+part: a client with ``ack: true`` (the default) answers every event that
+asks for an acknowledgement with its own name, and each node answers a
+``server_side_emit`` that asks for one with its node name (after a
+``server_side_receive`` record).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
 from roomsim.packet import RESERVED_EVENTS
 from roomsim.scenario import ClientSpec, EmitStep, Scenario, Step
+from roomsim.scenario.models import FetchSocketsStep, ServerSideEmitStep
 from roomsim.socket import Socket
 from roomsim.trace import Trace
 
@@ -42,6 +49,10 @@ def build_cluster(
         seed=seed,
         client_ms=scenario.latency.client_ms,
         adapter_ms=scenario.latency.adapter_ms,
+        subscription_mode=scenario.cluster.subscription_mode,
+        publish_ms=scenario.cluster.broker.publish_ms,
+        copy_ms=scenario.cluster.broker.copy_ms,
+        requests_timeout_ms=scenario.cluster.requests_timeout_ms,
         trace=trace,
     )
     cluster.reserve_msg_ids(s.emit.id for s in scenario.timeline if s.emit is not None)
@@ -119,12 +130,29 @@ class _Player:
     def __init__(self, cluster: Cluster, scenario: Scenario) -> None:
         self.cluster = cluster
         self.specs = {c.name: c for c in scenario.all_clients()}
+        self.ack_events = sorted(
+            {s.emit.event for s in scenario.timeline if s.emit is not None and s.emit.ack}
+        )
+        self._answering: set[str] = set()
+        side_events = {
+            (s.server_side_emit.namespace or "/", s.server_side_emit.event)
+            for s in scenario.timeline
+            if s.server_side_emit is not None
+        }
+        for namespace, event in sorted(side_events):
+            for nsp in cluster.of(namespace):
+                nsp.on(event, self._side_handler(nsp.node, event))
         self.actions: dict[str, Callable[[Any], None]] = {
             "join": self._join,
             "leave": self._leave,
             "emit": self._emit,
             "disconnect": self._disconnect,
             "connect": self._connect_step,
+            "sockets_join": self._sockets_join,
+            "sockets_leave": self._sockets_leave,
+            "disconnect_sockets": self._disconnect_sockets,
+            "fetch_sockets": self._fetch_sockets,
+            "server_side_emit": self._server_side_emit,
         }
 
     def _error(self, where: str, action: str, message: str, **extra: Any) -> None:
@@ -145,6 +173,7 @@ class _Player:
 
     def play(self, step: Step) -> None:
         action = step.action
+        self.step = step
         try:
             self.actions[action](step.body)
         except StepError as err:
@@ -171,7 +200,11 @@ class _Player:
         client = self.cluster.clients.get(name)
         if client is not None and client.socket is not None and client.socket.connected:
             raise StepError(f"client {name!r} is already connected (to {client.node})")
-        self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
+        client = self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
+        if spec.ack and self.ack_events and name not in self._answering:
+            self._answering.add(name)
+            for event in self.ack_events:
+                client.on(event, _answer_with(name))
 
     # -- the steps -----------------------------------------------------------
     def _join(self, body: Any) -> None:
@@ -189,23 +222,121 @@ class _Player:
         node = body.node if body.node is not None else self.specs[body.client].node
         self._connect(body.client, node, body.rooms)
 
-    def _emit(self, body: EmitStep) -> None:
-        if body.event in RESERVED_EVENTS:
-            raise StepError(f'"{body.event}" is a reserved event name')
+    def _operator(self, body: Any) -> BroadcastOperator:
+        """The broadcast operator a step's ``from``/``to``/``except``/``local`` make."""
         sender = body.from_
         if sender in self.specs:
             socket = self._socket(sender)
-            op: BroadcastOperator = (
-                socket.broadcast if body.to is None else socket.to([self._room(r) for r in body.to])
-            )
+            op: BroadcastOperator = socket.broadcast
         else:
-            nsp = self.cluster.io(sender).of(body.namespace or "/")
-            op = BroadcastOperator(nsp)
-            if body.to is not None:
-                op = op.to([self._room(r) for r in body.to])
+            op = BroadcastOperator(self.cluster.io(sender).of(body.namespace or "/"))
+        if body.to is not None:
+            op = op.to([self._room(r) for r in body.to])
         if body.except_:
             op = op.except_([self._room(r) for r in body.except_])
         if body.local:
             op = op.local
+        return op
+
+    def _emit(self, body: EmitStep) -> None:
+        if body.event in RESERVED_EVENTS:
+            raise StepError(f'"{body.event}" is a reserved event name')
+        op = self._operator(body)
         args = () if body.data is None else (body.data,)
-        op.emit(body.event, *args, msg_id=body.id)
+        if body.ack:
+            if body.timeout is not None:
+                op = op.timeout(body.timeout)
+            op.emit(body.event, *args, ack=_ignore, msg_id=body.id)
+        else:
+            op.emit(body.event, *args, msg_id=body.id)
+
+    def _sockets_join(self, body: Any) -> None:
+        self._operator(body).sockets_join(body.rooms)
+
+    def _sockets_leave(self, body: Any) -> None:
+        self._operator(body).sockets_leave(body.rooms)
+
+    def _disconnect_sockets(self, body: Any) -> None:
+        self._operator(body).disconnect_sockets(body.close)
+
+    def _fetch_sockets(self, body: FetchSocketsStep) -> None:
+        op = self._operator(body)
+        if body.timeout is not None:
+            op = op.timeout(body.timeout)
+        where, node = f"timeline[{self.step.index}]", self.cluster.io(op_node(body, self)).node
+        names = self.cluster.links.names
+        trace, env = self.cluster.trace, self.cluster.env
+
+        def done(event: Any) -> None:
+            if event.ok:
+                found = [names[s.id] for s in event.value]
+                trace.record(
+                    env.now, "fetch_result", step=where, node=node, sockets=found, error=None
+                )
+            else:
+                trace.record(
+                    env.now,
+                    "fetch_result",
+                    step=where,
+                    node=node,
+                    sockets=[],
+                    error=str(event.value),
+                )
+
+        event = op.fetch_sockets()
+        if event.processed:
+            done(event)
+        else:
+            event.callbacks.append(done)
+
+    def _server_side_emit(self, body: ServerSideEmitStep) -> None:
+        if body.event in ("connect", "connection", "new_namespace"):
+            raise StepError(f'"{body.event}" is a reserved event name')
+        nsp = self.cluster.io(body.from_).of(body.namespace or "/")
+        args = () if body.data is None else (body.data,)
+        ack = None
+        if body.ack:
+            where, trace, env = f"timeline[{self.step.index}]", self.cluster.trace, self.cluster.env
+
+            def ack(error: BaseException | None, responses: list[Any]) -> None:
+                trace.record(
+                    env.now,
+                    "ack_result",
+                    step=where,
+                    node=nsp.node,
+                    error=str(error) if error else None,
+                    responses=responses,
+                )
+
+        nsp.server_side_emit(body.event, *args, ack=ack)
+
+    def _side_handler(self, node: str, event: str) -> Callable[..., None]:
+        trace, env = self.cluster.trace, self.cluster.env
+
+        def on_server_side_emit(*args: Any) -> None:
+            trace.record(env.now, "server_side_receive", node=node, event=event)
+            if args and callable(args[-1]):
+                args[-1](node)
+
+        return on_server_side_emit
+
+
+def op_node(body: Any, player: _Player) -> str:
+    """The node a targeted step runs on: ``from``, or the sending client's node."""
+    if body.from_ in player.specs:
+        return player.cluster.clients[body.from_].node  # type: ignore[return-value]
+    return body.from_
+
+
+def _answer_with(name: str) -> Callable[..., None]:
+    """A client handler that acknowledges with the client's name when asked."""
+
+    def answer(*args: Any) -> None:
+        if args and callable(args[-1]):
+            args[-1](name)
+
+    return answer
+
+
+def _ignore(*_args: Any) -> None:
+    """The runner's callback for acknowledgements (their result is recorded anyway)."""

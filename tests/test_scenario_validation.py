@@ -342,7 +342,7 @@ WRONG_TYPES = [  # (old, new) in BASE, then the line, the key path and the reaso
     ("clients:\n  - {name: alice, node: n1}\n", "clients: {alice: n1}\nx:\n", 3, "clients", "expected a list of clients, got a mapping"),
     ("[n1, n2]", "two", 2, "cluster.nodes", f"{NODES}, got 'two'"),
     ("[n1, n2]", "0", 2, "cluster.nodes", f"{NODES}, got 0"),
-    ("[n1, n2]", "[n1, n2]\n  adapter: x", 3, "cluster.adapter", "expected 'memory' or 'redis', got 'x'"),
+    ("[n1, n2]", "[n1, n2]\n  adapter: x", 3, "cluster.adapter", "expected 'memory', 'redis' or 'sharded-redis', got 'x'"),
     ("to: [room1]", "to: []", 8, "timeline[1].emit.to", f"{SOME_NAMES}, got an empty list"),
     ("to: [room1]", "to: ", 8, "timeline[1].emit.to", f"{SOME_NAMES}, got null"),
     ("node: n1}", "node: n1, namespace: x}", 4, "clients[0].namespace", "expected a namespace ('/' or '/' followed by a name), got 'x'"),
@@ -491,8 +491,11 @@ def test_emit_namespace_of_a_client_is_its_own() -> None:
 
 
 def test_exactly_one_action_per_step() -> None:
-    """A step has exactly one of join, leave, emit, disconnect, connect."""
-    among = "expected exactly one action among join, leave, emit, disconnect, connect"
+    """A step has exactly one action (join, leave, emit, disconnect, connect, ...)."""
+    among = (
+        "expected exactly one action among join, leave, emit, disconnect, connect,"
+        " sockets_join, sockets_leave, disconnect_sockets, fetch_sockets, server_side_emit"
+    )
     assert problem(BASE + "  - {at: 30}\n") == f"s.yaml:9: timeline[2]: {among}, got none"
     text = BASE + "  - at: 30\n    disconnect: {client: bob}\n    connect: {client: bob}\n"
     assert problem(text) == f"s.yaml:9: timeline[2]: {among}, got disconnect and connect"

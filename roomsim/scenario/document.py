@@ -23,7 +23,11 @@ from roomsim.scenario.models import (
     LatencySpec,
     LeaveStep,
     Part,
+    ServerSideEmitStep,
+    SocketsJoinStep,
+    SocketsLeaveStep,
     Step,
+    _Targeted,
 )
 from roomsim.scenario.values import Ms, Seed
 
@@ -118,6 +122,15 @@ def _check_references(sc: Scenario) -> None:
         if isinstance(body, EmitStep):
             _check_emit(body, where, nodes, clients, ids)
             continue
+        if isinstance(body, ServerSideEmitStep):
+            if body.from_ not in nodes:
+                raise invalid(f"unknown node {body.from_!r}", (*where, "from"))
+            continue
+        if isinstance(body, _Targeted):
+            _check_sender(body, where, nodes, clients)
+            if isinstance(body, (SocketsJoinStep, SocketsLeaveStep)):
+                _check_rooms(body.rooms, clients, (*where, "rooms"))
+            continue
         if body.client not in clients:
             raise invalid(f"unknown client {body.client!r}", (*where, "client"))
         if isinstance(body, ConnectStep) and body.node is not None and body.node not in nodes:
@@ -149,6 +162,10 @@ def _check_emit(
         raise invalid(f"duplicate message id {emit.id!r}", (*where, "id"))
     if emit.id:
         ids.add(emit.id)
+    _check_sender(emit, where, nodes, clients)
+
+
+def _check_sender(emit: _Targeted, where: Loc, nodes: set[str], clients: dict[str, str]) -> None:
     namespace = clients.get(emit.from_)  # the sender's, when it is a client
     if namespace is None and emit.from_ not in nodes:
         raise invalid(f"unknown client or node {emit.from_!r}", (*where, "from"))

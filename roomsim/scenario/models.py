@@ -34,20 +34,41 @@ from roomsim.scenario.values import (
 
 __all__ = [
     "ACTIONS",
+    "ADAPTERS",
     "FILE_KEYS",
+    "SUBSCRIPTION_MODES",
+    "BrokerSpec",
     "ClientSpec",
     "ClusterSpec",
     "ConnectStep",
+    "DisconnectSocketsStep",
     "DisconnectStep",
     "EmitStep",
+    "FetchSocketsStep",
     "JoinStep",
     "LatencySpec",
     "LeaveStep",
     "Part",
+    "ServerSideEmitStep",
+    "SocketsJoinStep",
+    "SocketsLeaveStep",
     "Step",
 ]
 
-ACTIONS = ("join", "leave", "emit", "disconnect", "connect")
+ACTIONS = (
+    "join",
+    "leave",
+    "emit",
+    "disconnect",
+    "connect",
+    "sockets_join",
+    "sockets_leave",
+    "disconnect_sockets",
+    "fetch_sockets",
+    "server_side_emit",
+)
+ADAPTERS = ("memory", "redis", "sharded-redis")
+SUBSCRIPTION_MODES = ("dynamic", "static", "dynamic-private")
 FILE_KEYS = "roomsim.file_keys"  # validation context: the input uses file keys
 
 
@@ -70,11 +91,23 @@ class _PythonKeysPart(Part):
         return data
 
 
+class BrokerSpec(Part):
+    """The simulated Redis's own time per published message and per copy it hands out."""
+
+    publish_ms: Ms = 0.0
+    copy_ms: Ms = 0.0
+
+
 class ClusterSpec(Part):
-    """The server nodes, and the adapter that joins them."""
+    """The server nodes, the adapter that joins them, and its options."""
 
     nodes: NodeNames
-    adapter: Annotated[Literal["memory", "redis"], Expect("'memory' or 'redis'")] = "memory"
+    adapter: Annotated[Literal[ADAPTERS], Expect("'memory', 'redis' or 'sharded-redis'")] = "memory"
+    subscription_mode: Annotated[
+        Literal[SUBSCRIPTION_MODES], Expect("'dynamic', 'static' or 'dynamic-private'")
+    ] = "dynamic"
+    requests_timeout_ms: Ms = 5000.0
+    broker: BrokerSpec = Field(default_factory=BrokerSpec)
 
     @model_validator(mode="after")
     def _adapter_fits_nodes(self) -> "ClusterSpec":
@@ -83,6 +116,9 @@ class ClusterSpec(Part):
         elif self.adapter == "memory" and len(self.nodes) > 1:
             reason = "expected one node with adapter 'memory'"
             raise invalid(f"{reason} (use 'redis' to join several nodes)", ("adapter",))
+        if self.subscription_mode != "dynamic" and self.adapter != "sharded-redis":
+            reason = "subscription_mode is an option of adapter 'sharded-redis'"
+            raise invalid(f"{reason}, not {self.adapter!r}", ("subscription_mode",))
         return self
 
 
@@ -101,6 +137,7 @@ class ClientSpec(Part):
     rooms: Names = Field(default_factory=list)
     connect_at: Ms = 0.0
     namespace: Namespace = "/"
+    ack: Flag = True
 
 
 class JoinStep(Part):
@@ -117,23 +154,18 @@ class LeaveStep(Part):
     rooms: SomeNames
 
 
-class EmitStep(_PythonKeysPart):
-    """An emit from a node (``io.to(...)``) or from a client's socket.
+class _Targeted(_PythonKeysPart):
+    """A step that picks sockets as a broadcast does: ``from``, ``to``, ``except``, ``local``.
 
-    ``id`` is ``"m<k>"`` (the smallest k no other emit uses) when the file
-    gives none; ``sender_is_client`` is set when the scenario is validated.
+    ``from`` names a node (``io.to(...)``) or a client (``socket.to(...)``,
+    which always leaves the sender out); ``sender_is_client`` is set when the
+    scenario is validated.
     """
 
     _not_file_keys: ClassVar[frozenset[str]] = frozenset({"from_", "except_"})
-    id: Name = ""
     from_: Name = Field(alias="from")
     to: Targets = None
     except_: Names = Field(default_factory=list, alias="except")
-    event: Annotated[str, Field(min_length=1), Expect("an event name (a non-empty string)")] = (
-        "message"
-    )
-    data: JsonData = None
-    broadcast: Flag = False
     local: Flag = False
     namespace: Annotated[Namespace | None, Expect(A_NAMESPACE)] = None
     _sender_is_client: bool = PrivateAttr(default=False)
@@ -142,6 +174,59 @@ class EmitStep(_PythonKeysPart):
     def sender_is_client(self) -> bool:
         """True when ``from`` names a client, False when it names a node."""
         return self._sender_is_client
+
+
+class EmitStep(_Targeted):
+    """An emit from a node (``io.to(...)``) or from a client's socket.
+
+    ``id`` is ``"m<k>"`` (the smallest k no other emit uses) when the file
+    gives none.  With ``ack``, every recipient is asked to acknowledge, and
+    the answers are gathered for ``timeout`` ms.
+    """
+
+    id: Name = ""
+    event: Annotated[str, Field(min_length=1), Expect("an event name (a non-empty string)")] = (
+        "message"
+    )
+    data: JsonData = None
+    broadcast: Flag = False
+    ack: Flag = False
+    timeout: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
+
+
+class SocketsJoinStep(_Targeted):
+    """``io.in_(...).sockets_join(rooms)``: every matching socket joins."""
+
+    rooms: SomeNames
+
+
+class SocketsLeaveStep(_Targeted):
+    """``io.in_(...).sockets_leave(rooms)``: every matching socket leaves."""
+
+    rooms: SomeNames
+
+
+class DisconnectSocketsStep(_Targeted):
+    """``io.in_(...).disconnect_sockets(close)``."""
+
+    close: Flag = False
+
+
+class FetchSocketsStep(_Targeted):
+    """``io.in_(...).fetch_sockets()``: the answer is a ``fetch_result`` record."""
+
+    timeout: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
+
+
+class ServerSideEmitStep(_PythonKeysPart):
+    """``io.server_side_emit(event, data)`` from node ``from``, to the other nodes."""
+
+    _not_file_keys: ClassVar[frozenset[str]] = frozenset({"from_"})
+    from_: Name = Field(alias="from")
+    event: Annotated[str, Field(min_length=1), Expect("an event name (a non-empty string)")]
+    data: JsonData = None
+    ack: Flag = False
+    namespace: Annotated[Namespace | None, Expect(A_NAMESPACE)] = None
 
 
 class DisconnectStep(Part):
@@ -173,6 +258,11 @@ class Step(_PythonKeysPart):
     emit: EmitStep | None = None
     disconnect: DisconnectStep | None = None
     connect: ConnectStep | None = None
+    sockets_join: SocketsJoinStep | None = None
+    sockets_leave: SocketsLeaveStep | None = None
+    disconnect_sockets: DisconnectSocketsStep | None = None
+    fetch_sockets: FetchSocketsStep | None = None
+    server_side_emit: ServerSideEmitStep | None = None
 
     @field_validator(*ACTIONS, mode="before")
     @classmethod
@@ -196,6 +286,6 @@ class Step(_PythonKeysPart):
         return next(a for a in ACTIONS if getattr(self, a) is not None)
 
     @property
-    def body(self) -> JoinStep | LeaveStep | EmitStep | DisconnectStep | ConnectStep:
+    def body(self) -> Any:
         """The step's action."""
         return getattr(self, self.action)
