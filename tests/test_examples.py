@@ -56,3 +56,19 @@ def test_example_is_deterministic_and_seed_sensitive(scenario: Path, tmp_path: P
 def test_example_scenarios_exist() -> None:
     """The examples cover the rooms page: at least the five use-case scenarios."""
     assert len(SCENARIOS) >= 5
+
+
+def test_sizing_example_shows_the_classic_adapters_waste() -> None:
+    """100 nodes, rooms of about 10 clients, single-room broadcasts: the classic
+    adapter hands every message to every node and nodes discard about 90% of
+    what they receive; dynamic sharding discards almost nothing; the same
+    clients get the same messages either way."""
+    from roomsim.compare import compare_adapters
+
+    scenario = load_scenario(EXAMPLES / "sizing" / "100_nodes_rooms_of_10.json")
+    result = compare_adapters(scenario, ["redis", "sharded-redis"])
+    classic, sharded = result["redis"], result["sharded-redis"]
+    assert classic["received"] == 100 * classic["published"]
+    assert 0.85 < classic["discarded"] / classic["received"] < 0.95
+    assert sharded["discarded"] / sharded["received"] < 0.05
+    assert sharded["same_deliveries"] and sharded["deliveries"] == classic["deliveries"] > 0
