@@ -55,6 +55,8 @@ class Client:
         self.connected = False
         self.connections = 0
         self.socket: Socket | None = None
+        #: socket ids this client lost because their node went down
+        self._lost_to_crash: set[str] = set()
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
 
     def __repr__(self) -> str:
@@ -111,7 +113,7 @@ class Client:
         if "connect" in self._handlers:
             call_later(
                 self.cluster.env,
-                self.cluster.links.client_ms,
+                self.cluster.links.delay(self),
                 self._fire_connect,
                 socket.id,
             )
@@ -128,7 +130,7 @@ class Client:
         self._closed(self.sid, "io client disconnect")  # type: ignore[arg-type]
         call_later(
             self.cluster.env,
-            self.cluster.links.client_ms,
+            self.cluster.links.delay(self),
             socket.close,  # type: ignore[union-attr]
             "client namespace disconnect",
         )
@@ -141,11 +143,15 @@ class Client:
         else:
             call_later(
                 self.cluster.env,
-                self.cluster.links.client_ms,
+                self.cluster.links.delay(self),
                 self._closed,
                 socket.id,
                 client_reason,
             )
+
+    def lost_node(self, sid: str) -> bool:
+        """Whether socket ``sid`` ended because its node went down."""
+        return sid in self._lost_to_crash
 
     def _closed(self, sid: str, reason: str) -> None:
         """The client side of socket ``sid`` is closed: nothing more reaches it."""
@@ -185,12 +191,12 @@ class Client:
             sid = self.sid
 
             def answer(_sid: str, reply: tuple[Any, ...]) -> None:
-                call_later(cluster.env, cluster.links.client_ms, self._answered, sid, ack, reply)
+                call_later(cluster.env, cluster.links.delay(self), self._answered, sid, ack, reply)
 
         packet = Packet(msg, event, args, self.namespace, answer)
         call_later(
             cluster.env,
-            cluster.links.client_ms,
+            cluster.links.delay(self),
             self._reach_server,
             self.socket,
             packet,

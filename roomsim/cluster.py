@@ -115,7 +115,7 @@ class Cluster:
         self.seed = seed
         self.adapter = adapter
         self.trace = trace if trace is not None else Trace()
-        self.links = ClientLinks(self.env, self.trace, client_ms)
+        self.links = ClientLinks(self.env, self.trace, client_ms, seed=seed)
         self.subscription_mode = subscription_mode
         self.requests_timeout_ms = requests_timeout_ms
         self.broker = (
@@ -147,9 +147,7 @@ class Cluster:
             return ShardedRedisAdapter(
                 nsp, self.broker, uid[:16], subscription_mode=self.subscription_mode
             )
-        return RedisAdapter(
-            nsp, self.broker, uid[:6], requests_timeout_ms=self.requests_timeout_ms
-        )
+        return RedisAdapter(nsp, self.broker, uid[:6], requests_timeout_ms=self.requests_timeout_ms)
 
     def rng(self, stream: str) -> random.Random:
         """A random stream of this run, independent of every other stream."""

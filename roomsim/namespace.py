@@ -123,9 +123,9 @@ class Namespace:
             run_handler(self.env, handler, *args)
 
     # -- plumbing -----------------------------------------------------------------
-    def write(self, packet: Packet, sids: list[str]) -> None:
+    def write(self, packet: Packet, sids: list[str], volatile: bool = False) -> None:
         """Write ``packet`` to these sockets of this node; they get it one latency later."""
-        self.cluster.links.send(packet, self.node, sids)
+        self.cluster.links.send(packet, self.node, sids, volatile)
 
     def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
         """Connect ``client`` as a new socket: it joins its own room, then

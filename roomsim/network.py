@@ -15,41 +15,135 @@ one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from roomsim._sched import call_later
+from roomsim.ids import rng
+from roomsim.latency import Delay, delay
 from roomsim.packet import Packet
 from roomsim.trace import Trace
 
 if TYPE_CHECKING:
     from roomsim.client import Client
 
-__all__ = ["ClientLinks"]
+__all__ = ["ClientLinks", "LinkSpec"]
+
+
+_NO_DELAY = Delay("constant", 0.0)
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """How a client's link behaves: its one-way ``latency``, the chance
+    ``loss`` that a packet is lost, and ``transport_ms``, the time the
+    transport takes to write one packet (a slow link stays busy longer)."""
+
+    latency: Delay = _NO_DELAY
+    loss: float = 0.0
+    transport_ms: float = 0.0
+
+
+class _Link:
+    """The state of one socket's link: its random stream and what it is busy with."""
+
+    __slots__ = ("busy_until", "last_arrival", "last_write", "spec", "stream")
+
+    def __init__(self, spec: LinkSpec, stream: Any) -> None:
+        self.spec = spec
+        self.stream = stream
+        self.busy_until = 0.0
+        self.last_arrival = 0.0
+        self.last_write = -1.0
 
 
 class ClientLinks:
-    """Every client's link to its node, with one latency each way.
+    """Every client's link to its node.
 
     Parameters
     ----------
     env : simpy.Environment
     trace : Trace
-    client_ms : float
-        One-way latency between a client and its node, in ms.
+    client_ms : float or Delay
+        The default one-way latency between a client and its node, in ms.
+    seed : int
+        Seeds each link's own random stream.
+
+    Links may be set per node or per client with :meth:`configure`.  While
+    every link is the constant default (no loss, no slow transport), a
+    broadcast costs one SimPy event per node; otherwise the recipients are
+    grouped by arrival time.  A link keeps its packets in order (FIFO), as a
+    connection does.
     """
 
-    def __init__(self, env: simpy.Environment, trace: Trace, client_ms: float = 0.0) -> None:
-        if client_ms < 0:
-            raise ValueError(f"client_ms must be >= 0, got {client_ms}")
+    def __init__(
+        self, env: simpy.Environment, trace: Trace, client_ms: float | Delay = 0.0, seed: int = 0
+    ) -> None:
         self.env = env
         self.trace = trace
-        self.client_ms = client_ms
+        self.seed = seed
+        self.default = LinkSpec(delay(client_ms))
+        constant = self.default.latency.constant
+        #: the default latency when it is constant (the fast path), else None
+        self.client_ms = constant if constant is not None else self.default.latency.mean
+        self._simple = constant is not None
+        self._by_node: dict[str, LinkSpec] = {}
+        self._by_client: dict[str, LinkSpec] = {}
+        self._links: dict[str, _Link] = {}
+        self._written_at = -1.0
+        self._written: list[list[str]] = []
         #: socket id -> client name, for every socket that ever connected
         self.names: dict[str, str] = {}
         #: socket ids whose deliveries need a closer look, and their client
         self.watched: dict[str, Client] = {}
+
+    def configure(
+        self,
+        *,
+        client: str | None = None,
+        node: str | None = None,
+        latency: Any = None,
+        loss: float | None = None,
+        transport_ms: float | None = None,
+    ) -> None:
+        """Set the link of one client, or of every client of one node.
+
+        A client's own setting wins over its node's, which wins over the
+        default.  Unset parts keep the value they had.
+        """
+        if (client is None) == (node is None):
+            raise ValueError("configure one client or one node")
+        table, key = (self._by_client, client) if client is not None else (self._by_node, node)
+        base = table.get(key, self.default)  # type: ignore[arg-type]
+        table[key] = LinkSpec(  # type: ignore[index]
+            delay(latency) if latency is not None else base.latency,
+            base.loss if loss is None else loss,
+            base.transport_ms if transport_ms is None else transport_ms,
+        )
+        if not 0 <= table[key].loss <= 1:  # type: ignore[index]
+            raise ValueError(f"loss must be a probability, got {loss}")
+        self._simple = False
+
+    def _spec(self, name: str, node: str) -> LinkSpec:
+        return self._by_client.get(name) or self._by_node.get(node) or self.default
+
+    def _link(self, sid: str, node: str) -> _Link:
+        link = self._links.get(sid)
+        if link is None:
+            name = self.names[sid]
+            link = self._links[sid] = _Link(
+                self._spec(name, node), rng(self.seed, f"link:{name}:{sid}")
+            )
+        return link
+
+    def delay(self, client: Client) -> float:
+        """One one-way trip on ``client``'s current link (client to server or back)."""
+        if self._simple or client.sid is None:
+            return self.client_ms
+        link = self._link(client.sid, client.node)  # type: ignore[arg-type]
+        return link.spec.latency.sample(link.stream)
 
     # -- bookkeeping by the client side --------------------------------------
     def opened(self, sid: str, client: Client) -> None:
@@ -63,14 +157,60 @@ class ClientLinks:
         self.watched[sid] = client
 
     # -- server to client ------------------------------------------------------
-    def send(self, packet: Packet, node: str, sids: list[str]) -> None:
-        """Node ``node`` writes ``packet`` to each socket in ``sids`` now."""
+    def send(self, packet: Packet, node: str, sids: list[str], volatile: bool = False) -> None:
+        """Node ``node`` writes ``packet`` to each socket in ``sids`` now.
+
+        A ``volatile`` packet is dropped for a client whose transport is not
+        writable: still busy with an earlier packet, or written to at this
+        very instant.
+        """
         if not sids:
             return
-        if self.client_ms:
-            call_later(self.env, self.client_ms, self._arrive, packet, node, sids)
-        else:
-            self._arrive(packet, node, sids)
+        now = self.env.now
+        if self._written_at != now:
+            self._written_at, self._written = now, []
+        if self._simple and not volatile:
+            self._written.append(sids)
+            if self.client_ms:
+                call_later(self.env, self.client_ms, self._arrive, packet, node, sids)
+            else:
+                self._arrive(packet, node, sids)
+            return
+        self._send_each(packet, node, sids, volatile, now)
+
+    def _send_each(
+        self, packet: Packet, node: str, sids: list[str], volatile: bool, now: float
+    ) -> None:
+        busy_now = {sid for batch in self._written for sid in batch} if volatile else set()
+        trace, names = self.trace, self.names
+        groups: dict[float, list[str]] = {}
+        sent = []
+        for sid in sids:
+            link = self._link(sid, node)
+            if volatile and (link.busy_until > now or link.last_write == now or sid in busy_now):
+                trace.record(
+                    now, "drop", msg=packet.msg, client=names[sid], node=node, reason="volatile"
+                )
+                continue
+            spec = link.spec
+            if spec.loss and link.stream.random() < spec.loss:
+                trace.record(
+                    now, "drop", msg=packet.msg, client=names[sid], node=node, reason="loss"
+                )
+                continue
+            start = max(now, link.busy_until)
+            link.busy_until = start + spec.transport_ms
+            link.last_write = now
+            arrival = max(link.busy_until + spec.latency.sample(link.stream), link.last_arrival)
+            link.last_arrival = arrival
+            groups.setdefault(arrival, []).append(sid)
+            sent.append(sid)
+        self._written.append(sent)
+        for arrival in sorted(groups):
+            if arrival <= now:
+                self._arrive(packet, node, groups[arrival])
+            else:
+                call_later(self.env, arrival - now, self._arrive, packet, node, groups[arrival])
 
     def _arrive(self, packet: Packet, node: str, sids: list[str]) -> None:
         watched = self.watched
@@ -95,14 +235,8 @@ class ClientLinks:
             if client.sid != sid or not client.connected:
                 trace.add_deliveries(now, msg, node, event, run)
                 run = []
-                trace.record(
-                    now,
-                    "drop",
-                    msg=msg,
-                    client=client.name,
-                    node=node,
-                    reason="disconnected",
-                )
+                reason = "node down" if client.lost_node(sid) else "disconnected"
+                trace.record(now, "drop", msg=msg, client=client.name, node=node, reason=reason)
                 continue
             run.append(client.name)
             if client.handles(event):

@@ -164,7 +164,7 @@ class Socket:
             answer = _single_answer(env, ack, timeout)
         packet = Packet(msg, event, args, nsp.name, answer)
         if self.connected:
-            nsp.write(packet, [self.id])
+            nsp.write(packet, [self.id], volatile)
         else:
             nsp.trace.record(
                 env.now,

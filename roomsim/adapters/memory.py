@@ -59,7 +59,7 @@ class InMemoryAdapter:
     def deliver_local(self, packet: Packet, opts: BroadcastOptions) -> int:
         """Write ``packet`` to this node's matching sockets now; return how many."""
         sids = self.registry.select(opts.rooms, opts.except_rooms)
-        self.nsp.write(packet, sids)
+        self.nsp.write(packet, sids, opts.volatile)
         return len(sids)
 
     # -- acknowledgements -----------------------------------------------------------

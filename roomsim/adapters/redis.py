@@ -121,9 +121,10 @@ class RedisAdapter(BrokerAdapter):
             return
         event, *args = wire_packet["data"]
         packet = Packet(message.msg or "", event, tuple(args), nsp.name)
-        sids = self.registry.select(tuple(wire_opts["rooms"]), tuple(wire_opts["except"]))
+        opts = decode_options(wire_opts)
+        sids = self.registry.select(opts.rooms, opts.except_rooms)
         self.relay(message, channel, len(sids), None)
-        nsp.write(packet, sids)
+        nsp.write(packet, sids, opts.volatile)
 
     # -- requests ----------------------------------------------------------------------
     def _request(self, kind: int, msg: str | None = None, **fields: Any) -> None:

@@ -201,7 +201,7 @@ class ShardedRedisAdapter(BrokerAdapter):
                 return
             sids = self.registry.select(opts.rooms, opts.except_rooms)
             self.relay(message, channel, len(sids), None)
-            nsp.write(packet, sids)
+            nsp.write(packet, sids, opts.volatile)
         elif kind == SOCKETS_JOIN:
             InMemoryAdapter.add_sockets(self, decode_options(data["opts"]), data["rooms"])
         elif kind == SOCKETS_LEAVE:

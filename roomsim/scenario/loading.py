@@ -43,8 +43,8 @@ def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
     ... timeline:
     ...   - {at: 5, emit: {from: alice, to: lobby, event: hi}}
     ... ''')
-    >>> sc.cluster
-    ClusterSpec(nodes=['n1', 'n2'], adapter='redis')
+    >>> sc.cluster.nodes, sc.cluster.adapter
+    (['n1', 'n2'], 'redis')
     >>> step = sc.timeline[0]
     >>> step.action, step.emit.id, step.emit.to, step.emit.sender_is_client
     ('emit', 'm1', ['lobby'], True)
