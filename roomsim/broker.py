@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +63,7 @@ class Subscription:
     target: str
     listener: Listener
     pattern: bool = False
-    on_missed: Callable[[str, BrokerMessage], None] | None = None
+    on_missed: Callable[[str, BrokerMessage, str], None] | None = None
     active: bool = False
     cancelled: bool = False
     _match: Callable[[str], bool] = field(init=False, repr=False)
@@ -116,7 +116,8 @@ class Broker:
         self.publish_ms = publish_ms
         self.copy_ms = copy_ms
         self._subs: list[Subscription] = []
-        self._free_at = 0.0
+        self._queue: deque[tuple[float, str, BrokerMessage, Any, Any]] = deque()
+        self._busy = False
         #: per channel: messages published, their bytes, copies handed out
         self.published: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
@@ -127,6 +128,11 @@ class Broker:
         self.received_by_node: Counter[str] = Counter()
         #: the longest a message waited in the broker's queue, in ms
         self.max_queue_ms = 0.0
+        #: False while the broker is down
+        self.up = True
+        #: nodes that cannot reach the broker, and nodes the broker cannot reach
+        self.cut_to: set[str] = set()
+        self.cut_from: set[str] = set()
 
     # -- subscriptions ---------------------------------------------------------
     def _add(self, sub: Subscription, immediate: bool) -> Subscription:
@@ -149,7 +155,7 @@ class Broker:
         *,
         node: str,
         immediate: bool = False,
-        on_missed: Callable[[str, BrokerMessage], None] | None = None,
+        on_missed: Callable[[str, BrokerMessage, str], None] | None = None,
     ) -> Subscription:
         """``SUBSCRIBE``/``SSUBSCRIBE channel`` for ``node``; in place after a round trip.
 
@@ -158,10 +164,56 @@ class Broker:
         return self._add(Subscription(node, channel, listener, False, on_missed), immediate)
 
     def psubscribe(
-        self, pattern: str, listener: Listener, *, node: str, immediate: bool = True
+        self,
+        pattern: str,
+        listener: Listener,
+        *,
+        node: str,
+        immediate: bool = True,
+        on_missed: Callable[[str, BrokerMessage, str], None] | None = None,
     ) -> Subscription:
         """``PSUBSCRIBE pattern`` (a Redis glob, such as ``socket.io#/#*``)."""
-        return self._add(Subscription(node, pattern, listener, True), immediate)
+        return self._add(Subscription(node, pattern, listener, True, on_missed), immediate)
+
+    def drop_node(self, node: str) -> None:
+        """A node went away: its subscriptions end at once."""
+        for sub in [s for s in self._subs if s.node == node]:
+            sub.cancelled = True
+            sub.active = False
+            self._subs.remove(sub)
+
+    # -- failures ----------------------------------------------------------------
+    def go_down(self) -> None:
+        """The broker stops: what it holds and what is sent to it is lost."""
+        self.up = False
+        for sub in self._subs:
+            sub.active = False
+
+    def come_up(self) -> None:
+        """The broker is back; every node subscribes again (a round trip each)."""
+        self.up = True
+        for sub in self._subs:
+            call_later(self.env, 2 * self.hop_ms, self._activate, sub)
+
+    def partition(self, node: str, direction: str = "both") -> None:
+        """Cut ``node`` off: ``to-broker``, ``from-broker`` or ``both``."""
+        if direction not in ("both", "to-broker", "from-broker"):
+            raise ValueError(f"unknown direction {direction!r}")
+        if direction in ("both", "to-broker"):
+            self.cut_to.add(node)
+        if direction in ("both", "from-broker"):
+            self.cut_from.add(node)
+
+    def heal(self, node: str) -> None:
+        """``node`` reaches the broker again, both ways."""
+        self.cut_to.discard(node)
+        self.cut_from.discard(node)
+
+    def _lost(self, channel: str, message: BrokerMessage, reason: str) -> None:
+        """Nobody gets ``message``: tell each node that would have."""
+        for sub in self._subs:
+            if sub.node != message.sender and sub.on_missed is not None and sub.matches(channel):
+                sub.on_missed(channel, message, reason)
 
     def unsubscribe(self, sub: Subscription) -> None:
         """``UNSUBSCRIBE``: the broker stops forwarding once the request arrives."""
@@ -187,28 +239,65 @@ class Broker:
         channel: str,
         message: BrokerMessage,
         on_reply: Callable[[], None] | None = None,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
         """A node sends ``PUBLISH channel message``; it reaches the broker after a hop.
 
         ``on_reply`` runs on the publishing node when the broker's reply is
-        back (the end of an awaited publish).
+        back (the end of an awaited publish); ``on_failed`` instead, at once,
+        when the broker is down or out of the node's reach.
         """
-        call_later(self.env, self.hop_ms, self._arrive, channel, message, on_reply)
+        if not self.up or message.sender in self.cut_to:
+            self._lost(channel, message, "broker down" if not self.up else "partition")
+            if on_failed is not None:
+                on_failed()
+            return
+        call_later(self.env, self.hop_ms, self._arrive, channel, message, on_reply, on_failed)
 
     def _arrive(
-        self, channel: str, message: BrokerMessage, on_reply: Callable[[], None] | None
+        self,
+        channel: str,
+        message: BrokerMessage,
+        on_reply: Callable[[], None] | None,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
-        now = self.env.now
-        start = max(now, self._free_at)
-        self.max_queue_ms = max(self.max_queue_ms, start - now)
-        if start > now:
-            call_later(self.env, start - now, self._handle, channel, message, on_reply)
-        else:
-            self._handle(channel, message, on_reply)
+        if not self.up:
+            self._lost(channel, message, "broker down")
+            if on_failed is not None:
+                on_failed()
+            return
+        self._queue.append((self.env.now, channel, message, on_reply, on_failed))
+        if not self._busy:
+            self._serve()
+
+    def _serve(self) -> None:
+        """Handle queued messages in arrival order, each taking the broker's time."""
+        env = self.env
+        while self._queue:
+            if not self.up:
+                for _, channel, message, _, on_failed in self._queue:
+                    self._lost(channel, message, "broker down")
+                    if on_failed is not None:
+                        on_failed()
+                self._queue.clear()
+                break
+            arrived, channel, message, on_reply, on_failed = self._queue.popleft()
+            self.max_queue_ms = max(self.max_queue_ms, env.now - arrived)
+            busy = self._handle(channel, message, on_reply, on_failed)
+            if busy > 0:
+                self._busy = True
+                call_later(env, busy, self._serve)
+                return
+        self._busy = False
 
     def _handle(
-        self, channel: str, message: BrokerMessage, on_reply: Callable[[], None] | None
-    ) -> None:
+        self,
+        channel: str,
+        message: BrokerMessage,
+        on_reply: Callable[[], None] | None,
+        on_failed: Callable[[], None] | None = None,
+    ) -> float:
+        """Hand out one message now; return how long the broker is busy with it."""
         env = self.env
         self.published[channel] += 1
         self.bytes[channel] += message.size
@@ -218,12 +307,14 @@ class Broker:
         for sub in self._subs:
             if not sub.matches(channel):
                 continue
-            if sub.active:
+            if sub.node in self.cut_from:
+                if sub.on_missed is not None:
+                    sub.on_missed(channel, message, "partition")
+            elif sub.active:
                 reached.append(sub)
             elif sub.on_missed is not None and not sub.cancelled:
-                sub.on_missed(channel, message)  # subscribing, not yet in place
+                sub.on_missed(channel, message, "not subscribed")  # not yet in place
         done = self.publish_ms + len(reached) * self.copy_ms
-        self._free_at = env.now + done
         if reached:
             self.handed_out[channel] += len(reached)
             for sub in reached:
@@ -235,7 +326,12 @@ class Broker:
             else:
                 call_later(env, done + self.hop_ms, self._hand_out, channel, message, reached)
         if on_reply is not None:
-            call_later(env, done + self.hop_ms, on_reply)
+            if message.sender in self.cut_from:  # the reply cannot come back
+                if on_failed is not None:
+                    on_failed()
+            else:
+                call_later(env, done + self.hop_ms, on_reply)
+        return done
 
     @staticmethod
     def _hand_out(channel: str, message: BrokerMessage, subs: list[Subscription]) -> None:

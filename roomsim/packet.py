@@ -40,15 +40,23 @@ class Packet:
         default=None, compare=False, repr=False
     )
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self, with_nsp: bool = True) -> dict[str, Any]:
         """The packet as Socket.IO encodes it: ``{type: 2, data: [event, ...args], nsp}``.
+
+        ClusterAdapter-based adapters publish it before ``nsp`` is set
+        (``with_nsp=False``).
 
         Examples
         --------
         >>> Packet("m1", "news", ({"x": 1},)).wire()
         {'type': 2, 'data': ['news', {'x': 1}], 'nsp': '/'}
+        >>> Packet("m1", "news", ()).wire(with_nsp=False)
+        {'type': 2, 'data': ['news']}
         """
-        return {"type": 2, "data": [self.event, *self.args], "nsp": self.nsp}
+        wire: dict[str, Any] = {"type": 2, "data": [self.event, *self.args]}
+        if with_nsp:
+            wire["nsp"] = self.nsp
+        return wire
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ class Server:
     def __init__(self, cluster: Cluster, node: str) -> None:
         self.cluster = cluster
         self.node = node
+        #: False once the node has crashed (a restarted node is a new Server)
+        self.alive = True
         self.nsps: dict[str, Namespace] = {}
         self.sockets = self.of("/")
 

@@ -38,6 +38,7 @@ class BrokerAdapter(InMemoryAdapter):
         msg: str | None,
         on_reply: Callable[[], None] | None = None,
         kind: str | None = None,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
         """Publish ``payload`` on ``channel``, with a ``publish`` record.
 
@@ -50,7 +51,9 @@ class BrokerAdapter(InMemoryAdapter):
         nsp.trace.record(
             nsp.env.now, "publish", msg=msg, node=nsp.node, channel=channel, bytes=size, **extra
         )
-        self.broker.publish(channel, BrokerMessage(payload, msg, nsp.node, size), on_reply)
+        self.broker.publish(
+            channel, BrokerMessage(payload, msg, nsp.node, size), on_reply, on_failed
+        )
 
     def new_request_id(self) -> str:
         """A request id, unique in this run and the same for the same seed."""
@@ -63,6 +66,28 @@ class BrokerAdapter(InMemoryAdapter):
             RemoteSocket(d["id"], set(d["rooms"]), d["data"], d["node"], self.nsp)
             for d in descriptions
         ]
+
+    def broadcast_in(self, channel: str, message: BrokerMessage) -> BroadcastOptions | None:
+        """The options of ``message`` if it is a broadcast this node would act on."""
+        raise NotImplementedError
+
+    def missed(self, channel: str, message: BrokerMessage, reason: str) -> None:
+        """A broadcast meant for this node never reached it (``reason``).
+
+        The node gets a ``drop`` record, and so does each of its sockets the
+        broadcast would have reached (chosen as if it had arrived now).
+        """
+        opts = self.broadcast_in(channel, message)
+        if opts is None:
+            return
+        nsp = self.nsp
+        now, node, msg = nsp.env.now, nsp.node, message.msg
+        nsp.trace.record(now, "drop", msg=msg, node=node, reason=reason, channel=channel)
+        if not nsp.server.alive:
+            return
+        names = nsp.cluster.links.names
+        for sid in self.registry.select(opts.rooms, opts.except_rooms):
+            nsp.trace.record(now, "drop", msg=msg, client=names[sid], node=node, reason=reason)
 
     def relay(
         self, message: BrokerMessage, channel: str, targets: int, ignored: str | None

@@ -77,7 +77,7 @@ class RedisAdapter(BrokerAdapter):
         self.response_channel = f"{key}-response#{nsp.name}#"
         self.requests_timeout_ms = requests_timeout_ms
         node = nsp.node
-        broker.psubscribe(self.channel + "*", self.on_message, node=node)
+        broker.psubscribe(self.channel + "*", self.on_message, node=node, on_missed=self.missed)
         broker.subscribe(self.request_channel, self.on_request, node=node, immediate=True)
         broker.subscribe(self.response_channel, self.on_response, node=node, immediate=True)
 
@@ -104,9 +104,21 @@ class RedisAdapter(BrokerAdapter):
             self.publish(self.channel_for(opts), payload, packet.msg)
         self.deliver_local(packet, opts)
 
+    def broadcast_in(self, channel: str, message: BrokerMessage) -> BroadcastOptions | None:
+        room = channel[len(self.channel) : -1]
+        uid, wire_packet, wire_opts = message.payload
+        if (room and room not in self.rooms) or uid == self.uid:
+            return None
+        if wire_packet.get("nsp", "/") != self.nsp.name:
+            return None
+        return decode_options(wire_opts)
+
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published broadcast reaches this node."""
         nsp = self.nsp
+        if not nsp.server.alive:
+            self.missed(channel, message, "node down")
+            return
         room = channel[len(self.channel) : -1]
         uid, wire_packet, wire_opts = message.payload
         ignored = None

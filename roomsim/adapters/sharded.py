@@ -92,7 +92,9 @@ class ShardedRedisAdapter(BrokerAdapter):
         self.channel = f"{key}#{nsp.name}#"
         self.response_channel = f"{self.channel}{uid}#"
         node = nsp.node
-        broker.subscribe(self.channel, self.on_message, node=node, immediate=True)
+        broker.subscribe(
+            self.channel, self.on_message, node=node, immediate=True, on_missed=self.missed
+        )
         broker.subscribe(self.response_channel, self.on_message, node=node, immediate=True)
         self._room_subs: dict[str, Subscription] = {}
         if subscription_mode != "static":
@@ -110,7 +112,7 @@ class ShardedRedisAdapter(BrokerAdapter):
                 f"{self.channel}{room}#",
                 self.on_message,
                 node=self.nsp.node,
-                on_missed=self._missed,
+                on_missed=self.missed,
             )
 
     def _room_deleted(self, room: str) -> None:
@@ -173,15 +175,26 @@ class ShardedRedisAdapter(BrokerAdapter):
             return
         self._send(
             BROADCAST,
-            {"opts": opts.wire(), "packet": packet.wire()},
+            {"opts": opts.wire(), "packet": packet.wire(with_nsp=False)},
             packet.msg,
             on_reply=lambda: self.deliver_local(packet, opts),
             channel=self.channel_for(opts),
         )
 
+    def broadcast_in(self, channel: str, message: BrokerMessage) -> BroadcastOptions | None:
+        p = message.payload
+        if p["type"] != BROADCAST or p["uid"] == self.uid or p["nsp"] != self.nsp.name:
+            return None
+        if "requestId" in p["data"]:
+            return None
+        return decode_options(p["data"]["opts"])
+
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published message reaches this node."""
         nsp = self.nsp
+        if not nsp.server.alive:
+            self.missed(channel, message, "node down")
+            return
         p = message.payload
         kind = p["type"]
         ignored = None
@@ -379,7 +392,11 @@ class ShardedRedisAdapter(BrokerAdapter):
         if not opts.local:
             request_id = self.new_request_id()
             self.ack_requests[request_id] = (client_count, ack)
-            data = {"packet": packet.wire(), "requestId": request_id, "opts": opts.wire()}
+            data = {
+                "packet": packet.wire(with_nsp=False),
+                "requestId": request_id,
+                "opts": opts.wire(),
+            }
             self._send(BROADCAST, data, packet.msg)
             call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
         super().broadcast_with_ack(packet, opts, client_count, ack)
@@ -388,18 +405,3 @@ class ShardedRedisAdapter(BrokerAdapter):
         data = message.payload["data"]
         packet = decode_packet(data["packet"], message.msg, self.nsp.name)
         return packet, decode_options(data["opts"])
-
-    def _missed(self, channel: str, message: BrokerMessage) -> None:
-        """A message on a room channel this node is still subscribing to was lost here."""
-        payload = message.payload
-        if payload["uid"] == self.uid or payload["type"] != BROADCAST:
-            return
-        nsp = self.nsp
-        _, opts = self._decode(message)
-        now, node, msg = nsp.env.now, nsp.node, message.msg
-        nsp.trace.record(now, "drop", msg=msg, node=node, reason="not subscribed", channel=channel)
-        names = nsp.cluster.links.names
-        for sid in self.registry.select(opts.rooms, opts.except_rooms):
-            nsp.trace.record(
-                now, "drop", msg=msg, client=names[sid], node=node, reason="not subscribed"
-            )
