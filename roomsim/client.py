@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import check_event
 from roomsim.packet import Packet
+from roomsim.reconnect import RETRIED_REASONS, Backoff
 from roomsim.socket import CLIENT_SIDE_REASONS
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ class Client:
         self.socket: Socket | None = None
         #: socket ids this client lost because their node went down
         self._lost_to_crash: set[str] = set()
+        #: socket.io-client's reconnection options
+        self.reconnection = True
+        self.backoff = Backoff(1000.0, 5000.0, 0.5, cluster.rng(f"reconnect:{name}"))
+        self._reconnecting = False
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
 
     def __repr__(self) -> str:
@@ -160,6 +165,28 @@ class Client:
         self.connected = False
         self.cluster.links.watch(sid, self)
         self.dispatch("disconnect", (reason,))
+        if self.reconnection and reason in RETRIED_REASONS:
+            self._schedule_reconnect()
+
+    # -- reconnection ------------------------------------------------------------------
+    def _schedule_reconnect(self) -> None:
+        if self._reconnecting:
+            return
+        self._reconnecting = True
+        call_later(self.cluster.env, self.backoff.duration(), self._try_reconnect)
+
+    def _try_reconnect(self) -> None:
+        self._reconnecting = False
+        if self.connected:  # connected meanwhile (a scenario step, a manual connect)
+            return
+        node = self.cluster.pick_node(self)
+        if node is None:
+            self._schedule_reconnect()
+            return
+        attempts = self.backoff.attempts
+        self.backoff.reset()
+        self._reconnect_attempts = attempts
+        self.cluster.connect(self.name, node, namespace=self.namespace)
 
     # -- client to server ---------------------------------------------------------
     def emit(

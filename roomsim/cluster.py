@@ -70,6 +70,9 @@ class Cluster:
         0.001 ms per copy.
     requests_timeout_ms : float
         How long the classic Redis adapter waits for other nodes' answers.
+    sticky : bool
+        The load balancer sends a reconnecting client back to its last node
+        when that node is up (else round robin over the nodes that are up).
     trace : Trace, optional
         Where records go; by default a new in-memory :class:`Trace`.
 
@@ -99,6 +102,7 @@ class Cluster:
         publish_ms: float = 0.0,
         copy_ms: float = 0.0,
         requests_timeout_ms: float = 5000.0,
+        sticky: bool = False,
         trace: Trace | None = None,
         env: simpy.Environment | None = None,
     ) -> None:
@@ -128,6 +132,9 @@ class Cluster:
         self._reserved_ids: set[str] = set()
         self._msg_counter = itertools.count(1)
         self._next_node = itertools.cycle(names)
+        self.sticky = sticky
+        #: cluster-wide handlers, installed again on a restarted node
+        self._app: list[tuple[str, str, Callable[..., Any]]] = []
         self.nodes: dict[str, Server] = {}
         for name in names:
             self.nodes[name] = Server(self, name)
@@ -198,6 +205,7 @@ class Cluster:
         """
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._app.append((namespace, event, fn))
             for nsp in self.of(namespace):
                 nsp.on(event, fn)
             return fn
@@ -230,10 +238,79 @@ class Cluster:
             raise ValueError(f"client {name!r} uses namespace {client.namespace!r}")
         if client.connected:  # its server side closed; the news has not reached it yet
             client._closed(client.sid, "io server disconnect")  # type: ignore[arg-type]
-        server = self.io(node if node is not None else next(self._next_node))
+        if node is None:
+            node = self.pick_node(client)
+            if node is None:
+                raise RuntimeError("no node is up to take the connection")
+        server = self.io(node)
+        if not server.alive:
+            raise RuntimeError(f"node {node!r} is down")
         sid = socket_id(self.seed, name, server.node, namespace, client.connections)
         server.of(namespace).add(client, sid, tuple(rooms))
         return client
+
+    def pick_node(self, client: Client | None = None) -> str | None:
+        """The load balancer: the client's last node if sticky and up, else the next
+        node that is up, in turn; None when every node is down."""
+        last = client.node if client is not None else None
+        if self.sticky and last is not None and self.nodes[last].alive:
+            return last
+        for _ in range(len(self.nodes)):
+            node = next(self._next_node)
+            if self.nodes[node].alive:
+                return node
+        return None
+
+    # -- failures -------------------------------------------------------------------
+    def crash(self, node: str) -> None:
+        """Node ``node`` dies: its sockets close (``transport close``), its broker
+        subscriptions end, and what is in flight to or from it is lost."""
+        server = self.io(node)
+        if not server.alive:
+            raise RuntimeError(f"node {node!r} is already down")
+        server.alive = False
+        self.trace.record(self.env.now, "crash", node=node)
+        if self.broker is not None:
+            self.broker.drop_node(node)
+        for nsp in server.nsps.values():
+            for socket in list(nsp.sockets.values()):
+                socket.lose("transport close")
+
+    def restart(self, node: str) -> None:
+        """Node ``node`` comes back, empty, running the same application."""
+        if self.io(node).alive:
+            raise RuntimeError(f"node {node!r} is up")
+        server = self.nodes[node] = Server(self, node)
+        for namespace, event, handler in self._app:
+            server.of(namespace).on(event, handler)
+        self.trace.record(self.env.now, "restart", node=node)
+
+    def broker_down(self) -> None:
+        """The broker stops; cross-node messages are lost, local delivery goes on."""
+        self._broker("broker down").go_down()
+        self.trace.record(self.env.now, "broker", state="down")
+
+    def broker_up(self) -> None:
+        """The broker is back; the nodes subscribe again."""
+        self._broker("broker up").come_up()
+        self.trace.record(self.env.now, "broker", state="up")
+
+    def partition(self, node: str, direction: str = "both") -> None:
+        """Cut ``node`` from the broker: ``both``, ``to-broker`` or ``from-broker``."""
+        self.io(node)
+        self._broker("partition").partition(node, direction)
+        self.trace.record(self.env.now, "partition", node=node, direction=direction)
+
+    def heal(self, node: str) -> None:
+        """``node`` reaches the broker again."""
+        self.io(node)
+        self._broker("heal").heal(node)
+        self.trace.record(self.env.now, "heal", node=node)
+
+    def _broker(self, what: str) -> Broker:
+        if self.broker is None:
+            raise RuntimeError(f"{what}: the {self.adapter!r} adapter has no broker")
+        return self.broker
 
     def client(self, name: str) -> Client:
         """The client called ``name``."""

@@ -231,6 +231,26 @@ class Socket:
         self._fire("disconnect", reason)
         self.client._server_closed(self, reason)
 
+    def lose(self, reason: str) -> None:
+        """The node died under this socket: no handler runs, the client loses it."""
+        if not self.connected:
+            return
+        nsp = self.nsp
+        self.connected = False
+        nsp.sockets.pop(self.id, None)
+        nsp.trace.record(
+            nsp.env.now,
+            "disconnect",
+            client=self.client.name,
+            node=nsp.node,
+            sid=self.id,
+            reason=reason,
+            rooms=[],
+            crash=True,
+        )
+        self.client._lost_to_crash.add(self.id)
+        self.client._closed(self.id, reason)
+
     def _receive(self, packet: Packet) -> None:
         """A packet from the client reached this socket."""
         args = packet.args

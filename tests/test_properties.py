@@ -321,6 +321,7 @@ def run_plain(scn: Scenario) -> None:
     for name, init in zip(names, scn.clients, strict=True):
         rooms = [scn.rooms[i] for i in init.rooms]
         client = sim.connect(name, node=scn.nodes[init.node], rooms=rooms)
+        client.reconnection = False  # the model has no automatic reconnection
         if init.handler:
             listen(client)
         model[name] = Plain(scn.nodes[init.node], {client.sid, *rooms}, True, client.sid)
@@ -417,6 +418,7 @@ def run_plain(scn: Scenario) -> None:
             node = scn.nodes[op.node]
             rooms = [scn.rooms[i] for i in op.rooms]
             client = sim.connect(name, node=node, rooms=rooms)
+            client.reconnection = False  # the model has no automatic reconnection
             assert client.sid not in model[name].old_sids, "a reconnection must get a new id"
             model[name] = Plain(node, {client.sid, *rooms}, True, client.sid, model[name].old_sids)
             label[client.sid] = f"sid({name})"
@@ -667,6 +669,7 @@ def run_in_flight(scn: Scenario) -> None:
     for name, init in zip(names, scn.clients, strict=True):
         s = socks[name][0]
         client = sim.connect(name, node=s.node, rooms=list(s.rooms0))
+        client.reconnection = False  # the model has no automatic reconnection
         real[(name, 0)] = client.sid
         objects[(name, 0)] = client.socket
         if init.handler:
@@ -714,6 +717,7 @@ def run_in_flight(scn: Scenario) -> None:
             elif kind == "reconnect":
                 name, k, node, rooms = what
                 client = sim.connect(name, node=node, rooms=list(rooms))
+                client.reconnection = False  # the model has no automatic reconnection
                 assert client.sid not in real.values(), "a reconnection must get a new id"
                 real[(name, k)] = client.sid
                 objects[(name, k)] = client.socket
