@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import check_event
+from roomsim.ids import socket_id
 from roomsim.packet import Packet
 from roomsim.reconnect import RETRIED_REASONS, Backoff
 from roomsim.socket import CLIENT_SIDE_REASONS
@@ -60,6 +61,9 @@ class Client:
         self._lost_to_crash: set[str] = set()
         #: socket.io-client's reconnection options
         self.reconnection = True
+        #: connection state recovery: the private session id and the last offset seen
+        self.pid: str | None = None
+        self.last_offset: str | None = None
         self.backoff = Backoff(1000.0, 5000.0, 0.5, cluster.rng(f"reconnect:{name}"))
         self._reconnecting = False
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
@@ -108,13 +112,18 @@ class Client:
         """Connect again (a new socket, a new id), to ``node`` or the next in turn."""
         return self.cluster.connect(self.name, node=node, namespace=self.namespace, rooms=rooms)
 
-    def _opened(self, socket: Socket) -> None:
+    def _opened(self, socket: Socket, recovered: bool = False) -> None:
         self.socket = socket
         self.node = socket.node
         self.sid = socket.id
         self.connected = True
         self.connections += 1
         self.cluster.links.opened(socket.id, self)
+        if socket.nsp.adapter.sessions is not None:
+            if not recovered:
+                self.pid = socket_id(self.cluster.seed, "pid", self.name, self.connections)
+                self.last_offset = None
+            self.cluster.links.watch(socket.id, self)  # to see each packet's offset
         if "connect" in self._handlers:
             call_later(
                 self.cluster.env,

@@ -13,6 +13,7 @@ from roomsim.broker import Broker
 from roomsim.client import Client
 from roomsim.ids import rng, socket_id
 from roomsim.network import ClientLinks
+from roomsim.recovery import SessionStore
 from roomsim.server import Server, normalize_namespace
 from roomsim.trace import Trace
 
@@ -70,6 +71,10 @@ class Cluster:
         0.001 ms per copy.
     requests_timeout_ms : float
         How long the classic Redis adapter waits for other nodes' answers.
+    connection_state_recovery : float, optional
+        Turn on connection state recovery with this ``max_disconnection_duration``
+        in ms (the ``memory`` adapter supports it, as in Socket.IO; the Redis
+        adapters do not, and ignore it).
     sticky : bool
         The load balancer sends a reconnecting client back to its last node
         when that node is up (else round robin over the nodes that are up).
@@ -103,6 +108,7 @@ class Cluster:
         copy_ms: float = 0.0,
         requests_timeout_ms: float = 5000.0,
         sticky: bool = False,
+        connection_state_recovery: float | None = None,
         trace: Trace | None = None,
         env: simpy.Environment | None = None,
     ) -> None:
@@ -133,6 +139,7 @@ class Cluster:
         self._msg_counter = itertools.count(1)
         self._next_node = itertools.cycle(names)
         self.sticky = sticky
+        self.connection_state_recovery = connection_state_recovery
         #: cluster-wide handlers, installed again on a restarted node
         self._app: list[tuple[str, str, Callable[..., Any]]] = []
         self.nodes: dict[str, Server] = {}
@@ -148,7 +155,10 @@ class Cluster:
     # -- wiring ---------------------------------------------------------------
     def _make_adapter(self, nsp: Namespace) -> InMemoryAdapter:
         if self.broker is None:
-            return InMemoryAdapter(nsp)
+            adapter = InMemoryAdapter(nsp)
+            if self.connection_state_recovery is not None:
+                adapter.sessions = SessionStore(self.connection_state_recovery)
+            return adapter
         uid = socket_id(self.seed, "adapter", nsp.node, nsp.name)
         if self.adapter == "sharded-redis":
             return ShardedRedisAdapter(

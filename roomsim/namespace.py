@@ -117,6 +117,13 @@ class Namespace:
             raise ValueError(f'"{event}" is a reserved event name')
         self.adapter.server_side_emit(event, args, ack)
 
+    def _recover(self, client: Client) -> tuple[Any, list[Packet]] | None:
+        """The session ``client`` can take back, and what it missed, if any."""
+        sessions = self.adapter.sessions
+        if sessions is None or not client.pid or client.last_offset is None:
+            return None
+        return sessions.restore(client.pid, client.last_offset, self.env.now)
+
     def on_server_side_emit(self, event: str, args: tuple[Any, ...]) -> None:
         """Another node's ``server_side_emit`` reached this namespace."""
         for handler in self._handlers.get(event, ()):
@@ -130,10 +137,15 @@ class Namespace:
     def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
         """Connect ``client`` as a new socket: it joins its own room, then
         ``connection`` handlers run (``rooms`` are joined first, as if by one)."""
+        restored = self._recover(client)
+        if restored is not None:
+            session, missed = restored
+            sid = session.sid
         socket = Socket(self, client, sid)
         self.sockets[sid] = socket
         self.adapter.add_all(sid, (sid,))
-        client._opened(socket)
+        client._opened(socket, recovered=restored is not None)
+        extra = {"recovered": True} if restored is not None else {}
         self.trace.record(
             self.env.now,
             "connect",
@@ -141,7 +153,13 @@ class Namespace:
             node=self.node,
             sid=sid,
             namespace=self.name,
+            **extra,
         )
+        if restored is not None:
+            socket.data = session.data
+            for packet in missed:  # written before anything else
+                self.write(packet, [sid])
+            socket.join([room for room in session.rooms if room != sid])
         if rooms:
             socket.join(rooms)
         for handler in self._handlers.get("connection", ()):

@@ -239,6 +239,8 @@ class ClientLinks:
                 trace.record(now, "drop", msg=msg, client=client.name, node=node, reason=reason)
                 continue
             run.append(client.name)
+            if packet.offset is not None:
+                client.last_offset = packet.offset
             if client.handles(event):
                 trace.add_deliveries(now, msg, node, event, run)
                 run = []

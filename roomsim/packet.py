@@ -39,6 +39,8 @@ class Packet:
     ack: Callable[[str, tuple[Any, ...]], None] | None = field(
         default=None, compare=False, repr=False
     )
+    #: the packet's place in the recovery log, when connection state recovery is on
+    offset: str | None = field(default=None, compare=False)
 
     def wire(self, with_nsp: bool = True) -> dict[str, Any]:
         """The packet as Socket.IO encodes it: ``{type: 2, data: [event, ...args], nsp}``.

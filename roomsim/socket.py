@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
 from roomsim.packet import BroadcastOptions, Packet
+from roomsim.recovery import RECOVERABLE_REASONS, Session
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -163,7 +164,9 @@ class Socket:
         if ack is not None:
             answer = _single_answer(env, ack, timeout)
         packet = Packet(msg, event, args, nsp.name, answer)
-        if self.connected:
+        if self.connected and nsp.adapter.sessions is not None and answer is None:
+            nsp.adapter.broadcast(packet, BroadcastOptions((self.id,), volatile=volatile))
+        elif self.connected:
             nsp.write(packet, [self.id], volatile)
         else:
             nsp.trace.record(
@@ -224,6 +227,11 @@ class Socket:
         }
         trace.record(env.now, "disconnecting", **fields, rooms=list(self.rooms))
         self._fire("disconnecting", reason)
+        sessions = nsp.adapter.sessions
+        if sessions is not None and reason in RECOVERABLE_REASONS and self.client.pid:
+            sessions.keep(
+                Session(self.id, self.client.pid, list(self.rooms), self.data, 0.0), env.now
+            )
         nsp.adapter.delete_all(self.id)
         del nsp.sockets[self.id]
         self.connected = False

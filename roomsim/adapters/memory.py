@@ -10,6 +10,7 @@ import simpy
 
 from roomsim.adapters.requests import settle
 from roomsim.packet import BroadcastOptions, Packet
+from roomsim.recovery import SessionStore
 from roomsim.rooms import RoomRegistry
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class InMemoryAdapter:
         self.registry = RoomRegistry()
         self.rooms = self.registry.rooms
         self.sids = self.registry.sids
+        #: the packet log and kept sessions, when connection state recovery is on
+        self.sessions: SessionStore | None = None
 
     def on(self, event: str, listener: Callable[..., Any]) -> None:
         """Listen to ``create-room``, ``join-room``, ``leave-room``, ``delete-room``."""
@@ -54,6 +57,8 @@ class InMemoryAdapter:
 
     def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send ``packet`` to the matching sockets of this node."""
+        if self.sessions is not None and not opts.volatile and packet.ack is None:
+            packet = replace(packet, offset=self.sessions.log(packet, opts))
         self.deliver_local(packet, opts)
 
     def deliver_local(self, packet: Packet, opts: BroadcastOptions) -> int:
