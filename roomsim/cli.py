@@ -16,6 +16,9 @@ from roomsim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
 
+#: runs with more records than this skip the checks unless --check is given
+CHECK_LIMIT = 200_000
+
 
 def _fail(message: str) -> NoReturn:
     click.echo(f"roomsim: {message}", err=True)
@@ -51,15 +54,28 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Write pictures of the run into this directory.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and violations.")
+@click.option(
+    "--check/--no-check",
+    "run_checks",
+    default=None,
+    help="Check the trace against Socket.IO's guarantees (default: runs of up to "
+    f"{CHECK_LIMIT:,} records).",
+)
 def run(
     file: Path,
     trace_path: Path | None,
     seed: int | None,
     out_dir: Path | None,
     quiet: bool,
+    run_checks: bool | None,
 ) -> None:
-    """Play scenario FILE and print a summary."""
+    """Play scenario FILE, print a summary and check the result.
+
+    Exit status 1 when the checks find a violation (at most once, order,
+    delivery to a non-member, to the sender or to a disconnected socket, or
+    a message lost silently).
+    """
     from roomsim.runner import run_scenario
     from roomsim.summary import summarize
     from roomsim.trace import Trace
@@ -100,6 +116,24 @@ def run(
                 click.echo(f"wrote {path}")
     if trace_path is not None and not quiet:
         click.echo(f"wrote {trace_path}")
+    if run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT):
+        if not quiet and run_checks is None:
+            click.echo(f"checks skipped: {len(trace):,} records (--check to run them)")
+        return
+    from roomsim.analysis.check import check
+    from roomsim.analysis.delivery import delivery_summary, format_delivery_summary
+
+    records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
+    if not quiet:
+        click.echo(format_delivery_summary(delivery_summary(records), cluster.adapter))
+    violations = check(records, complete=scenario.until is None)
+    if violations:
+        click.echo(f"{len(violations)} violation(s):")
+        for violation in violations[:50]:
+            click.echo(f"  {violation}")
+        sys.exit(1)
+    if not quiet:
+        click.echo("checks: ok (at most once, order, recipients, nothing lost silently)")
 
 
 @main.command()

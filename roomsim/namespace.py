@@ -130,8 +130,17 @@ class Namespace:
             run_handler(self.env, handler, *args)
 
     # -- plumbing -----------------------------------------------------------------
-    def write(self, packet: Packet, sids: list[str], volatile: bool = False) -> None:
-        """Write ``packet`` to these sockets of this node; they get it one latency later."""
+    def write(
+        self, packet: Packet, sids: list[str], volatile: bool = False, recovered: bool = False
+    ) -> None:
+        """Write ``packet`` to these sockets of this node; they get it one latency later.
+
+        A ``pick`` record says when this node chose them, and how many.
+        """
+        extra = {"recovered": True} if recovered else {}
+        self.trace.record(
+            self.env.now, "pick", msg=packet.msg, node=self.node, targets=len(sids), **extra
+        )
         self.cluster.links.send(packet, self.node, sids, volatile)
 
     def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
@@ -158,7 +167,7 @@ class Namespace:
         if restored is not None:
             socket.data = session.data
             for packet in missed:  # written before anything else
-                self.write(packet, [sid])
+                self.write(packet, [sid], recovered=True)
             socket.join([room for room in session.rooms if room != sid])
         if rooms:
             socket.join(rooms)
