@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import fnmatch
+import random
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from typing import Any
 import simpy
 
 from roomsim._sched import call_later
+from roomsim.ids import rng
+from roomsim.latency import Delay
 
 __all__ = ["Broker", "BrokerMessage", "Subscription"]
 
@@ -107,12 +110,18 @@ class Broker:
         *,
         publish_ms: float = 0.0,
         copy_ms: float = 0.0,
+        seed: int = 0,
     ) -> None:
         for name, value in (("hop_ms", hop_ms), ("publish_ms", publish_ms), ("copy_ms", copy_ms)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
         self.env = env
         self.hop_ms = hop_ms
+        self.seed = seed
+        #: per-node hop distributions (a node's link to the broker), when set
+        self._hops: dict[str, Delay] = {}
+        self._hop_streams: dict[str, random.Random] = {}
+        self._last: dict[tuple[str, str], float] = {}
         self.publish_ms = publish_ms
         self.copy_ms = copy_ms
         self._subs: list[Subscription] = []
@@ -133,6 +142,24 @@ class Broker:
         #: nodes that cannot reach the broker, and nodes the broker cannot reach
         self.cut_to: set[str] = set()
         self.cut_from: set[str] = set()
+
+    # -- links between nodes and the broker -------------------------------------
+    def set_hop(self, node: str, hop: Delay) -> None:
+        """Give ``node``'s link to the broker its own one-hop latency distribution."""
+        self._hops[node] = hop
+
+    def hop(self, node: str, direction: str) -> float:
+        """The delay of one hop between ``node`` and the broker, now (FIFO per link)."""
+        dist = self._hops.get(node)
+        if dist is None:
+            return self.hop_ms
+        stream = self._hop_streams.get(node)
+        if stream is None:
+            stream = self._hop_streams[node] = rng(self.seed, f"broker-link:{node}")
+        now = self.env.now
+        arrival = max(now + dist.sample(stream), self._last.get((node, direction), 0.0))
+        self._last[(node, direction)] = arrival
+        return arrival - now
 
     # -- subscriptions ---------------------------------------------------------
     def _add(self, sub: Subscription, immediate: bool) -> Subscription:
@@ -252,7 +279,8 @@ class Broker:
             if on_failed is not None:
                 on_failed()
             return
-        call_later(self.env, self.hop_ms, self._arrive, channel, message, on_reply, on_failed)
+        delay = self.hop(message.sender, "up")
+        call_later(self.env, delay, self._arrive, channel, message, on_reply, on_failed)
 
     def _arrive(
         self,
@@ -319,9 +347,9 @@ class Broker:
             self.handed_out[channel] += len(reached)
             for sub in reached:
                 self.received_by_node[sub.node] += 1
-            if self.copy_ms:
+            if self.copy_ms or self._hops:
                 for i, sub in enumerate(reached, 1):
-                    delay = self.publish_ms + i * self.copy_ms + self.hop_ms
+                    delay = self.publish_ms + i * self.copy_ms + self.hop(sub.node, "down")
                     call_later(env, delay, sub.listener, channel, message)
             else:
                 call_later(env, done + self.hop_ms, self._hand_out, channel, message, reached)
@@ -330,7 +358,7 @@ class Broker:
                 if on_failed is not None:
                     on_failed()
             else:
-                call_later(env, done + self.hop_ms, on_reply)
+                call_later(env, done + self.hop(message.sender, "down"), on_reply)
         return done
 
     @staticmethod

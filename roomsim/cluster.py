@@ -12,6 +12,7 @@ from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter, ShardedRed
 from roomsim.broker import Broker
 from roomsim.client import Client
 from roomsim.ids import rng, socket_id
+from roomsim.latency import delay, halved
 from roomsim.network import ClientLinks
 from roomsim.recovery import SessionStore
 from roomsim.server import Server, normalize_namespace
@@ -57,11 +58,12 @@ class Cluster:
         ``sharded-redis``.  Default: ``memory`` for one node, ``redis`` for more.
     seed : int
         Everything random (socket ids, and later latencies) follows from it.
-    client_ms : float
-        One-way latency between a client and its node, in ms.
-    adapter_ms : float
+    client_ms : float or mapping
+        One-way latency between a client and its node, in ms: a number, or a
+        distribution such as ``{"uniform": [1, 9]}`` (see :mod:`roomsim.latency`).
+    adapter_ms : float or mapping
         One-way latency from a node through the broker to another node, in
-        ms (half of it each hop).
+        ms (half of it each hop); a number or a distribution.
     subscription_mode : {"dynamic", "static", "dynamic-private"}
         How the sharded adapter subscribes to rooms' channels.
     publish_ms, copy_ms : float
@@ -101,8 +103,8 @@ class Cluster:
         adapter: str | None = None,
         *,
         seed: int = 0,
-        client_ms: float = 0.0,
-        adapter_ms: float = 0.0,
+        client_ms: float | Any = 0.0,
+        adapter_ms: float | Any = 0.0,
         subscription_mode: str = "dynamic",
         publish_ms: float = 0.0,
         copy_ms: float = 0.0,
@@ -119,8 +121,7 @@ class Cluster:
             raise ValueError(f"unknown adapter {adapter!r}; expected one of {sorted(ADAPTERS)}")
         if not ADAPTERS[adapter].joins_nodes and len(names) > 1:
             raise ValueError(f"the {adapter!r} adapter cannot join {len(names)} nodes; use 'redis'")
-        if adapter_ms < 0:
-            raise ValueError(f"adapter_ms must be >= 0, got {adapter_ms}")
+        adapter_delay = delay(adapter_ms)
         self.env = env if env is not None else simpy.Environment()
         self.seed = seed
         self.adapter = adapter
@@ -129,10 +130,19 @@ class Cluster:
         self.subscription_mode = subscription_mode
         self.requests_timeout_ms = requests_timeout_ms
         self.broker = (
-            Broker(self.env, adapter_ms / 2, publish_ms=publish_ms, copy_ms=copy_ms)
+            Broker(
+                self.env,
+                adapter_delay.mean / 2,
+                publish_ms=publish_ms,
+                copy_ms=copy_ms,
+                seed=seed,
+            )
             if ADAPTERS[adapter].joins_nodes
             else None
         )
+        if self.broker is not None and adapter_delay.constant is None:
+            for name in names:
+                self.broker.set_hop(name, halved(adapter_delay))
         self.clients: dict[str, Client] = {}
         self._msg_ids: set[str] = set()
         self._reserved_ids: set[str] = set()
@@ -316,6 +326,14 @@ class Cluster:
         self.io(node)
         self._broker("heal").heal(node)
         self.trace.record(self.env.now, "heal", node=node)
+
+    def set_node_latency(self, node: str, *, client_ms: Any = None, adapter_ms: Any = None) -> None:
+        """Give one node its own latencies: its clients' links, its link to the broker."""
+        self.io(node)
+        if client_ms is not None:
+            self.links.configure(node=node, latency=client_ms)
+        if adapter_ms is not None and self.broker is not None:
+            self.broker.set_hop(node, halved(delay(adapter_ms)))
 
     def _broker(self, what: str) -> Broker:
         if self.broker is None:

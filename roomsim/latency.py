@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KINDS", "Delay", "delay"]
+__all__ = ["KINDS", "Delay", "delay", "halved"]
 
 KINDS = ("constant", "uniform", "exponential", "lognormal")
 
@@ -79,6 +79,19 @@ class Delay:
         if self.kind == "exponential":
             return {"exponential": self.a}
         return {"lognormal": {"median": self.a, "sigma": self.b}}
+
+
+def halved(d: Delay) -> Delay:
+    """The same distribution, half as long (one hop of a two-hop trip).
+
+    Examples
+    --------
+    >>> halved(delay(4)), halved(delay({"uniform": [2, 6]})).mean
+    (Delay(kind='constant', a=2.0, b=0.0), 2.0)
+    """
+    if d.kind == "lognormal":
+        return Delay(d.kind, d.a / 2, d.b)
+    return Delay(d.kind, d.a / 2, d.b / 2)
 
 
 def delay(spec: Any) -> Delay:

@@ -53,8 +53,16 @@ def build_cluster(
         publish_ms=scenario.cluster.broker.publish_ms,
         copy_ms=scenario.cluster.broker.copy_ms,
         requests_timeout_ms=scenario.cluster.requests_timeout_ms,
+        sticky=scenario.cluster.sticky,
+        connection_state_recovery=(
+            scenario.connection_state_recovery.max_disconnection_duration
+            if scenario.connection_state_recovery is not None
+            else None
+        ),
         trace=trace,
     )
+    for node, own in scenario.latency.nodes.items():
+        cluster.set_node_latency(node, client_ms=own.client_ms, adapter_ms=own.adapter_ms)
     cluster.reserve_msg_ids(s.emit.id for s in scenario.timeline if s.emit is not None)
     player = _Player(cluster, scenario)
     agenda: list[tuple[float, Callable[[], None]]] = []
@@ -153,6 +161,15 @@ class _Player:
             "disconnect_sockets": self._disconnect_sockets,
             "fetch_sockets": self._fetch_sockets,
             "server_side_emit": self._server_side_emit,
+            "crash": lambda body: self._fault(self.cluster.crash, body.node),
+            "restart": lambda body: self._fault(self.cluster.restart, body.node),
+            "broker": lambda state: self._fault(
+                self.cluster.broker_down if state == "down" else self.cluster.broker_up
+            ),
+            "partition": lambda body: self._fault(
+                self.cluster.partition, body.node, body.direction
+            ),
+            "heal": lambda body: self._fault(self.cluster.heal, body.node),
         }
 
     def _error(self, where: str, action: str, message: str, **extra: Any) -> None:
@@ -200,7 +217,10 @@ class _Player:
         client = self.cluster.clients.get(name)
         if client is not None and client.socket is not None and client.socket.connected:
             raise StepError(f"client {name!r} is already connected (to {client.node})")
+        first = name not in self.cluster.clients
         client = self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
+        if first:
+            _set_up_client(self.cluster, client, spec)
         if spec.ack and self.ack_events and name not in self._answering:
             self._answering.add(name)
             for event in self.ack_events:
@@ -222,6 +242,13 @@ class _Player:
         node = body.node if body.node is not None else self.specs[body.client].node
         self._connect(body.client, node, body.rooms)
 
+    @staticmethod
+    def _fault(action: Callable[..., None], *args: Any) -> None:
+        try:
+            action(*args)
+        except RuntimeError as err:  # a node already down, no broker, ...
+            raise StepError(str(err)) from None
+
     def _operator(self, body: Any) -> BroadcastOperator:
         """The broadcast operator a step's ``from``/``to``/``except``/``local`` make."""
         sender = body.from_
@@ -242,6 +269,8 @@ class _Player:
         if body.event in RESERVED_EVENTS:
             raise StepError(f'"{body.event}" is a reserved event name')
         op = self._operator(body)
+        if body.volatile:
+            op = op.volatile
         args = () if body.data is None else (body.data,)
         if body.ack:
             if body.timeout is not None:
@@ -326,6 +355,21 @@ def op_node(body: Any, player: _Player) -> str:
     if body.from_ in player.specs:
         return player.cluster.clients[body.from_].node  # type: ignore[return-value]
     return body.from_
+
+
+def _set_up_client(cluster: Cluster, client: Any, spec: ClientSpec) -> None:
+    """A scenario client's link and reconnection options, set once."""
+    if spec.latency_ms is not None or spec.loss or spec.transport_ms:
+        cluster.links.configure(
+            client=spec.name,
+            latency=spec.latency_ms,
+            loss=spec.loss,
+            transport_ms=spec.transport_ms,
+        )
+    client.reconnection = spec.reconnect
+    client.backoff.min_ms = spec.reconnection_delay
+    client.backoff.max_ms = spec.reconnection_delay_max
+    client.backoff.jitter = spec.randomization_factor
 
 
 def _answer_with(name: str) -> Callable[..., None]:

@@ -42,7 +42,7 @@ def summarize(
     if adapter:
         where += f" ({adapter} adapter)"
     lines = [
-        f"{head}: {where}, seed {seed}, ended at t={format_time(tally.end_time)} ms",
+        f"{head}: {where}, seed {seed}, ended at t={format_time(tally.end_time):.10g} ms",
         f"clients: {len(tally.clients)}   messages emitted: {kinds['emit']}"
         f"   deliveries: {kinds['deliver']}   drops: {drops}   errors: {len(tally.errors)}",
     ]

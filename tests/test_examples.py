@@ -40,12 +40,16 @@ def test_example_matches_golden_trace(scenario: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
 def test_example_is_deterministic_and_seed_sensitive(scenario: Path, tmp_path: Path) -> None:
-    """Two runs with one seed are byte-identical; another seed changes the socket ids only."""
+    """Two runs with one seed are byte-identical; another seed changes the socket ids
+    (and, in a scenario with random latencies, losses or reconnections, those too)."""
     first = play(scenario, tmp_path / "a.jsonl", seed=99)
     second = play(scenario, tmp_path / "b.jsonl", seed=99)
     assert first == second
     other = play(scenario, tmp_path / "c.jsonl", seed=100)
     assert other != first
+    text = scenario.read_text()
+    if "loss" in text or "crash" in text:
+        return  # who got what depends on the random streams
     # who got what does not depend on the seed (no randomness but ids here)
     assert (
         Trace.read_jsonl(tmp_path / "a.jsonl").deliveries()

@@ -288,7 +288,8 @@ def test_unknown_key_names_the_line_and_suggests() -> None:
     text = BASE + "zzz: 1\n"
     assert problem(text) == (
         "s.yaml:9: zzz: unknown key 'zzz' "
-        "(known keys: name, seed, cluster, latency, clients, groups, timeline, until)"
+        "(known keys: name, seed, cluster, latency, clients, groups, timeline, until,"
+        " connection_state_recovery)"
     )
 
 
@@ -368,6 +369,21 @@ def test_unknown_disconnect_reason() -> None:
     assert message.endswith("'forced server close'), got 'bye'")
 
 
+def test_a_latency_is_a_number_or_a_distribution() -> None:
+    """A latency is a number >= 0 or a distribution mapping; anything else is refused."""
+    for bad, got in (
+        ("-2", "-2"),
+        ("{uniform: [5, 1]}", "a mapping"),
+        ("fast", "'fast'"),
+    ):
+        text = BASE.replace("clients:\n", f"latency: {{adapter_ms: {bad}}}\nclients:\n", 1)
+        assert problem(text) == (
+            "s.yaml:3: latency.adapter_ms: expected a latency in ms (a number >= 0,"
+            " {uniform: [low, high]}, {exponential: mean} or {lognormal: {median: m, sigma: s}}),"
+            f" got {got}"
+        )
+
+
 @pytest.mark.parametrize(
     ("old", "new", "line", "key", "got"),
     [
@@ -391,7 +407,6 @@ def test_bad_name(old: str, new: str, line: int, key: str, got: str) -> None:
         ("at: 10,", "at: .nan,", 7, "timeline[0].at", "nan"),
         ("at: 10,", "at: .inf,", 7, "timeline[0].at", "inf"),
         ("node: n1}", "node: n1, connect_at: -0.5}", 4, "clients[0].connect_at", "-0.5"),
-        ("clients:\n", "latency: {adapter_ms: -2}\nclients:\n", 3, "latency.adapter_ms", "-2"),
         ("clients:\n", "until: -5\nclients:\n", 3, "until", "-5"),
     ],
 )
@@ -494,7 +509,8 @@ def test_exactly_one_action_per_step() -> None:
     """A step has exactly one action (join, leave, emit, disconnect, connect, ...)."""
     among = (
         "expected exactly one action among join, leave, emit, disconnect, connect,"
-        " sockets_join, sockets_leave, disconnect_sockets, fetch_sockets, server_side_emit"
+        " sockets_join, sockets_leave, disconnect_sockets, fetch_sockets, server_side_emit,"
+        " crash, restart, broker, partition, heal"
     )
     assert problem(BASE + "  - {at: 30}\n") == f"s.yaml:9: timeline[2]: {among}, got none"
     text = BASE + "  - at: 30\n    disconnect: {client: bob}\n    connect: {client: bob}\n"

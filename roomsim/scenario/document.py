@@ -22,7 +22,9 @@ from roomsim.scenario.models import (
     JoinStep,
     LatencySpec,
     LeaveStep,
+    NodeStep,
     Part,
+    PartitionStep,
     ServerSideEmitStep,
     SocketsJoinStep,
     SocketsLeaveStep,
@@ -31,7 +33,13 @@ from roomsim.scenario.models import (
 )
 from roomsim.scenario.values import Ms, Seed
 
-__all__ = ["Scenario"]
+__all__ = ["RecoverySpec", "Scenario"]
+
+
+class RecoverySpec(Part):
+    """Connection state recovery: how long a disconnected session is kept (ms)."""
+
+    max_disconnection_duration: Ms = 120_000.0
 
 
 class Scenario(Part):
@@ -49,6 +57,7 @@ class Scenario(Part):
     groups: Annotated[list[ClientGroup], Expect("a list of groups")] = Field(default_factory=list)
     timeline: Annotated[list[Step], Expect("a list of steps")] = Field(default_factory=list)
     until: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
+    connection_state_recovery: RecoverySpec | None = None
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
@@ -115,12 +124,21 @@ def _check_references(sc: Scenario) -> None:
     check_groups(sc.groups, nodes, clients, sc.clients)
     for i, client in enumerate(sc.clients):
         _check_rooms(client.rooms, clients, ("clients", i, "rooms"))
+    for node in sc.latency.nodes:
+        if node not in nodes:
+            raise invalid(f"unknown node {node!r}", ("latency", "nodes", node))
     check_group_rooms(sc.groups, clients)
     ids: set[str] = set()
     for i, step in enumerate(sc.timeline):
         step.index, body, where = i, step.body, ("timeline", i, step.action)
         if isinstance(body, EmitStep):
             _check_emit(body, where, nodes, clients, ids)
+            continue
+        if isinstance(body, (NodeStep, PartitionStep)):
+            if body.node not in nodes:
+                raise invalid(f"unknown node {body.node!r}", (*where, "node"))
+            continue
+        if isinstance(body, str):  # broker: down | up
             continue
         if isinstance(body, ServerSideEmitStep):
             if body.from_ not in nodes:

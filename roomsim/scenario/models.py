@@ -23,11 +23,13 @@ from roomsim.scenario.values import (
     DISCONNECT_REASONS,
     Flag,
     JsonData,
+    Latency,
     Ms,
     Name,
     Names,
     Namespace,
     NodeNames,
+    Probability,
     SomeNames,
     Targets,
 )
@@ -48,7 +50,10 @@ __all__ = [
     "JoinStep",
     "LatencySpec",
     "LeaveStep",
+    "NodeLatency",
+    "NodeStep",
     "Part",
+    "PartitionStep",
     "ServerSideEmitStep",
     "SocketsJoinStep",
     "SocketsLeaveStep",
@@ -66,6 +71,11 @@ ACTIONS = (
     "disconnect_sockets",
     "fetch_sockets",
     "server_side_emit",
+    "crash",
+    "restart",
+    "broker",
+    "partition",
+    "heal",
 )
 ADAPTERS = ("memory", "redis", "sharded-redis")
 SUBSCRIPTION_MODES = ("dynamic", "static", "dynamic-private")
@@ -108,6 +118,7 @@ class ClusterSpec(Part):
     ] = "dynamic"
     requests_timeout_ms: Ms = 5000.0
     broker: BrokerSpec = Field(default_factory=BrokerSpec)
+    sticky: Flag = False
 
     @model_validator(mode="after")
     def _adapter_fits_nodes(self) -> "ClusterSpec":
@@ -122,11 +133,21 @@ class ClusterSpec(Part):
         return self
 
 
-class LatencySpec(Part):
-    """Constant one-way latencies in ms."""
+class NodeLatency(Part):
+    """One node's own latencies: its clients' links, and its link to the broker."""
 
-    client_ms: Ms = 0.0
-    adapter_ms: Ms = 0.0
+    client_ms: Latency = None
+    adapter_ms: Latency = None
+
+
+class LatencySpec(Part):
+    """One-way latencies in ms: a number, or a distribution (``{uniform: [1, 9]}``)."""
+
+    client_ms: Latency = 0.0
+    adapter_ms: Latency = 0.0
+    nodes: Annotated[dict[Name, NodeLatency], Expect("a mapping of node names")] = Field(
+        default_factory=dict
+    )
 
 
 class ClientSpec(Part):
@@ -138,6 +159,13 @@ class ClientSpec(Part):
     connect_at: Ms = 0.0
     namespace: Namespace = "/"
     ack: Flag = True
+    latency_ms: Latency = None
+    loss: Probability = 0.0
+    transport_ms: Ms = 0.0
+    reconnect: Flag = True
+    reconnection_delay: Ms = 1000.0
+    reconnection_delay_max: Ms = 5000.0
+    randomization_factor: Probability = 0.5
 
 
 class JoinStep(Part):
@@ -190,6 +218,7 @@ class EmitStep(_Targeted):
     )
     data: JsonData = None
     broadcast: Flag = False
+    volatile: Flag = False
     ack: Flag = False
     timeout: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
 
@@ -247,6 +276,22 @@ class ConnectStep(Part):
     rooms: Names = Field(default_factory=list)
 
 
+class NodeStep(Part):
+    """A step about one node: ``crash``, ``restart``, ``heal``."""
+
+    node: Name
+
+
+class PartitionStep(Part):
+    """Cut ``node`` from the broker, in one direction or both."""
+
+    node: Name
+    direction: Annotated[
+        Literal["both", "to-broker", "from-broker"],
+        Expect("'both', 'to-broker' or 'from-broker'"),
+    ] = "both"
+
+
 class Step(_PythonKeysPart):
     """One timeline step: exactly one action, at time ``at`` (ms)."""
 
@@ -263,6 +308,11 @@ class Step(_PythonKeysPart):
     disconnect_sockets: DisconnectSocketsStep | None = None
     fetch_sockets: FetchSocketsStep | None = None
     server_side_emit: ServerSideEmitStep | None = None
+    crash: NodeStep | None = None
+    restart: NodeStep | None = None
+    broker: Annotated[Literal["down", "up"] | None, Expect("'down' or 'up'")] = None
+    partition: PartitionStep | None = None
+    heal: NodeStep | None = None
 
     @field_validator(*ACTIONS, mode="before")
     @classmethod

@@ -21,11 +21,13 @@ __all__ = [
     "RESERVED_EVENTS",
     "Flag",
     "JsonData",
+    "Latency",
     "Ms",
     "Name",
     "Names",
     "Namespace",
     "NodeNames",
+    "Probability",
     "Seed",
     "SomeNames",
     "Targets",
@@ -130,3 +132,28 @@ Namespace = Annotated[
 ]
 Seed = Annotated[Annotated[int, Strict()] | None, Expect("a whole number")]
 JsonData = Annotated[Any, AfterValidator(_json_data)]
+
+
+def _latency(value: Any) -> Any:
+    from roomsim.latency import delay
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
+        raise invalid(f"expected {A_LATENCY}, got {show(value)}")
+    try:
+        delay(value)
+    except (ValueError, TypeError, KeyError):
+        raise invalid(f"expected {A_LATENCY}, got {show(value)}") from None
+    if isinstance(value, (int, float)) and not math.isfinite(value):
+        raise invalid(f"expected {A_LATENCY}, got {show(value)}")
+    return value
+
+
+A_LATENCY = (
+    "a latency in ms (a number >= 0, {uniform: [low, high]}, {exponential: mean}"
+    " or {lognormal: {median: m, sigma: s}})"
+)
+#: a latency: a constant number of ms, or a distribution (see roomsim.latency)
+Latency = Annotated[Any, AfterValidator(_latency)]
+Probability = Annotated[
+    float, Strict(), Field(ge=0, le=1, allow_inf_nan=False), Expect("a probability from 0 to 1")
+]
