@@ -64,7 +64,7 @@ class Client:
         #: connection state recovery: the private session id and the last offset seen
         self.pid: str | None = None
         self.last_offset: str | None = None
-        self.backoff = Backoff(1000.0, 5000.0, 0.5, cluster.rng(f"reconnect:{name}"))
+        self.backoff = Backoff(1000.0, 5000.0, 0.5)  # its random stream comes on first use
         self._reconnecting = False
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
 
@@ -182,6 +182,8 @@ class Client:
         if self._reconnecting:
             return
         self._reconnecting = True
+        if self.backoff.stream is None:
+            self.backoff.stream = self.cluster.rng(f"reconnect:{self.name}")
         call_later(self.cluster.env, self.backoff.duration(), self._try_reconnect)
 
     def _try_reconnect(self) -> None:

@@ -1,3 +1,4 @@
+
 """Client groups: many clients declared at once, by a rule.
 
 A group ``{prefix: user, count: 3}`` stands for the clients ``user1``,
@@ -11,6 +12,7 @@ Random choices come from streams named after the group
 shifts another's, and the same file always gives the same memberships.
 """
 
+import copy
 import random
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -203,11 +205,15 @@ class ClientGroup(Part):
             rooms: list[list[str]] = [[] for _ in range(self.count)]
         else:
             rooms = self.rooms.memberships(self.count, rng(seed, f"group:{self.prefix}:rooms"))
-        make, at, namespace = ClientSpec.model_construct, self.connect_at, self.namespace
-        return [
-            make(name=name, node=node, rooms=joined, connect_at=at, namespace=namespace)
-            for name, node, joined in zip(self.names(), nodes, rooms, strict=True)
-        ]
+        template = ClientSpec.model_construct(
+            name="", node="", rooms=[], connect_at=self.connect_at, namespace=self.namespace
+        )
+        clients = []
+        for name, node, joined in zip(self.names(), nodes, rooms, strict=True):
+            client = copy.copy(template)  # shallow: only the three fields below differ
+            client.__dict__.update(name=name, node=node, rooms=joined)
+            clients.append(client)
+        return clients
 
 
 def check_groups(
