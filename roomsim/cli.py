@@ -290,5 +290,15 @@ def compare(file: Path, adapters: str, seed: int | None, as_json: bool) -> None:
             click.echo("note: the adapters did not deliver the same messages to the same clients")
 
 
+def _register_drawing_commands() -> None:
+    from roomsim.draw_commands import draw, why
+
+    main.add_command(draw)
+    main.add_command(why)
+
+
+_register_drawing_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

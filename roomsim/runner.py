@@ -218,7 +218,10 @@ class _Player:
         if client is not None and client.socket is not None and client.socket.connected:
             raise StepError(f"client {name!r} is already connected (to {client.node})")
         first = name not in self.cluster.clients
-        client = self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
+        try:
+            client = self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
+        except RuntimeError as err:  # its node is down
+            raise StepError(str(err)) from None
         if first:
             _set_up_client(self.cluster, client, spec)
         if spec.ack and self.ack_events and name not in self._answering:

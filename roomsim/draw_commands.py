@@ -1,0 +1,253 @@
+"""The ``roomsim draw`` and ``roomsim why`` commands.
+
+Both read a scenario (``.yaml``, ``.yml``, ``.json``: it is run first) or a
+saved trace (``.jsonl``), so a picture or an answer can be had again from a
+trace file alone.  Bad input gets one line on standard error, starting
+``roomsim:``, and exit status 2, with nothing written.  The main command
+group registers them with ``main.add_command(draw)`` and
+``main.add_command(why)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from roomsim.trace import Trace
+
+__all__ = ["KINDS", "draw", "load_trace", "why"]
+
+#: What ``roomsim draw --kind`` can draw, and the options each one takes.
+KINDS: dict[str, tuple[str, ...]] = {
+    "delivery": ("msg",),
+    "timeline": ("msg", "from", "to", "room", "client"),
+    "membership": ("at",),
+    "latency": (),
+    "broker": ("from", "to"),
+    "load": (),
+    "animation": ("from", "to"),
+}
+_SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"roomsim: {message}", err=True)
+    sys.exit(2)
+
+
+def _read_jsonl(path: Path) -> Trace:
+    """A saved trace, after checking every line is a record (one-line errors)."""
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as err:
+                    _fail(f"{path}:{number}: not a JSON object ({err.msg})")
+                if not isinstance(rec, dict):
+                    _fail(f"{path}:{number}: expected a trace record (a JSON object)")
+                t = rec.get("t")
+                if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+                    _fail(f"{path}:{number}: a trace record needs a time 't' (a number)")
+                if not isinstance(rec.get("kind"), str):
+                    _fail(f"{path}:{number}: a trace record needs a 'kind' (a string)")
+    except UnicodeDecodeError:
+        _fail(f"{path}: not a text file (UTF-8 expected)")
+    except OSError as err:
+        _fail(f"{path}: cannot read it: {err.strerror}")
+    try:
+        return Trace.read_jsonl(path)
+    except KeyError as err:
+        _fail(f"{path}: not a roomsim trace (a record has no {err.args[0]!r})")
+
+
+def load_trace(file: Path) -> Trace:
+    """The trace of ``file``: a saved trace, or the run of a scenario.
+
+    Exits with status 2 and one line on standard error when ``file`` is
+    missing, of another type, or not valid.
+    """
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    if file.is_dir():
+        _fail(f"{file}: is a directory, not a file")
+    suffix = file.suffix.lower()
+    if suffix == ".jsonl":
+        return _read_jsonl(file)
+    if suffix not in _SCENARIO_SUFFIXES:
+        _fail(f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace (.jsonl)")
+    from roomsim.runner import run_scenario
+    from roomsim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as err:
+        _fail(str(err))
+    return run_scenario(scenario).trace
+
+
+def _number(option: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        _fail(f"--{option}: expected a time in ms (a number), got {text!r}")
+    if not math.isfinite(value):
+        _fail(f"--{option}: expected a finite time in ms, got {text!r}")
+    return int(value) if value.is_integer() else value
+
+
+def _check_out(out: Path | None, kind: str) -> Path:
+    if out is None:
+        _fail("draw: --out is required (the picture file)")
+    wanted = (".gif",) if kind == "animation" else (".png", ".svg")
+    if out.suffix.lower() not in wanted:
+        _fail(f"{out}: --kind {kind} writes a file ending in {' or '.join(wanted)}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        _fail(f"{out}: cannot write the picture: no directory {str(parent)!r}")
+    if out.is_dir():
+        _fail(f"{out}: cannot write the picture: it is a directory")
+    return out
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--kind", help=f"What to draw: {', '.join(KINDS)}.")
+@click.option("--msg", help="A message id (delivery; timeline: only this message).")
+@click.option("--at", "at", help="Time in ms (membership; default: the end of the run).")
+@click.option("--from", "start", help="Start of the window, ms (timeline, broker, animation).")
+@click.option("--to", "end", help="End of the window, ms (timeline, broker, animation).")
+@click.option("--room", help="Timeline: only messages sent to this room.")
+@click.option("--client", help="Timeline: only what this client sent or was sent.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="The picture: .png or .svg (.gif for animation).",
+)
+def draw(
+    file: Path,
+    kind: str | None,
+    msg: str | None,
+    at: str | None,
+    start: str | None,
+    end: str | None,
+    room: str | None,
+    client: str | None,
+    out: Path | None,
+) -> None:
+    """Draw a picture of scenario or trace FILE (a scenario is run first)."""
+    if kind is None:
+        _fail(f"draw: --kind is required ({', '.join(KINDS)})")
+    if kind not in KINDS:
+        _fail(f"draw: --kind {kind!r}: expected one of {', '.join(KINDS)}")
+    given = {"msg": msg, "at": at, "from": start, "to": end, "room": room, "client": client}
+    for option, value in given.items():
+        if value is not None and option not in KINDS[kind]:
+            _fail(f"draw: --{option} does not apply to --kind {kind}")
+    if kind == "delivery" and msg is None:
+        _fail("draw: --kind delivery needs --msg (a message id)")
+    path = _check_out(out, kind)
+    t_at, lo, hi = _number("at", at), _number("from", start), _number("to", end)
+    if lo is not None and hi is not None and lo > hi:
+        _fail(f"draw: --from {start} is after --to {end}")
+    trace = load_trace(file)
+    from roomsim.analysis import NotInTrace
+
+    try:
+        written = _draw(kind, list(trace), path, msg, t_at, lo, hi, room, client)
+    except NotInTrace as err:
+        _fail(f"{file}: {err}")
+    except KeyError as err:
+        _fail(f"{file}: not a roomsim trace (a record has no {err.args[0]!r})")
+    click.echo(f"wrote {written}")
+
+
+def _draw(
+    kind: str,
+    records: list[dict[str, Any]],
+    out: Path,
+    msg: str | None,
+    at: float | None,
+    start: float | None,
+    end: float | None,
+    room: str | None,
+    client: str | None,
+) -> Path:
+    from roomsim import analysis, drawing
+    from roomsim.analysis.records import check_client, message_records
+
+    if kind == "delivery":
+        G = analysis.delivery_graph(records, msg)  # type: ignore[arg-type]
+        return drawing.draw_to_file(
+            drawing.draw_delivery_graph, G, out, figsize=drawing.delivery_figsize(G)
+        )
+    if kind == "timeline":
+        if msg is not None:
+            message_records(records, msg)
+        if client is not None:
+            check_client(records, client)
+        if room is not None and not _has_room(records, room):
+            raise analysis.NotInTrace(f"no room {room!r} in the trace")
+        data = analysis.spacetime(records, start, end, msg=msg, room=room, client=client)
+        return drawing.draw_to_file(
+            drawing.draw_spacetime, data, out, figsize=drawing.spacetime_figsize(data)
+        )
+    if kind == "membership":
+        t = at if at is not None else (records[-1]["t"] if records else 0)
+        G = analysis.membership_graph(records, t)
+        return drawing.draw_to_file(
+            drawing.draw_membership, G, out, figsize=drawing.membership_figsize(G)
+        )
+    if kind == "latency":
+        return drawing.draw_to_file(
+            drawing.draw_latency_cdf, analysis.latency_cdf(records), out, figsize=(7, 4.5)
+        )
+    if kind == "broker":
+        traffic = analysis.broker_traffic(records, start=start, end=end)
+        return drawing.draw_to_file(drawing.draw_broker_traffic, traffic, out, figsize=(9, 4.5))
+    if kind == "load":
+        load = analysis.node_load(records)
+        width = max(5.0, 1.2 * len(load) + 3)
+        return drawing.draw_to_file(drawing.draw_node_load, load, out, figsize=(width, 4.5))
+    frames = analysis.delivery_frames(records, start=start, end=end)
+    return drawing.save_animation(drawing.animate_deliveries(frames), out)
+
+
+def _has_room(records: list[dict[str, Any]], room: str) -> bool:
+    for rec in records:
+        if rec.get("room") == room:
+            return True
+        if rec["kind"] == "emit" and (
+            room in (rec.get("to") or ()) or room in rec.get("except", ())
+        ):
+            return True
+    return False
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--msg", help="A message id.")
+@click.option("--client", help="A client name.")
+def why(file: Path, msg: str | None, client: str | None) -> None:
+    """Say why a client did or did not get a message, in scenario or trace FILE."""
+    if msg is None or client is None:
+        _fail("why: give --msg (a message id) and --client (a client name)")
+    trace = load_trace(file)
+    from roomsim.analysis import NotInTrace, why_not
+
+    try:
+        sentence = why_not(trace, msg, client)
+    except NotInTrace as err:
+        _fail(f"{file}: {err}")
+    except KeyError as err:
+        _fail(f"{file}: not a roomsim trace (a record has no {err.args[0]!r})")
+    click.echo(sentence)
