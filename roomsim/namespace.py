@@ -166,9 +166,10 @@ class Namespace:
         )
         if restored is not None:
             socket.data = session.data
-            for packet in missed:  # written before anything else
-                self.write(packet, [sid], recovered=True)
+            socket.recovered = True
             socket.join([room for room in session.rooms if room != sid])
+            for packet in missed:  # written before anything else reaches the client
+                self.write(packet, [sid], recovered=True)
         if rooms:
             socket.join(rooms)
         for handler in self._handlers.get("connection", ()):

@@ -54,6 +54,8 @@ class Socket:
         self.id = sid
         self.data: dict[str, Any] = {}
         self.connected = True
+        #: True when connection state recovery gave this socket back its session
+        self.recovered = False
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
 
     def __repr__(self) -> str:

@@ -143,6 +143,7 @@ def sweep(
     seeds: int | Iterable[int] = 1,
     *,
     scheduler: str | None = None,
+    workers: int | None = None,
     progress: bool | None = None,
 ) -> Any:
     """Run a grid of parameters times seeds on Dask; return a pandas DataFrame.
@@ -157,7 +158,10 @@ def sweep(
         ``3`` means seeds 0, 1, 2.
     scheduler : str, optional
         Address of a running Dask scheduler; default: a local cluster of
-        processes, made for this sweep and closed after it.
+        processes, made for this sweep and closed after it (in a script, call
+        ``sweep`` under ``if __name__ == "__main__":``, as Dask's processes need).
+    workers : int, optional
+        How many worker processes the local cluster starts (default: one per core).
     progress : bool, optional
         Show a progress bar (default: when standard error is a terminal).
     """
@@ -180,7 +184,9 @@ def sweep(
         _changed(scenario, point, source)
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=":0"
+        )
     client = Client(scheduler if scheduler is not None else cluster)
     try:
         futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]

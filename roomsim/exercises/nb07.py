@@ -1,0 +1,147 @@
+"""Exercises of notebook 07: several nodes joined by the classic Redis adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from roomsim.cluster import Cluster
+from roomsim.exercises import Result, exercise
+from roomsim.trace import Trace
+
+
+def _names(items: set[str]) -> str:
+    return ", ".join(sorted(items)) or "nobody"
+
+
+# -- 07.1 ---------------------------------------------------------------------------
+
+#: client -> (node, in room1 from the start)
+START = {
+    "alice": ("n1", True),
+    "bob": ("n2", True),
+    "carol": ("n2", False),
+    "dave": ("n1", True),
+    "erin": ("n3", False),
+    "frank": ("n3", False),
+}
+#: (t, client, "join" or "leave") on room1
+CHANGES = (
+    (12, "carol", "join"),
+    (14, "dave", "leave"),
+    (15, "erin", "join"),
+    (17, "frank", "join"),
+)
+#: the emit: at t=10, from n2, to room1; adapter_ms is 6
+EMIT_AT, EMIT_NODE, ADAPTER_MS = 10, "n2", 6
+
+
+def _run_join_times() -> tuple[Trace, str]:
+    sim = Cluster(nodes=["n1", "n2", "n3"], adapter="redis", client_ms=5, adapter_ms=ADAPTER_MS)
+    for name, (node, member) in START.items():
+        sim.connect(name, node=node, rooms=["room1"] if member else [])
+    sent: list[str] = []
+
+    def timeline(env: Any) -> Generator[Any, Any, None]:
+        yield env.timeout(EMIT_AT)
+        sent.append(sim.io(EMIT_NODE).to("room1").emit("news"))
+        for at, name, action in CHANGES:
+            yield env.timeout(at - env.now)
+            socket = sim.client(name).socket
+            assert socket is not None
+            if action == "join":
+                socket.join("room1")
+            else:
+                socket.leave("room1")
+
+    sim.process(timeline)
+    sim.run(until=100)
+    return sim.trace, sent[0]
+
+
+def _picked_at(trace: Trace, msg: str, node: str) -> float:
+    """When ``node`` chose its recipients of ``msg``: at the emit, or when its copy came."""
+    if node == EMIT_NODE:
+        return EMIT_AT
+    return trace.records("relay", msg=msg, node=node)[0]["t"]
+
+
+@exercise("07.1", "Which clients get the emit, given these join times?")
+def who_gets_it(answer: Any) -> Result:
+    """The answer is the set of client names that receive the message."""
+    trace, msg = _run_join_times()
+    expected = set(trace.recipients(msg))
+    got = {str(name) for name in answer}
+    if got - set(START):
+        return Result(False, f"{_names(got - set(START))}: the clients are {_names(set(START))}.")
+    if got == expected:
+        return Result(
+            True,
+            f"{_names(expected)}: n2 chose at t={EMIT_AT}, n1 and n3 when the broker's"
+            f" copy came, at t={EMIT_AT + ADAPTER_MS}.",
+        )
+    if not got:
+        return Result(
+            False, "an empty set: somebody gets it. Start with the room's members at t=10."
+        )
+    wrong = sorted(got ^ expected)
+    name = wrong[0]
+    node = START[name][0]
+    picked = _picked_at(trace, msg, node)
+    how = "it emitted" if node == EMIT_NODE else "its copy came from the broker"
+    hint = f"{name} is on {node}, which chose its recipients at t={picked:g} ({how})"
+    change = next(((at, act) for at, who, act in CHANGES if who == name), None)
+    if change is not None:
+        hint += f"; {name} {'joined' if change[1] == 'join' else 'left'} room1 at t={change[0]}"
+    verdict = "missing" if name in expected else "not"
+    more = f" ({len(wrong) - 1} more to look at)" if len(wrong) > 1 else ""
+    return Result(False, f"{verdict} {name}: {hint}{more}.")
+
+
+# -- 07.2 ---------------------------------------------------------------------------
+
+#: the cluster of 07.2: five nodes; room "game" has members on n3 only; n1 emits
+NODES = 5
+GAME_NODE = "n3"
+
+
+def _run_copies() -> tuple[Trace, str]:
+    sim = Cluster(nodes=NODES, adapter="redis", client_ms=5, adapter_ms=2)
+    for i, node in enumerate(sim.nodes, start=1):
+        sim.connect(f"player{i}", node=node, rooms=["game"] if node == GAME_NODE else [])
+    msg = sim.io("n1").to("game").emit("move")
+    sim.run(until=100)
+    return sim.trace, msg
+
+
+@exercise("07.2", "How many copies does the broker hand out?")
+def broker_copies(answer: Any) -> Result:
+    """The answer is ``{"handed_out": n, "thrown_away": k}``."""
+    if not isinstance(answer, dict) or set(answer) != {"handed_out", "thrown_away"}:
+        return Result(False, 'the answer is a dict: {"handed_out": ..., "thrown_away": ...}.')
+    if answer["handed_out"] is None or answer["thrown_away"] is None:
+        return Result(False, "fill in both numbers.")
+    trace, msg = _run_copies()
+    relays = trace.records("relay", msg=msg)
+    handed_out = len(relays)
+    thrown = [r for r in relays if r.get("ignored") or not r["targets"]]
+    if answer["handed_out"] != handed_out:
+        return Result(
+            False,
+            "handed_out: the classic adapter subscribes every node to every broadcast"
+            " channel (PSUBSCRIBE socket.io#/#*), the node that published included. Count"
+            " the nodes.",
+        )
+    if answer["thrown_away"] != len(thrown):
+        return Result(
+            False,
+            f"thrown_away: only {GAME_NODE} has a member of 'game'. Every other node throws"
+            " its copy away: the publisher its own echo (or a room it lacks), the others a"
+            " room they do not have.",
+        )
+    return Result(
+        True,
+        f"{handed_out} copies, one per node, and {len(thrown)} thrown away: only"
+        f" {GAME_NODE} had someone in the room. The classic adapter's cost grows with the"
+        " number of nodes, whoever is in the room.",
+    )

@@ -1,0 +1,164 @@
+"""Exercises of notebook 09: failures (a node crash, a broker outage) and what they lose."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Generator
+from typing import Any
+
+from roomsim.cluster import Cluster
+from roomsim.exercises import Result, exercise
+from roomsim.trace import Trace
+
+
+def _names(items: set[str]) -> str:
+    return ", ".join(sorted(items)) or "nobody"
+
+
+# -- 09.1 ---------------------------------------------------------------------------
+
+#: client -> node; every one joins "ops" when it first connects
+CRASH_CLIENTS = {"ann": "n1", "eve": "n1", "ben": "n2", "dan": "n2", "cat": "n3"}
+#: the timeline of 09.1 (client_ms=5, adapter_ms=4)
+M1_AT, CRASH_AT, LATER_AT = 10, 16, 5000
+MESSAGES = ("m1", "m2", "m3")
+
+
+def _run_crash() -> Trace:
+    """n3 sends m1 to ops at t=10; n2 crashes at t=16; at t=5000 n3 sends m2 to ops
+    and m3 to everyone."""
+    sim = Cluster(nodes=3, adapter="redis", client_ms=5, adapter_ms=4)
+    for name, node in CRASH_CLIENTS.items():
+        sim.connect(name, node=node, rooms=["ops"])
+
+    def timeline(env: Any) -> Generator[Any, Any, None]:
+        yield env.timeout(M1_AT)
+        sim.io("n3").to("ops").emit("status", msg_id="m1")
+        yield env.timeout(CRASH_AT - env.now)
+        sim.crash("n2")
+        yield env.timeout(LATER_AT - env.now)
+        sim.io("n3").to("ops").emit("status", msg_id="m2")
+        sim.io("n3").emit("status", msg_id="m3")
+
+    sim.process(timeline)
+    sim.run(until=LATER_AT + 100)
+    return sim.trace
+
+
+def _crash_hint(trace: Trace, msg: str, name: str, missing: bool) -> str:
+    node = CRASH_CLIENTS[name]
+    verdict = f"{msg}: {'missing' if missing else 'not'} {name}"
+    if msg == "m1":
+        if node == "n2":
+            relay = trace.records("relay", msg="m1", node="n2")[0]["t"]
+            return (
+                f"{verdict}. {name} is on n2, which picked {name} when the broker's copy came"
+                f" (t={relay:g}); the packet would have arrived 5 ms later, but n2 crashed at"
+                f" t={CRASH_AT}. What is on the wire from a dead node is lost (node down)."
+            )
+        return f"{verdict}. {name} is on {node}, which stayed up: the crash of n2 changes nothing."
+    back = [r for r in trace.records("connect", client=name) if r["t"] > 0]
+    if msg == "m2":
+        if back:
+            return (
+                f"{verdict}. {name} lost the socket at t={CRASH_AT} and came back at"
+                f" t={back[0]['t']:g} on {back[0]['node']}: a new socket, in no room but its"
+                " own. Nothing joins 'ops' again here."
+            )
+        return f"{verdict}. {name} never lost the socket: it is still in 'ops'."
+    return f"{verdict}. io.emit() reaches every socket of the namespace, new ones included."
+
+
+@exercise("09.1", "Who gets each message when node n2 crashes?")
+def who_gets_it_after_the_crash(answer: Any) -> Result:
+    """The answer is ``{"m1": set, "m2": set, "m3": set}`` of client names."""
+    if not isinstance(answer, dict) or set(answer) != set(MESSAGES):
+        return Result(False, 'the answer is a dict: {"m1": {...}, "m2": {...}, "m3": {...}}.')
+    if not any(answer.values()):
+        return Result(False, "fill in the three sets: every message reaches somebody.")
+    trace = _run_crash()
+    for msg in MESSAGES:
+        expected = set(trace.recipients(msg))
+        got = {str(name) for name in answer[msg]}
+        unknown = got - set(CRASH_CLIENTS)
+        if unknown:
+            return Result(
+                False, f"{msg}: {_names(unknown)}? The clients are {_names(set(CRASH_CLIENTS))}."
+            )
+        if got != expected:
+            name = sorted(got ^ expected)[0]
+            return Result(False, _crash_hint(trace, msg, name, name in expected))
+    return Result(
+        True,
+        "m1 never reached ben and dan (their node died with the packets on the wire);"
+        " m2 missed them too: they came back as new sockets in no room; m3, to everyone,"
+        " found them wherever they had reconnected.",
+    )
+
+
+# -- 09.2 ---------------------------------------------------------------------------
+
+#: client -> (node, rooms)
+OUTAGE_CLIENTS = {
+    "ann": ("n1", ["ops"]),
+    "amy": ("n1", ["ops", "dev"]),
+    "ben": ("n2", ["ops", "dev"]),
+    "cat": ("n3", ["ops"]),
+    "cal": ("n3", ["ops"]),
+}
+DOWN_AT, UP_AT = 10, 20
+
+
+def _run_outage() -> Trace:
+    sim = Cluster(nodes=3, adapter="redis", client_ms=5, adapter_ms=2)
+    for name, (node, rooms) in OUTAGE_CLIENTS.items():
+        sim.connect(name, node=node, rooms=rooms)
+
+    def timeline(env: Any) -> Generator[Any, Any, None]:
+        yield env.timeout(DOWN_AT)
+        sim.broker_down()
+        yield env.timeout(2)  # t = 12
+        sim.io("n1").to("ops").emit("status", msg_id="ops")
+        yield env.timeout(2)  # t = 14
+        sim.io("n2").to("dev").emit("build", msg_id="dev")
+        yield env.timeout(2)  # t = 16
+        sim.io("n3").local.emit("hello", msg_id="local")
+        yield env.timeout(UP_AT - env.now)
+        sim.broker_up()
+        yield env.timeout(10)  # t = 30
+        sim.io("n1").emit("status", msg_id="all")
+
+    sim.process(timeline)
+    sim.run(until=200)
+    return sim.trace
+
+
+@exercise("09.2", "How many (message, client) pairs does the broker outage lose?")
+def pairs_lost_to_the_outage(answer: Any) -> Result:
+    """The answer is a number: the pairs dropped with reason 'broker down'."""
+    if answer is None:
+        return Result(False, "give a number.")
+    trace = _run_outage()
+    lost = [r for r in trace.records("drop", reason="broker down") if "client" in r]
+    expected = len(lost)
+    per_msg = Counter(r["msg"] for r in lost)
+    if answer == expected:
+        detail = ", ".join(f"{n} of '{m}'" for m, n in per_msg.items())
+        return Result(
+            True,
+            f"{expected} ({detail}): each emitting node still wrote to its own sockets;"
+            " only what had to cross the broker was lost, and io.local never crosses it.",
+        )
+    if not isinstance(answer, int | float):
+        return Result(False, f"give a number, not {answer!r}.")
+    if answer > expected:
+        return Result(
+            False,
+            "too many. Local delivery goes on while the broker is down: the node that"
+            " emits writes to its own members at once. And io.local never uses the broker.",
+        )
+    return Result(
+        False,
+        "too few. Count, for each message sent while the broker was down, the members"
+        " of its rooms on the *other* nodes: each of them is a lost pair.",
+    )
