@@ -100,6 +100,7 @@ class Message:
     client_emit: Record | None = None
     receives: list[tuple[int, Record]] = field(default_factory=list)
     errors: list[Record] = field(default_factory=list)
+    picks: list[tuple[int, Record]] = field(default_factory=list)
 
     def pick_times(self) -> dict[str, tuple[int, float]]:
         """node -> (seq, t) of the moment it picked its recipients.
@@ -113,6 +114,11 @@ class Message:
         comes back: the ``relay`` record of its own message stands for that.
         """
         picks: dict[str, tuple[int, float]] = {}
+        for seq, rec in self.picks:  # exact, when the trace has ``pick`` records
+            if not rec.get("recovered"):
+                picks.setdefault(rec["node"], (seq, rec["t"]))
+        if picks:
+            return picks
         emit = self.emit
         if emit is not None:
             picks[emit["node"]] = (self.emit_seq, emit["t"])
@@ -141,7 +147,13 @@ class Message:
         return {rec["node"]: rec for _, rec in self.drops if "client" not in rec and "node" in rec}
 
 
-_LISTS = {"publish": "publishes", "relay": "relays", "deliver": "delivers", "drop": "drops"}
+_LISTS = {
+    "publish": "publishes",
+    "relay": "relays",
+    "deliver": "delivers",
+    "drop": "drops",
+    "pick": "picks",
+}
 
 
 def message_records(records: list[Record], msg: str) -> Message:
