@@ -1,6 +1,8 @@
 """Loading a scenario: from a file, a text or Python data, to a checked :class:`Scenario`."""
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,27 @@ from roomsim.scenario.reading import read_json, read_yaml
 __all__ = ["load_scenario", "parse_scenario", "scenario_from_dict"]
 
 
+def _alone(fn: Callable[..., Scenario]) -> Callable[..., Scenario]:
+    """Raise a ScenarioError without the parser's or pydantic's error behind it.
+
+    The one line says everything; dropping the chained error also lets the
+    error travel between processes (a sweep's workers) as plain data.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Scenario:
+        try:
+            return fn(*args, **kwargs)
+        except ScenarioError as err:
+            problem = err
+        problem.__cause__ = problem.__context__ = None
+        problem.__traceback__ = None
+        raise problem
+
+    return wrapper
+
+
+@_alone
 def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
     """Read a scenario from its text.
 
@@ -70,6 +93,7 @@ def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
         return _validate(data, path, line_of)
 
 
+@_alone
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read a scenario file (YAML, or strict JSON when the name ends in ``.json``).
 
@@ -102,6 +126,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return parse_scenario(raw, shown)
 
 
+@_alone
 def scenario_from_dict(data: dict[str, Any], path: str = "<dict>") -> Scenario:
     """Validate a scenario given as Python data, with the keys of a file.
 

@@ -1,0 +1,166 @@
+"""Exercises of notebook 08: what the classic and the sharded Redis adapters cost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from roomsim.cluster import Cluster
+from roomsim.exercises import Result, exercise
+from roomsim.trace import Trace
+
+
+def _copies(trace: Trace, msg: str) -> tuple[int, int]:
+    """(copies the broker handed to nodes, copies a node threw away) for ``msg``."""
+    relays = trace.records("relay", msg=msg)
+    thrown = [r for r in relays if r.get("ignored") or not r.get("targets")]
+    return len(relays), len(thrown)
+
+
+def _n(count: int) -> str:
+    return f"{count} {'copy' if count == 1 else 'copies'}"
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    handed_out, thrown_away = value
+    return int(handed_out), int(thrown_away)
+
+
+# -- 08.1 ---------------------------------------------------------------------------
+
+#: (nodes, nodes with a member of the room) tried by the check; n1 sends and has no member
+CASES = ((5, 2), (2, 1), (3, 1), (10, 1), (20, 4), (50, 3))
+
+
+def _run_classic(nodes: int, with_room: int) -> tuple[int, int]:
+    """n1 sends io.to("game") on ``nodes`` nodes; n2 .. n<with_room + 1> have a member."""
+    sim = Cluster(nodes=nodes, adapter="redis", client_ms=5, adapter_ms=2)
+    for i, node in enumerate(sim.nodes, start=1):
+        member = 2 <= i <= with_room + 1
+        sim.connect(f"user{i}", node=node, rooms=["game"] if member else [])
+    msg = sim.io("n1").to("game").emit("move")
+    sim.run(until=100)
+    return _copies(sim.trace, msg)
+
+
+@exercise("08.1", "Classic adapter: copies handed out and thrown away, for any number of nodes")
+def classic_copies(answer: Callable[[int, int], Any]) -> Result:
+    """The answer is a function ``f(nodes, nodes_with_room) -> (handed_out, thrown_away)``."""
+    if not callable(answer):
+        return Result(
+            False,
+            "the answer is a function: def copies(nodes, nodes_with_room):"
+            " return handed_out, thrown_away.",
+        )
+    for nodes, with_room in CASES:
+        handed_out, thrown_away = _run_classic(nodes, with_room)
+        said = answer(nodes, with_room)
+        if said is None or None in tuple(said):
+            return Result(False, "fill in both numbers: return handed_out, thrown_away.")
+        got_out, got_thrown = _pair(said)
+        case = f"with {nodes} nodes and the room on {with_room}"
+        if got_out != handed_out:
+            if got_out == with_room != nodes - 1:
+                hint = (
+                    "that is what dynamic sharding does. The classic adapter hands every"
+                    " broadcast to every node, whether the room is there or not."
+                )
+            elif got_out == nodes - 1:
+                hint = (
+                    "the publisher gets its own copy back too: every node, n1 included,"
+                    " listens with PSUBSCRIBE socket.io#/#*."
+                )
+            else:
+                hint = "count the nodes that get the room's channel: all of them."
+            return Result(
+                False, f"{case} you say {_n(got_out)} handed out, roomsim counts otherwise: {hint}"
+            )
+        if got_thrown != thrown_away:
+            return Result(
+                False,
+                f"{case} you say {_n(got_thrown)} thrown away, roomsim counts otherwise:"
+                " only the nodes with a member of the room use their copy. The publisher"
+                " throws away its own echo ('own message'), the other nodes a room they"
+                " do not have ('unknown room').",
+            )
+    return Result(
+        True,
+        "one copy per node whatever the room, and all but the room's nodes thrown away:"
+        " with rooms on k of N nodes, only k/N of the copies are of any use.",
+    )
+
+
+# -- 08.2 ---------------------------------------------------------------------------
+
+#: client -> (node, rooms); six nodes, sharded Redis, dynamic subscriptions
+MEMBERS = {
+    "ann": ("n1", ["lobby"]),
+    "ben": ("n2", ["game", "lobby"]),
+    "cat": ("n3", ["lobby"]),
+    "dan": ("n4", ["lobby"]),
+    "eve": ("n5", ["game"]),
+    "fay": ("n6", []),
+}
+#: part -> (t, sending node, rooms)
+EMITS = {
+    "a": (10, "n1", ["game"]),
+    "b": (20, "n2", ["game"]),
+    "c": (30, "n1", ["game", "lobby"]),
+}
+
+
+def _run_sharded() -> dict[str, tuple[int, int]]:
+    sim = Cluster(nodes=6, adapter="sharded-redis", client_ms=5, adapter_ms=2)
+    for name, (node, rooms) in MEMBERS.items():
+        sim.connect(name, node=node, rooms=rooms)
+    sent: dict[str, str] = {}
+
+    def timeline(env: Any) -> Generator[Any, Any, None]:
+        for part, (at, node, rooms) in EMITS.items():
+            yield env.timeout(at - env.now)
+            sent[part] = sim.io(node).to(rooms).emit("news")
+
+    sim.process(timeline)
+    sim.run(until=200)
+    return {part: _copies(sim.trace, msg) for part, msg in sent.items()}
+
+
+HINTS = {
+    ("a", 0): (
+        "a broadcast to exactly one room goes on that room's channel, socket.io#/#game#;"
+        " in dynamic mode a node subscribes to it only while the room exists on it."
+    ),
+    ("a", 1): "n1 has nobody in game, so it is not subscribed to game's channel: no echo.",
+    ("b", 0): (
+        "n2 has ben in game, so it is subscribed to game's channel and its own copy comes back."
+    ),
+    ("b", 1): "n2 throws its own copy away ('own message'); eve's node uses its copy.",
+    ("c", 0): (
+        "a broadcast to two rooms is not a single-room broadcast: it goes on the main"
+        " channel, socket.io#/#, which every node subscribes to."
+    ),
+    ("c", 1): (
+        "the publisher throws away its echo, and a node with nobody in game or lobby finds"
+        " no one to write to."
+    ),
+}
+
+
+@exercise("08.2", "Sharded Redis, dynamic mode: copies for these memberships")
+def sharded_copies(answer: Any) -> Result:
+    """The answer is ``{"a": (handed_out, thrown_away), "b": (...), "c": (...)}``."""
+    if not isinstance(answer, dict) or set(answer) != set(EMITS):
+        return Result(False, 'the answer is a dict: {"a": (2, 0), "b": (...), "c": (...)}.')
+    if any(value is None for value in answer.values()):
+        return Result(False, "fill in a pair (handed_out, thrown_away) for each part.")
+    expected = _run_sharded()
+    for part, right in expected.items():
+        got = _pair(answer[part])
+        for i, what in enumerate(("copies handed out", "copies thrown away")):
+            if got[i] != right[i]:
+                return Result(False, f"({part}) {what}: {HINTS[part, i]}")
+    return Result(
+        True,
+        "single-room broadcasts reach only the nodes that have the room (the publisher's"
+        " echo included, if it has it); anything else still reaches every node.",
+    )
