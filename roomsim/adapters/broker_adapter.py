@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from roomsim._sched import call_later
 from roomsim.adapters.memory import InMemoryAdapter
 from roomsim.adapters.requests import PendingRequest, RemoteSocket
 from roomsim.broker import Broker, BrokerMessage
@@ -59,6 +60,60 @@ class BrokerAdapter(InMemoryAdapter):
         """A request id, unique in this run and the same for the same seed."""
         self._requests_made += 1
         return f"{self.uid}-{self._requests_made}"
+
+    def ask(
+        self,
+        expected: int,
+        timeout_ms: float,
+        on_done: Callable[[list[Any]], None],
+        on_timeout: Callable[[BaseException, list[Any]], None],
+        answers: list[Any] | None = None,
+        timeout_message: str | None = None,
+    ) -> str:
+        """Wait for ``expected`` answers to a new request; return its id.
+
+        On time-out, ``on_timeout`` gets ``TimeoutError(timeout_message)``
+        (default: ClusterAdapter's "timeout reached: only X responses
+        received out of Y") and the answers so far.
+        """
+        request_id = self.new_request_id()
+
+        def done(found: list[Any]) -> None:
+            self.requests.pop(request_id, None)
+            on_done(found)
+
+        def late(found: list[Any], received: int) -> None:
+            self.requests.pop(request_id, None)
+            text = timeout_message or (
+                f"timeout reached: only {received} responses received out of {expected}"
+            )
+            on_timeout(TimeoutError(text), found)
+
+        self.requests[request_id] = PendingRequest(
+            self.nsp.env, expected, timeout_ms, done, late, answers
+        )
+        return request_id
+
+    def track_acks(
+        self,
+        opts: BroadcastOptions,
+        client_count: Callable[[int], None],
+        ack: Callable[[Any], None],
+    ) -> str:
+        """Remember a broadcast with acknowledgements until its time-out; return its id."""
+        request_id = self.new_request_id()
+        self.ack_requests[request_id] = (client_count, ack)
+        call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
+        return request_id
+
+    def on_ack_response(self, request_id: str, count: int | None, answer: Any = None) -> None:
+        """Another node reported its recipients (``count``) or one client's answer."""
+        callbacks = self.ack_requests.get(request_id)
+        if callbacks is not None:
+            if count is not None:
+                callbacks[0](count)
+            else:
+                callbacks[1](answer)
 
     def remote_sockets(self, descriptions: list[dict[str, Any]]) -> list[RemoteSocket]:
         """Other nodes' answers to ``fetch_sockets``, as :class:`RemoteSocket`."""

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import call_later, run_handler
+from roomsim._sched import run_handler
 from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
 from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import PendingRequest, describe, settle
+from roomsim.adapters.requests import describe, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -176,31 +176,16 @@ class RedisAdapter(BrokerAdapter):
         if opts.local or expected <= 0:
             settle(event, local)
             return event
-        request_id = self.new_request_id()
-        self.requests[request_id] = PendingRequest(
-            self.nsp.env,
+        request_id = self.ask(
             expected,
             self.requests_timeout_ms,
-            on_done=lambda found: self._settle(request_id, event, found),
-            on_timeout=lambda _found, _n: self._settle(
-                request_id,
-                event,
-                error=TimeoutError("timeout reached while waiting for fetchSockets response"),
-            ),
+            lambda found: settle(event, found),
+            lambda error, _found: settle(event, error=error),
             answers=list(local),
+            timeout_message="timeout reached while waiting for fetchSockets response",
         )
         self._request(REMOTE_FETCH, requestId=request_id, opts=_wire(opts))
         return event
-
-    def _settle(
-        self,
-        request_id: str,
-        event: simpy.Event,
-        value: Any = None,
-        error: BaseException | None = None,
-    ) -> None:
-        self.requests.pop(request_id, None)
-        settle(event, value, error)
 
     def server_side_emit(
         self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
@@ -213,21 +198,11 @@ class RedisAdapter(BrokerAdapter):
         if expected <= 0:
             run_handler(env, ack, None, [])
             return
-        request_id = self.new_request_id()
-
-        def done(answers: list[Any]) -> None:
-            self.requests.pop(request_id, None)
-            run_handler(env, ack, None, answers)
-
-        def late(answers: list[Any], received: int) -> None:
-            self.requests.pop(request_id, None)
-            error = TimeoutError(
-                f"timeout reached: only {received} responses received out of {expected}"
-            )
-            run_handler(env, ack, error, answers)
-
-        self.requests[request_id] = PendingRequest(
-            env, expected, self.requests_timeout_ms, done, late
+        request_id = self.ask(
+            expected,
+            self.requests_timeout_ms,
+            lambda answers: run_handler(env, ack, None, answers),
+            lambda error, answers: run_handler(env, ack, error, answers),
         )
         self._request(SERVER_SIDE_EMIT, requestId=request_id, data=[event, *args])
 
@@ -239,12 +214,10 @@ class RedisAdapter(BrokerAdapter):
         ack: Callable[[Any], None],
     ) -> None:
         if not opts.local:
-            request_id = self.new_request_id()
-            self.ack_requests[request_id] = (client_count, ack)
+            request_id = self.track_acks(opts, client_count, ack)
             self._request(
                 BROADCAST, packet.msg, requestId=request_id, packet=packet.wire(), opts=_wire(opts)
             )
-            call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
         super().broadcast_with_ack(packet, opts, client_count, ack)
 
     def on_request(self, channel: str, message: BrokerMessage) -> None:
@@ -310,13 +283,10 @@ class RedisAdapter(BrokerAdapter):
             request = self.requests.get(request_id)
             if request is not None:
                 request.answer(p["data"])
-        elif kind in (BROADCAST_CLIENT_COUNT, BROADCAST_ACK):
-            callbacks = self.ack_requests.get(request_id)
-            if callbacks is not None:
-                if kind == BROADCAST_CLIENT_COUNT:
-                    callbacks[0](p["clientCount"])
-                else:
-                    callbacks[1](p["packet"])
+        elif kind == BROADCAST_CLIENT_COUNT:
+            self.on_ack_response(request_id, p["clientCount"])
+        elif kind == BROADCAST_ACK:
+            self.on_ack_response(request_id, None, p["packet"])
 
 
 def _wire(opts: BroadcastOptions) -> dict[str, list[str]]:

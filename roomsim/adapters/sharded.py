@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import call_later, run_handler
+from roomsim._sched import run_handler
 from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
 from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import PendingRequest, describe, settle
+from roomsim.adapters.requests import describe, settle
 from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -247,13 +247,10 @@ class ShardedRedisAdapter(BrokerAdapter):
             request = self.requests.get(request_id)  # type: ignore[arg-type]
             if request is not None:
                 request.answer(data["packet"])
-        elif kind in (BROADCAST_CLIENT_COUNT, BROADCAST_ACK):
-            callbacks = self.ack_requests.get(request_id)  # type: ignore[arg-type]
-            if callbacks is not None:
-                if kind == BROADCAST_CLIENT_COUNT:
-                    callbacks[0](data["clientCount"])
-                else:
-                    callbacks[1](data["packet"])
+        elif kind == BROADCAST_CLIENT_COUNT:
+            self.on_ack_response(request_id, data["clientCount"])  # type: ignore[arg-type]
+        elif kind == BROADCAST_ACK:
+            self.on_ack_response(request_id, None, data["packet"])  # type: ignore[arg-type]
 
     def _answer_once(self, requester: str, request_id: str) -> Callable[..., None]:
         answered = False
@@ -320,32 +317,6 @@ class ShardedRedisAdapter(BrokerAdapter):
                 on_reply=lambda: InMemoryAdapter.disconnect_sockets(self, opts, close),
             )
 
-    def _ask(
-        self,
-        expected: int,
-        timeout_ms: float,
-        on_done: Callable[[list[Any]], None],
-        on_timeout: Callable[[BaseException, list[Any]], None],
-        answers: list[Any] | None = None,
-    ) -> str:
-        request_id = self.new_request_id()
-
-        def done(found: list[Any]) -> None:
-            self.requests.pop(request_id, None)
-            on_done(found)
-
-        def late(found: list[Any], received: int) -> None:
-            self.requests.pop(request_id, None)
-            error = TimeoutError(
-                f"timeout reached: only {received} responses received out of {expected}"
-            )
-            on_timeout(error, found)
-
-        self.requests[request_id] = PendingRequest(
-            self.nsp.env, expected, timeout_ms, done, late, answers
-        )
-        return request_id
-
     def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
         local = self._matching(opts)
         expected = self.server_count() - 1
@@ -353,7 +324,7 @@ class ShardedRedisAdapter(BrokerAdapter):
         if opts.local or expected <= 0:
             settle(event, local)
             return event
-        request_id = self._ask(
+        request_id = self.ask(
             expected,
             opts.timeout or DEFAULT_TIMEOUT_MS,
             lambda found: settle(event, found),
@@ -374,7 +345,7 @@ class ShardedRedisAdapter(BrokerAdapter):
         if expected <= 0:
             run_handler(env, ack, None, [])
             return
-        request_id = self._ask(
+        request_id = self.ask(
             expected,
             DEFAULT_TIMEOUT_MS,
             lambda answers: run_handler(env, ack, None, answers),
@@ -390,15 +361,13 @@ class ShardedRedisAdapter(BrokerAdapter):
         ack: Callable[[Any], None],
     ) -> None:
         if not opts.local:
-            request_id = self.new_request_id()
-            self.ack_requests[request_id] = (client_count, ack)
+            request_id = self.track_acks(opts, client_count, ack)
             data = {
                 "packet": packet.wire(with_nsp=False),
                 "requestId": request_id,
                 "opts": opts.wire(),
             }
             self._send(BROADCAST, data, packet.msg)
-            call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
         super().broadcast_with_ack(packet, opts, client_count, ack)
 
     def _decode(self, message: BrokerMessage) -> tuple[Packet, BroadcastOptions]:
