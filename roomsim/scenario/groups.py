@@ -1,4 +1,3 @@
-
 """Client groups: many clients declared at once, by a rule.
 
 A group ``{prefix: user, count: 3}`` stands for the clients ``user1``,
