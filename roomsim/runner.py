@@ -142,6 +142,7 @@ class _Player:
             {s.emit.event for s in scenario.timeline if s.emit is not None and s.emit.ack}
         )
         self._answering: set[str] = set()
+        self._set_up: set[str] = set()
         side_events = {
             (s.server_side_emit.namespace or "/", s.server_side_emit.event)
             for s in scenario.timeline
@@ -217,12 +218,12 @@ class _Player:
         client = self.cluster.clients.get(name)
         if client is not None and client.socket is not None and client.socket.connected:
             raise StepError(f"client {name!r} is already connected (to {client.node})")
-        first = name not in self.cluster.clients
         try:
             client = self.cluster.connect(name, node, namespace=spec.namespace, rooms=rooms)
         except RuntimeError as err:  # its node is down
             raise StepError(str(err)) from None
-        if first:
+        if name not in self._set_up:
+            self._set_up.add(name)
             _set_up_client(self.cluster, client, spec)
         if spec.ack and self.ack_events and name not in self._answering:
             self._answering.add(name)
