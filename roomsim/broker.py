@@ -253,8 +253,19 @@ class Broker:
             self._subs.remove(sub)
 
     def numsub(self, channel: str) -> int:
-        """``PUBSUB NUMSUB`` / ``SHARDNUMSUB``: live channel subscriptions to ``channel``."""
-        return sum(1 for s in self._subs if s.active and not s.pattern and s.target == channel)
+        """``PUBSUB NUMSUB`` / ``SHARDNUMSUB``: channel subscriptions to ``channel``.
+
+        While the broker is down the nodes' last known subscriptions count, so
+        a request still waits for every node (and times out).
+        """
+        return sum(
+            1
+            for s in self._subs
+            if (s.active or not self.up)
+            and not s.cancelled
+            and not s.pattern
+            and s.target == channel
+        )
 
     def subscribers(self, channel: str) -> list[Subscription]:
         """The subscriptions a message on ``channel`` reaches now, in subscription order."""

@@ -206,6 +206,12 @@ class _Player:
             raise StepError(f"client {name!r} is not connected")
         return socket
 
+    def _live(self, node: str) -> Any:
+        server = self.cluster.io(node)
+        if not server.alive:
+            raise StepError(f"node {node!r} is down")
+        return server
+
     def _room(self, name: str) -> str:
         """A client's name means its socket id (current, else last); else it is a room."""
         client = self.cluster.clients.get(name) if name in self.specs else None
@@ -260,7 +266,7 @@ class _Player:
             socket = self._socket(sender)
             op: BroadcastOperator = socket.broadcast
         else:
-            op = BroadcastOperator(self.cluster.io(sender).of(body.namespace or "/"))
+            op = BroadcastOperator(self._live(sender).of(body.namespace or "/"))
         if body.to is not None:
             op = op.to([self._room(r) for r in body.to])
         if body.except_:
@@ -325,7 +331,7 @@ class _Player:
     def _server_side_emit(self, body: ServerSideEmitStep) -> None:
         if body.event in ("connect", "connection", "new_namespace"):
             raise StepError(f'"{body.event}" is a reserved event name')
-        nsp = self.cluster.io(body.from_).of(body.namespace or "/")
+        nsp = self._live(body.from_).of(body.namespace or "/")
         args = () if body.data is None else (body.data,)
         ack = None
         if body.ack:

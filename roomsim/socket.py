@@ -248,6 +248,7 @@ class Socket:
         nsp = self.nsp
         self.connected = False
         nsp.sockets.pop(self.id, None)
+        nsp.adapter.delete_all(self.id)
         nsp.trace.record(
             nsp.env.now,
             "disconnect",

@@ -122,8 +122,11 @@ class BrokerAdapter(InMemoryAdapter):
             for d in descriptions
         ]
 
-    def broadcast_in(self, channel: str, message: BrokerMessage) -> BroadcastOptions | None:
-        """The options of ``message`` if it is a broadcast this node would act on."""
+    def broadcast_in(
+        self, channel: str, message: BrokerMessage, any_room: bool = False
+    ) -> BroadcastOptions | None:
+        """The options of ``message`` if it is a broadcast this node would act on
+        (``any_room``: even for a room it does not have, as a dead node has none)."""
         raise NotImplementedError
 
     def missed(self, channel: str, message: BrokerMessage, reason: str) -> None:
@@ -132,10 +135,10 @@ class BrokerAdapter(InMemoryAdapter):
         The node gets a ``drop`` record, and so does each of its sockets the
         broadcast would have reached (chosen as if it had arrived now).
         """
-        opts = self.broadcast_in(channel, message)
+        nsp = self.nsp
+        opts = self.broadcast_in(channel, message, any_room=not nsp.server.alive)
         if opts is None:
             return
-        nsp = self.nsp
         now, node, msg = nsp.env.now, nsp.node, message.msg
         nsp.trace.record(now, "drop", msg=msg, node=node, reason=reason, channel=channel)
         if not nsp.server.alive:

@@ -104,10 +104,12 @@ class RedisAdapter(BrokerAdapter):
             self.publish(self.channel_for(opts), payload, packet.msg)
         self.deliver_local(packet, opts)
 
-    def broadcast_in(self, channel: str, message: BrokerMessage) -> BroadcastOptions | None:
+    def broadcast_in(
+        self, channel: str, message: BrokerMessage, any_room: bool = False
+    ) -> BroadcastOptions | None:
         room = channel[len(self.channel) : -1]
         uid, wire_packet, wire_opts = message.payload
-        if (room and room not in self.rooms) or uid == self.uid:
+        if (room and room not in self.rooms and not any_room) or uid == self.uid:
             return None
         if wire_packet.get("nsp", "/") != self.nsp.name:
             return None

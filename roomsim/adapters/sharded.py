@@ -158,12 +158,15 @@ class ShardedRedisAdapter(BrokerAdapter):
         on_reply: Callable[[], None] | None = None,
         channel: str | None = None,
     ) -> None:
+        """Publish a message; what waits for the reply runs at once if the publish
+        fails (ClusterAdapter catches the error and goes on locally)."""
         self.publish(
             channel or self.channel,
             self.message(kind, data),
             msg,
             on_reply,
             kind=MESSAGE_TYPES[kind],
+            on_failed=on_reply,
         )
 
     def _respond(self, requester: str, kind: int, data: dict[str, Any]) -> None:
@@ -181,7 +184,9 @@ class ShardedRedisAdapter(BrokerAdapter):
             channel=self.channel_for(opts),
         )
 
-    def broadcast_in(self, channel: str, message: BrokerMessage) -> BroadcastOptions | None:
+    def broadcast_in(
+        self, channel: str, message: BrokerMessage, any_room: bool = False
+    ) -> BroadcastOptions | None:
         p = message.payload
         if p["type"] != BROADCAST or p["uid"] == self.uid or p["nsp"] != self.nsp.name:
             return None

@@ -4,7 +4,7 @@
 
 - ``duplicate``: a client got the same message twice (at most once);
 - ``order``: a connection got two messages of one node out of the order
-  that node sent them (per-connection order);
+  that node wrote them (per-connection order);
 - ``disconnected``: a message reached a socket that was not connected when
   its node picked the recipients;
 - ``non-member``: a socket in none of the target rooms, or in an excluded one;
@@ -72,7 +72,7 @@ def check(trace: Iterable[dict[str, Any]], *, complete: bool = True) -> list[Vio
     picked: Counter[tuple[str, str]] = Counter()
     ended: Counter[tuple[str, str]] = Counter()
     seen: Counter[tuple[str, str]] = Counter()
-    last: dict[tuple[str, str], tuple[float, str]] = {}  # (sid, origin) -> (emit t, msg)
+    last: dict[tuple[str, str], tuple[int, str]] = {}  # (sid, node) -> (pick seq, msg)
     for seq, rec in enumerate(records):
         kind = rec["kind"]
         if kind == "emit":
@@ -89,7 +89,10 @@ def check(trace: Iterable[dict[str, Any]], *, complete: bool = True) -> list[Vio
             msg, client, node = rec["msg"], rec["client"], rec["node"]
             ended[(msg, node)] += 1
             seen[(msg, client)] += 1
-            if seen[(msg, client)] == 2:
+            if seen[(msg, client)] == 2 and not emits.get(msg, {}).get("ack"):
+                # (a broadcast with acknowledgements whose request outlives its
+                # timeout reaches the classic Redis adapter's own sockets twice,
+                # as in Socket.IO: not counted)
                 violations.append(
                     Violation("duplicate", msg, client, f"delivered again at t={rec['t']}")
                 )
@@ -123,7 +126,7 @@ def _check_delivery(
     emit: dict[str, Any] | None,
     picks: list[tuple[int, dict[str, Any]]],
     history: History,
-    last: dict[tuple[str, str], tuple[float, str]],
+    last: dict[tuple[str, str], tuple[int, str]],
     violations: list[Violation],
 ) -> None:
     msg, client, node = rec["msg"], rec["client"], rec["node"]
@@ -156,15 +159,12 @@ def _check_delivery(
         violations.append(
             Violation("non-member", msg, client, f"in an excluded room {emit['except']}")
         )
-    key = (life.sid, emit["node"])
+    key = (life.sid, node)
     previous = last.get(key)
-    if previous is not None and previous[0] > emit["t"] and node == emit["node"]:
+    if previous is not None and previous[0] > pick_seq:
         violations.append(
             Violation(
-                "order",
-                msg,
-                client,
-                f"arrived after {previous[1]}, which {emit['node']} sent later",
+                "order", msg, client, f"arrived after {previous[1]}, which {node} wrote later"
             )
         )
-    last[key] = (emit["t"], msg)
+    last[key] = (pick_seq, msg)
