@@ -145,6 +145,8 @@ class Cluster:
                 self.broker.set_hop(name, halved(adapter_delay))
         self.clients: dict[str, Client] = {}
         self._msg_ids: set[str] = set()
+        self._uids: set[str] = set()
+        self._restarts: dict[str, int] = {}
         self._reserved_ids: set[str] = set()
         self._msg_counter = itertools.count(1)
         self._next_node = itertools.cycle(names)
@@ -169,12 +171,17 @@ class Cluster:
             if self.connection_state_recovery is not None:
                 adapter.sessions = SessionStore(self.connection_state_recovery)
             return adapter
-        uid = socket_id(self.seed, "adapter", nsp.node, nsp.name)
+        size = 16 if self.adapter == "sharded-redis" else 6
+        start = self._restarts.get(nsp.node, 0)
+        uid = socket_id(self.seed, "adapter", nsp.node, nsp.name, start)[:size]
+        while uid in self._uids:  # each node's adapter has its own id, as in Socket.IO
+            uid = socket_id(self.seed, "adapter", uid)[:size]
+        self._uids.add(uid)
         if self.adapter == "sharded-redis":
             return ShardedRedisAdapter(
-                nsp, self.broker, uid[:16], subscription_mode=self.subscription_mode
+                nsp, self.broker, uid, subscription_mode=self.subscription_mode
             )
-        return RedisAdapter(nsp, self.broker, uid[:6], requests_timeout_ms=self.requests_timeout_ms)
+        return RedisAdapter(nsp, self.broker, uid, requests_timeout_ms=self.requests_timeout_ms)
 
     def rng(self, stream: str) -> random.Random:
         """A random stream of this run, independent of every other stream."""
@@ -300,6 +307,7 @@ class Cluster:
         """Node ``node`` comes back, empty, running the same application."""
         if self.io(node).alive:
             raise RuntimeError(f"node {node!r} is up")
+        self._restarts[node] = self._restarts.get(node, 0) + 1  # a new process, a new id
         server = self.nodes[node] = Server(self, node)
         for namespace, event, handler in self._app:
             server.of(namespace).on(event, handler)

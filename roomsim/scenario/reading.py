@@ -19,7 +19,35 @@ _NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _MAX_FLOW_DEPTH = 200  # libyaml overflows the C stack on very deep nesting
 _YAML_TAG = "tag:yaml.org,2002:"
-_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _core_schema(base: type) -> type:
+    """``base`` resolving plain scalars as YAML 1.2's core schema does.
+
+    PyYAML follows YAML 1.1, where ``on``, ``no``, ``1:30`` (base 60),
+    ``1_000`` and ``2024-01-01`` are booleans, numbers and dates; in YAML 1.2
+    (and for a scenario's names) they are strings.
+    """
+    loader = type(f"Core{base.__name__}", (base,), {"yaml_implicit_resolvers": {}})
+    rules = [
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        (
+            "float",
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            "-+.0123456789",
+        ),
+        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        ("merge", r"^(?:<<)$", "<"),
+    ]
+    for tag, pattern, first in rules:
+        loader.add_implicit_resolver(_YAML_TAG + tag, re.compile(pattern), list(first))
+    return loader
+
+
+_SafeLoader = _core_schema(yaml.SafeLoader)
+_FastLoader = _core_schema(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 # --- YAML -------------------------------------------------------------------------------
@@ -35,7 +63,7 @@ class _YamlReader:
     def __init__(self, text: str, path: str) -> None:
         self.path, self.lines = path, {}
         deep = _flow_depth(text) > _MAX_FLOW_DEPTH
-        self._loader = (yaml.SafeLoader if deep else _FastLoader)(text)
+        self._loader = (_SafeLoader if deep else _FastLoader)(text)
         self._open: set[int] = set()  # nodes being built, to catch self-reference
 
     def read(self) -> Any:

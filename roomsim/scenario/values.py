@@ -106,17 +106,20 @@ A_NAMESPACE = "a namespace ('/' or '/' followed by a name)"
 _NAMES = "a name or a list of names"
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN), Expect(A_NAME)]
 Names = Annotated[list[Name], BeforeValidator(_listed), Expect(_NAMES)]
-SomeNames = Annotated[list[Name], BeforeValidator(_listed), Field(min_length=1), Expect(_NAMES)]
+#: rooms of a join or leave: an empty list is allowed and changes nothing, as in Socket.IO
+SomeNames = Annotated[list[Name], BeforeValidator(_listed), Expect(_NAMES)]
 NodeNames = Annotated[
     list[Name],
     BeforeValidator(_numbered_nodes),
     Field(min_length=1),
     Expect(f"a list of node names or a number of nodes from 1 to {MAX_NODES}"),
 ]
+#: ``to``: absent (None) or a list; ``to: []`` adds no room, so it means everyone,
+#: as ``io.to([])`` does in Socket.IO
 Targets = Annotated[
-    Annotated[list[Name], Field(min_length=1)] | None,
+    list[Name] | None,
     BeforeValidator(_listed_given),
-    Expect("a name or a non-empty list of names"),
+    Expect("a name or a list of names"),
 ]
 Ms = Annotated[
     float,
