@@ -27,8 +27,13 @@ def _fail(message: str) -> NoReturn:
 
 def _writable(path: Path, what: str) -> None:
     parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True)
+        except OSError as err:
+            _fail(f"{path}: cannot write the {what}: cannot make {str(parent)!r} ({err.strerror})")
     if not parent.is_dir():
-        _fail(f"{path}: cannot write the {what}: no directory {str(parent)!r}")
+        _fail(f"{path}: cannot write the {what}: {str(parent)!r} is not a directory")
     if path.is_dir():
         _fail(f"{path}: cannot write the {what}: it is a directory")
 

@@ -137,15 +137,21 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 
 
 def test_missing_file_and_unwritable_trace(tmp_path: Path) -> None:
-    """A missing scenario, or a trace in a missing directory: one line, exit 2."""
+    """A missing scenario, or a trace under a file: one line, exit 2; a missing
+    directory for the trace is made."""
     result = invoke("run", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "nope.yaml" in result.output and "not found" in result.output
+    (tmp_path / "file").write_text("")
     result = invoke(
-        "run", str(EXAMPLES / "quickstart.yaml"), "--trace", str(tmp_path / "x" / "t.jsonl")
+        "run", str(EXAMPLES / "quickstart.yaml"), "--trace", str(tmp_path / "file" / "t.jsonl")
     )
     assert result.exit_code == 2
-    assert "no directory" in result.output
+    assert "cannot write the trace" in result.output
+    result = invoke(
+        "run", str(EXAMPLES / "quickstart.yaml"), "--trace", str(tmp_path / "x" / "t.jsonl"), "-q"
+    )
+    assert result.exit_code == 0 and (tmp_path / "x" / "t.jsonl").exists()
 
 
 def test_validate_checks_without_running(tmp_path: Path) -> None:
