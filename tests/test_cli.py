@@ -62,7 +62,7 @@ def test_run_writes_the_trace_and_pictures(tmp_path: Path) -> None:
     times = [r["t"] for r in records]
     assert times == sorted(times)
     assert {r["kind"] for r in records} >= {"connect", "join", "leave", "emit", "deliver"}
-    for name in ("outcomes.png", "nodes.png"):
+    for name in ("outcomes.png", "nodes.png", "timeline.png", "latency.png", "delivery.png"):
         data = (out / name).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 5000
 

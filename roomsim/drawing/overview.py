@@ -72,15 +72,40 @@ def _draw_node_load(records: Iterable[dict[str, Any]], ax: Any) -> Any:
     return ax
 
 
+def _save_views(records: list[dict[str, Any]], out: Path) -> list[Path]:
+    """The space-time diagram, the latency CDF and the first message's delivery graph."""
+    from roomsim.analysis import delivery_graph, latency_cdf, spacetime
+    from roomsim.drawing.graph import delivery_figsize, draw_delivery_graph
+    from roomsim.drawing.metrics import draw_latency_cdf
+    from roomsim.drawing.output import draw_to_file
+    from roomsim.drawing.spacetime import draw_spacetime, spacetime_figsize
+
+    written = []
+    lanes = spacetime(records)
+    written.append(
+        draw_to_file(draw_spacetime, lanes, out / "timeline.png", spacetime_figsize(lanes))
+    )
+    written.append(draw_to_file(draw_latency_cdf, latency_cdf(records), out / "latency.png"))
+    first = next((r["msg"] for r in records if r["kind"] == "emit"), None)
+    if first is not None:
+        graph = delivery_graph(records, first)
+        written.append(
+            draw_to_file(draw_delivery_graph, graph, out / "delivery.png", delivery_figsize(graph))
+        )
+    return written
+
+
 def save_overview(
     trace: Iterable[dict[str, Any]], out_dir: str | Path, title: str = ""
 ) -> list[Path]:
-    """Write ``outcomes.png`` and ``nodes.png`` for a run into ``out_dir``."""
+    """Write the pictures of a run into ``out_dir``: ``timeline.png`` (space-time),
+    ``latency.png``, ``delivery.png`` (the first message's way), ``outcomes.png``
+    (who got which message) and ``nodes.png`` (load per node)."""
     from matplotlib.figure import Figure
 
     records = list(trace)
     out = Path(out_dir)
-    written = []
+    written = _save_views(records, out)
     for name, draw in (("outcomes.png", draw_outcomes), ("nodes.png", _draw_node_load)):
         fig = Figure(figsize=(8, 4.5))
         ax = fig.subplots()
