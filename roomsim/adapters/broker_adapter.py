@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from roomsim._sched import call_later
+import simpy
+
+from roomsim._sched import call_later, run_handler
 from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import PendingRequest, RemoteSocket
+from roomsim.adapters.requests import PendingRequest, RemoteSocket, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet, wire_size
 
@@ -93,6 +95,50 @@ class BrokerAdapter(InMemoryAdapter):
             self.nsp.env, expected, timeout_ms, done, late, answers
         )
         return request_id
+
+    def fetch_from_others(
+        self,
+        opts: BroadcastOptions,
+        timeout_ms: float,
+        send: Callable[[str], None],
+        timeout_message: str | None = None,
+    ) -> simpy.Event:
+        """``fetch_sockets``: this node's matching sockets plus every other node's
+        answer; ``send(request_id)`` publishes the request."""
+        local = self._matching(opts)
+        expected = self.server_count() - 1
+        event = self.nsp.env.event()
+        if opts.local or expected <= 0:
+            settle(event, local)
+            return event
+        request_id = self.ask(
+            expected,
+            timeout_ms,
+            lambda found: settle(event, found),
+            lambda error, _found: settle(event, error=error),
+            answers=list(local),
+            timeout_message=timeout_message,
+        )
+        send(request_id)
+        return event
+
+    def ask_others(
+        self, ack: Callable[..., Any], timeout_ms: float, send: Callable[[str], None]
+    ) -> None:
+        """``server_side_emit`` with an acknowledgement: one answer per other node,
+        ``ack(err, answers)``; ``send(request_id)`` publishes the request."""
+        env = self.nsp.env
+        expected = self.server_count() - 1
+        if expected <= 0:
+            run_handler(env, ack, None, [])
+            return
+        request_id = self.ask(
+            expected,
+            timeout_ms,
+            lambda answers: run_handler(env, ack, None, answers),
+            lambda error, answers: run_handler(env, ack, error, answers),
+        )
+        send(request_id)
 
     def track_acks(
         self,

@@ -31,10 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import run_handler
 from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
 from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import describe, settle
+from roomsim.adapters.requests import describe
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -172,41 +171,24 @@ class RedisAdapter(BrokerAdapter):
             self._request(REMOTE_DISCONNECT, opts=_wire(opts), close=close)
 
     def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
-        local = self._matching(opts)
-        expected = self.server_count() - 1
-        event = self.nsp.env.event()
-        if opts.local or expected <= 0:
-            settle(event, local)
-            return event
-        request_id = self.ask(
-            expected,
+        return self.fetch_from_others(
+            opts,
             self.requests_timeout_ms,
-            lambda found: settle(event, found),
-            lambda error, _found: settle(event, error=error),
-            answers=list(local),
-            timeout_message="timeout reached while waiting for fetchSockets response",
+            lambda rid: self._request(REMOTE_FETCH, requestId=rid, opts=_wire(opts)),
+            "timeout reached while waiting for fetchSockets response",
         )
-        self._request(REMOTE_FETCH, requestId=request_id, opts=_wire(opts))
-        return event
 
     def server_side_emit(
         self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
     ) -> None:
         if ack is None:
             self._request(SERVER_SIDE_EMIT, data=[event, *args])
-            return
-        env = self.nsp.env
-        expected = self.server_count() - 1
-        if expected <= 0:
-            run_handler(env, ack, None, [])
-            return
-        request_id = self.ask(
-            expected,
-            self.requests_timeout_ms,
-            lambda answers: run_handler(env, ack, None, answers),
-            lambda error, answers: run_handler(env, ack, error, answers),
-        )
-        self._request(SERVER_SIDE_EMIT, requestId=request_id, data=[event, *args])
+        else:
+            self.ask_others(
+                ack,
+                self.requests_timeout_ms,
+                lambda rid: self._request(SERVER_SIDE_EMIT, requestId=rid, data=[event, *args]),
+            )
 
     def broadcast_with_ack(
         self,

@@ -35,10 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import run_handler
 from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
 from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import describe, settle
+from roomsim.adapters.requests import describe
 from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
 
@@ -323,40 +322,25 @@ class ShardedRedisAdapter(BrokerAdapter):
             )
 
     def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
-        local = self._matching(opts)
-        expected = self.server_count() - 1
-        event = self.nsp.env.event()
-        if opts.local or expected <= 0:
-            settle(event, local)
-            return event
-        request_id = self.ask(
-            expected,
+        return self.fetch_from_others(
+            opts,
             opts.timeout or DEFAULT_TIMEOUT_MS,
-            lambda found: settle(event, found),
-            lambda error, _found: settle(event, error=error),
-            answers=list(local),
+            lambda rid: self._send(FETCH_SOCKETS, {"opts": opts.wire(), "requestId": rid}),
         )
-        self._send(FETCH_SOCKETS, {"opts": opts.wire(), "requestId": request_id})
-        return event
 
     def server_side_emit(
         self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
     ) -> None:
         if ack is None:
             self._send(SERVER_SIDE_EMIT, {"packet": [event, *args]})
-            return
-        env = self.nsp.env
-        expected = self.server_count() - 1
-        if expected <= 0:
-            run_handler(env, ack, None, [])
-            return
-        request_id = self.ask(
-            expected,
-            DEFAULT_TIMEOUT_MS,
-            lambda answers: run_handler(env, ack, None, answers),
-            lambda error, answers: run_handler(env, ack, error, answers),
-        )
-        self._send(SERVER_SIDE_EMIT, {"requestId": request_id, "packet": [event, *args]})
+        else:
+            self.ask_others(
+                ack,
+                DEFAULT_TIMEOUT_MS,
+                lambda rid: self._send(
+                    SERVER_SIDE_EMIT, {"requestId": rid, "packet": [event, *args]}
+                ),
+            )
 
     def broadcast_with_ack(
         self,
