@@ -192,6 +192,14 @@ class Client:
             return
         node = self.cluster.pick_node(self)
         if node is None:
+            if self.cluster.settled:  # no node is up and nothing will start one
+                self.cluster.trace.record(
+                    self.cluster.env.now,
+                    "reconnect_failed",
+                    client=self.name,
+                    attempts=self.backoff.attempts,
+                )
+                return
             self._schedule_reconnect()
             return
         attempts = self.backoff.attempts

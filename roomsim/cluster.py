@@ -151,6 +151,9 @@ class Cluster:
         self._msg_counter = itertools.count(1)
         self._next_node = itertools.cycle(names)
         self.sticky = sticky
+        #: True once nothing scheduled from outside (a scenario's steps) is left:
+        #: a client that finds no node up then stops retrying, so the run can end
+        self.settled = False
         self.connection_state_recovery = connection_state_recovery
         #: cluster-wide handlers, installed again on a restarted node
         self._app: list[tuple[str, str, Callable[..., Any]]] = []

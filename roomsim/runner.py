@@ -73,6 +73,8 @@ def build_cluster(
     agenda.sort(key=lambda item: item[0])  # stable: ties keep clients, then file order
     for at, group in itertools.groupby(agenda, key=lambda item: item[0]):
         call_later(cluster.env, at, _run_all, [fn for _, fn in group])
+    last = agenda[-1][0] if agenda else 0.0
+    call_later(cluster.env, last, setattr, cluster, "settled", True)
     return cluster
 
 

@@ -890,3 +890,18 @@ def test_check_accepts_the_sharded_adapters_late_local_delivery() -> None:
     )
     assert arrivals(sim, "x") == [(1, "m2"), (4, "m1")]
     assert check(sim.trace) == []
+
+
+def test_a_run_ends_when_no_node_can_come_back() -> None:
+    """With every node down and no step left that could restart one, a client stops
+    retrying after its next attempt (a ``reconnect_failed`` record) and the run ends."""
+    sim = play(
+        """\
+        cluster: {nodes: 1}
+        clients: [{name: a, node: n1}]
+        timeline: [{at: 5, crash: {node: n1}}]
+        """
+    )
+    failed = sim.trace.records("reconnect_failed")
+    assert [(r["client"], r["attempts"]) for r in failed] == [("a", 1)]
+    assert failed[0]["t"] > 5
