@@ -38,7 +38,7 @@ from json.encoder import encode_basestring as _quote
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Trace", "format_time"]
+__all__ = ["Trace", "discarded", "format_time"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -114,6 +114,18 @@ class _Deliveries:
             }
 
 
+def discarded(relay: dict[str, Any]) -> bool:
+    """Whether a node threw a ``relay`` copy away: its own message, a room it
+    lacks, another namespace, or no local recipient.
+
+    Examples
+    --------
+    >>> discarded({"targets": 0}), discarded({"targets": 2}), discarded({"ignored": "own message"})
+    (True, False, True)
+    """
+    return bool(relay.get("ignored")) or not relay.get("targets")
+
+
 class Tally:
     """Running counts of a trace, kept even when records are streamed away.
 
@@ -168,7 +180,7 @@ class Tally:
             self.bytes_by_node[record["node"]] += record.get("bytes", 0)
         elif kind == "relay":
             self.relays_by_node[record["node"]] += 1
-            if record.get("ignored") or not record.get("targets"):
+            if discarded(record):
                 self.discarded_by_node[record["node"]] += 1
         elif kind == "error":
             self.errors.append(record)

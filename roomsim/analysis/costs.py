@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from roomsim.trace import discarded
+
 __all__ = ["emit_costs"]
 
 
@@ -53,7 +55,7 @@ def emit_costs(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             row["bytes"] += rec.get("bytes", 0)
         elif kind == "relay":
             row["received"] += 1
-            if rec.get("ignored") or not rec.get("targets"):
+            if discarded(rec):
                 row["discarded"] += 1
         elif kind == "deliver":
             row["deliveries"] += 1

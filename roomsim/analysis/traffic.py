@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from roomsim.analysis.records import as_records, natural_key
+from roomsim.trace import discarded
 
 __all__ = ["LOAD_KEYS", "BrokerTraffic", "broker_traffic", "nice_bin", "node_load"]
 
@@ -101,7 +102,7 @@ def broker_traffic(
             continue
         i = min(int((t - lo) // width), n - 1)
         counts[kind][i] += 1
-        if kind == "relay" and (rec.get("ignored") or not rec.get("targets")):
+        if kind == "relay" and discarded(rec):
             counts["discarded"][i] += 1
     return BrokerTraffic(
         width,
@@ -143,6 +144,6 @@ def node_load(trace: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
             counts["deliveries"] += 1
         elif kind == "relay":
             counts["relays"] += 1
-            if rec.get("ignored") or not rec.get("targets"):
+            if discarded(rec):
                 counts["discarded"] += 1
     return {node: load[node] for node in sorted(load, key=natural_key)}

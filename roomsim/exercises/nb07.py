@@ -7,7 +7,7 @@ from typing import Any
 
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, exercise
-from roomsim.trace import Trace
+from roomsim.trace import Trace, discarded
 
 
 def _names(items: set[str]) -> str:
@@ -124,7 +124,7 @@ def broker_copies(answer: Any) -> Result:
     trace, msg = _run_copies()
     relays = trace.records("relay", msg=msg)
     handed_out = len(relays)
-    thrown = [r for r in relays if r.get("ignored") or not r["targets"]]
+    thrown = [r for r in relays if discarded(r)]
     if answer["handed_out"] != handed_out:
         return Result(
             False,

@@ -7,13 +7,13 @@ from typing import Any
 
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, exercise
-from roomsim.trace import Trace
+from roomsim.trace import Trace, discarded
 
 
 def _copies(trace: Trace, msg: str) -> tuple[int, int]:
     """(copies the broker handed to nodes, copies a node threw away) for ``msg``."""
     relays = trace.records("relay", msg=msg)
-    thrown = [r for r in relays if r.get("ignored") or not r.get("targets")]
+    thrown = [r for r in relays if discarded(r)]
     return len(relays), len(thrown)
 
 
