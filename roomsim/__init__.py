@@ -10,6 +10,10 @@
 [('m1', 'alice'), ('m1', 'bob')]
 """
 
+from typing import Any
+
+from roomsim.analysis import delivery_graph, why_not
+from roomsim.analysis.check import check
 from roomsim.broadcast import BroadcastOperator
 from roomsim.client import Client
 from roomsim.cluster import Cluster
@@ -31,4 +35,17 @@ __all__ = [
     "Socket",
     "Trace",
     "__version__",
+    "check",
+    "delivery_graph",
+    "draw_delivery_graph",
+    "why_not",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``roomsim.draw_delivery_graph`` and friends, imported (with matplotlib) on first use."""
+    if name.startswith("draw_"):
+        from roomsim import drawing
+
+        return getattr(drawing, name)
+    raise AttributeError(f"module 'roomsim' has no attribute {name!r}")
