@@ -1,7 +1,8 @@
-"""The ``roomsim`` command line: ``run``, ``validate``, ``generate`` and ``sweep``.
+"""The ``roomsim`` command line: ``run``, ``validate``, ``generate``, ``sweep``, ...
 
 Bad input gets one line (file, line, key, what was expected) on stderr and
-exit status 2, with nothing written.
+exit status 2, with nothing written.  ``python -m roomsim`` is the same
+command (:mod:`roomsim.__main__`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import NoReturn
 
 import click
 
+from roomsim import __version__
+from roomsim.adapters import ADAPTERS
 from roomsim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -38,10 +41,22 @@ def _writable(path: Path, what: str) -> None:
         _fail(f"{path}: cannot write the {what}: it is a directory")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="roomsim")
+_EPILOG = """\b
+Exit status: 0 ok; 1 a check failed; 2 bad input or an unusable path;
+130 interrupted (Ctrl-C).
+\b
+Shell completion (bash; zsh and fish likewise):
+  eval "$(_ROOMSIM_COMPLETE=bash_source roomsim)"
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
+@click.version_option(__version__, "--version", "-V", prog_name="roomsim")
 def main() -> None:
-    """Simulate Socket.IO rooms on one node or a cluster, from a scenario file."""
+    """Simulate Socket.IO rooms on one node or a cluster, from a scenario file.
+
+    Start with `roomsim examples copy quickstart .` then `roomsim run quickstart.yaml`.
+    """
 
 
 @main.command()
@@ -67,6 +82,18 @@ def main() -> None:
     help="Check the trace against Socket.IO's guarantees (default: runs of up to "
     f"{CHECK_LIMIT:,} records).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Show every node's row (a summary of more than 20 nodes shows min, median, max"
+    " and the busiest nodes).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary's figures as one JSON object (the 'wrote' lines go to stderr).",
+)
 def run(
     file: Path,
     trace_path: Path | None,
@@ -74,6 +101,8 @@ def run(
     out_dir: Path | None,
     quiet: bool,
     run_checks: bool | None,
+    full: bool,
+    as_json: bool,
 ) -> None:
     """Play scenario FILE, print a summary and check the result.
 
@@ -82,7 +111,7 @@ def run(
     a message lost silently).
     """
     from roomsim.runner import run_scenario
-    from roomsim.summary import summarize
+    from roomsim.summary import format_summary, run_figures
     from roomsim.trace import Trace
 
     try:
@@ -101,44 +130,50 @@ def run(
         trace.abort()
         raise
     trace.close()
-    if not quiet:
-        click.echo(
-            summarize(
-                trace.tally,
-                title=scenario.name or file.name,
-                nodes=cluster.nodes,
-                adapter=cluster.adapter,
-                seed=cluster.seed,
-            )
-        )
+    written: list[Path] = []
     if out_dir is not None:
         from roomsim.drawing import save_overview
 
         out_dir.mkdir(parents=True, exist_ok=True)
-        written = save_overview(trace, out_dir, title=scenario.name or file.stem)
-        if not quiet:
-            for path in written:
-                click.echo(f"wrote {path}")
-    if trace_path is not None and not quiet:
-        click.echo(f"wrote {trace_path}")
-    if run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT):
-        if not quiet and run_checks is None:
-            click.echo(f"checks skipped: {len(trace):,} records (--check to run them)")
-        return
-    from roomsim.analysis.check import check
-    from roomsim.analysis.delivery import delivery_summary, format_delivery_summary
+        written += save_overview(trace, out_dir, title=scenario.name or file.stem)
+    if trace_path is not None:
+        written.append(trace_path)
+    skipped = run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT)
+    delivery = violations = None
+    if not skipped:
+        from roomsim.analysis.check import check
+        from roomsim.analysis.delivery import delivery_summary
 
-    records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
-    if not quiet:
-        click.echo(format_delivery_summary(delivery_summary(records), cluster.adapter))
-    violations = check(records, complete=scenario.until is None)
-    if violations:
-        click.echo(f"{len(violations)} violation(s):")
+        records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
+        delivery = delivery_summary(records)
+        violations = check(records, complete=scenario.until is None)
+    figures = run_figures(
+        trace.tally,
+        title=scenario.name or file.name,
+        nodes=cluster.nodes,
+        adapter=cluster.adapter,
+        seed=cluster.seed,
+        delivery=delivery,
+        violations=violations,
+    )
+    if as_json:
+        import json
+
+        figures["wrote"] = [str(path) for path in written]
+        click.echo(json.dumps(figures, indent=2))
+    elif not quiet:
+        click.echo(format_summary(figures, full=full))
+        if skipped and run_checks is None:
+            click.echo(f"checks skipped: {len(trace):,} records (--check to run them)")
+    elif violations:
+        click.echo(f"{len(violations):,} violation{'s' if len(violations) != 1 else ''}:")
         for violation in violations[:50]:
             click.echo(f"  {violation}")
-        sys.exit(1)
     if not quiet:
-        click.echo("checks: ok (at most once, order, recipients, nothing lost silently)")
+        for path in written:
+            click.echo(f"wrote {path}", err=as_json)
+    if violations:
+        sys.exit(1)
 
 
 @main.command()
@@ -168,21 +203,70 @@ def _range(text: str) -> tuple[int, int]:
 
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--clients", type=click.IntRange(1), default=1000, show_default=True)
-@click.option("--nodes", type=click.IntRange(1, 10_000), default=4, show_default=True)
+@click.option(
+    "--clients", type=click.IntRange(1), default=1000, show_default=True, help="How many clients."
+)
+@click.option(
+    "--nodes",
+    type=click.IntRange(1, 10_000),
+    default=4,
+    show_default=True,
+    help="How many server nodes (n1..nK).",
+)
 @click.option(
     "--adapter",
-    type=click.Choice(["memory", "redis"]),
+    type=click.Choice(list(ADAPTERS)),
     default=None,
-    help="Default: memory for one node, redis for more.",
+    help="How the nodes are joined (default: memory for one node, redis for more).",
 )
-@click.option("--rooms", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--rooms-per-client", default="1-3", show_default=True, help="N or LO-HI.")
-@click.option("--room-emits", type=click.IntRange(0), default=100, show_default=True)
-@click.option("--broadcasts", type=click.IntRange(0), default=1, show_default=True)
-@click.option("--client-ms", type=click.FloatRange(0), default=5.0, show_default=True)
-@click.option("--adapter-ms", type=click.FloatRange(0), default=1.0, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--rooms",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="How many rooms (room1..roomR).",
+)
+@click.option(
+    "--rooms-per-client",
+    default="1-3",
+    show_default=True,
+    help="Rooms each client joins: N, or LO-HI for a number drawn uniformly.",
+)
+@click.option(
+    "--room-emits",
+    type=click.IntRange(0),
+    default=100,
+    show_default=True,
+    help="How many emits to a room drawn at random, from the nodes in turn, 1 ms apart.",
+)
+@click.option(
+    "--broadcasts",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="How many emits to every client (io.emit), after the room emits.",
+)
+@click.option(
+    "--client-ms",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="Latency client <-> node, one way (ms).",
+)
+@click.option(
+    "--adapter-ms",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Latency node -> broker -> node, one way (ms).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="The generated scenario's seed (memberships and the run).",
+)
 def generate(
     out: Path,
     clients: int,
@@ -223,7 +307,34 @@ def generate(
     )
 
 
-@main.command()
+_SPEC_HELP = """Run the grid x seeds of sweep SPEC in parallel and write one results table.
+
+SPEC is a YAML file with these keys:
+
+\b
+  scenario  the base scenario file (required; relative to SPEC)
+  grid      dotted scenario keys -> the list of values to try (default: none)
+  seeds     a number of seeds (0..N-1) or a list of seeds (default: 1)
+  out       the results table, .csv or .parquet (relative to SPEC; or --out)
+
+For example:
+
+\b
+  scenario: big.json
+  grid:
+    cluster.nodes: [2, 4, 8]
+    latency.adapter_ms: [0.5, 2]
+  seeds: 3
+  out: results.csv
+
+Every grid point runs with every seed: one row each, with the point's
+values, the seed and the run's figures (deliveries, drops, published,
+received, discarded, useful_fraction, broker_bytes, latencies). Needs the
+'sweep' extra (pip install "roomsim[sweep]").
+"""
+
+
+@main.command(help=_SPEC_HELP)
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--scheduler", help="Address of a running Dask scheduler (default: a local cluster).")
 @click.option(
@@ -234,7 +345,6 @@ def generate(
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool) -> None:
-    """Run the grid x seeds of sweep SPEC in parallel and write one results table."""
     from roomsim.sweep import SweepSpecError, load_sweep_spec
     from roomsim.sweep import sweep as run_sweep
 
@@ -265,15 +375,19 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
     "--adapters",
     default="redis,sharded-redis",
     show_default=True,
-    help="Comma-separated adapters to compare.",
+    help=f"Comma-separated adapters to compare, among {', '.join(ADAPTERS)}.",
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by adapter.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the same figures as one JSON object keyed by adapter.",
+)
 def compare(file: Path, adapters: str, seed: int | None, as_json: bool) -> None:
     """Run scenario FILE on each adapter and show the costs side by side."""
     import json
 
-    from roomsim.adapters import ADAPTERS
     from roomsim.compare import compare_adapters, format_comparison
 
     names = [a.strip() for a in adapters.split(",") if a.strip()]
@@ -293,6 +407,45 @@ def compare(file: Path, adapters: str, seed: int | None, as_json: bool) -> None:
         click.echo(format_comparison(results))
         if not all(r["same_deliveries"] for r in results.values()):
             click.echo("note: the adapters did not deliver the same messages to the same clients")
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def examples(ctx: click.Context) -> None:
+    """List the example scenarios that ship with roomsim, one line each.
+
+    `roomsim examples copy NAME DIR` writes one into DIR, to run or edit.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from roomsim import examples as shipped
+
+    names = shipped.names()
+    width = max(map(len, names)) + 2
+    for name in names:
+        click.echo(f"{name.ljust(width)}{shipped.describe(name)}")
+
+
+@examples.command("copy")
+@click.argument("name")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path), default=".")
+def copy_example(name: str, directory: Path) -> None:
+    """Write example NAME (see `roomsim examples`) into DIR (default: here).
+
+    Refuses to overwrite a file that exists (exit status 2).
+    """
+    from roomsim import examples as shipped
+
+    try:
+        source = shipped.path(name)
+    except KeyError:
+        _fail(f"examples copy: no example {name!r} (roomsim examples lists them)")
+    target = directory / source.name
+    if target.exists():
+        _fail(f"{target}: already exists; not overwritten")
+    _writable(target, "example")
+    target.write_bytes(source.read_bytes())
+    click.echo(f"wrote {target}")
 
 
 def _register_drawing_commands() -> None:

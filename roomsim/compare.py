@@ -13,6 +13,7 @@ from typing import Any
 from roomsim.analysis.metrics import run_metrics
 from roomsim.runner import run_scenario
 from roomsim.scenario import Scenario
+from roomsim.summary import DECIMALS, format_number
 from roomsim.trace import Trace
 
 __all__ = ["COLUMNS", "compare_adapters", "format_comparison"]
@@ -77,12 +78,15 @@ def compare_adapters(
 def format_comparison(results: dict[str, dict[str, Any]]) -> str:
     """A plain-text table: one row per metric, one column per adapter.
 
+    Numbers are written as in ``roomsim run``'s summary (the same names, the
+    same decimals per metric: :data:`roomsim.summary.DECIMALS`).
+
     Examples
     --------
-    >>> print(format_comparison({"redis": {"deliveries": 2, "useful_fraction": 0.25}}))
+    >>> print(format_comparison({"redis": {"deliveries": 2_000, "useful_fraction": 0.25}}))
     metric                      redis
-    deliveries                      2
-    useful_fraction              0.25
+    deliveries                  2,000
+    useful_fraction             0.250
     """
     names = list(results)
     width = max([15, *map(len, names)]) + 2
@@ -90,11 +94,7 @@ def format_comparison(results: dict[str, dict[str, Any]]) -> str:
     for column in COLUMNS:
         if not any(column in r for r in results.values()):
             continue
-        cells = []
-        for name in names:
-            value = results[name].get(column, "")
-            cells.append(
-                (f"{value:,.3g}" if isinstance(value, float) else f"{value:,}").rjust(width)
-            )
+        decimals = DECIMALS.get(column, 0)
+        cells = [format_number(results[n].get(column), decimals).rjust(width) for n in names]
         lines.append(column.ljust(20) + "".join(cells))
     return "\n".join(lines)

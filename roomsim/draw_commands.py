@@ -33,6 +33,16 @@ KINDS: dict[str, tuple[str, ...]] = {
     "animation": ("from", "to"),
 }
 _SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+#: how ``--help`` marks an option the command cannot do without
+REQUIRED = "[required]"
+
+
+class _Choices(click.Choice):  # type: ignore[type-arg]
+    """Choices that ``--help`` and shell completion list; any other value is
+    left to the command, whose one-line error names the choices."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value
 
 
 def _fail(message: str) -> NoReturn:
@@ -121,7 +131,12 @@ def _check_out(out: Path | None, kind: str) -> Path:
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--kind", help=f"What to draw: {', '.join(KINDS)}.")
+@click.option(
+    "--kind",
+    type=_Choices(list(KINDS)),
+    help="What to draw: a message's delivery graph, the space-time timeline, who is in"
+    " which room, the latency CDF, broker traffic, load per node, or an animated GIF. " + REQUIRED,
+)
 @click.option("--msg", help="A message id (delivery; timeline: only this message).")
 @click.option("--at", "at", help="Time in ms (membership; default: the end of the run).")
 @click.option("--from", "start", help="Start of the window, ms (timeline, broker, animation).")
@@ -131,7 +146,7 @@ def _check_out(out: Path | None, kind: str) -> Path:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="The picture: .png or .svg (.gif for animation).",
+    help="The picture: .png or .svg (.gif for animation). " + REQUIRED,
 )
 def draw(
     file: Path,
@@ -235,8 +250,8 @@ def _has_room(records: list[dict[str, Any]], room: str) -> bool:
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--msg", help="A message id.")
-@click.option("--client", help="A client name.")
+@click.option("--msg", help="A message id (as in the trace: m1, ...). " + REQUIRED)
+@click.option("--client", help="A client name. " + REQUIRED)
 def why(file: Path, msg: str | None, client: str | None) -> None:
     """Say why a client did or did not get a message, in scenario or trace FILE."""
     if msg is None or client is None:
