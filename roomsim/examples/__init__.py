@@ -52,7 +52,7 @@ def path(name: str) -> Traversable:
 
 
 def describe(name: str) -> str:
-    """One line about example ``name``: its scenario's top-level ``name``, else its first comment."""
+    """One line about example ``name``: its top-level ``name``, else its first comment."""
     text = path(name).read_text(encoding="utf-8")
     if path(name).name.endswith(".json"):
         title = json.loads(text).get("name")
