@@ -139,7 +139,12 @@ def _check_out(out: Path | None, kind: str) -> Path:
 )
 @click.option("--msg", help="A message id (delivery; timeline: only this message).")
 @click.option("--at", "at", help="Time in ms (membership; default: the end of the run).")
-@click.option("--from", "start", help="Start of the window, ms (timeline, broker, animation).")
+@click.option(
+    "--from",
+    "start",
+    help="Start of the window, ms (timeline, broker, animation). Without --from/--to the"
+    " timeline zooms on the busy part of the run.",
+)
 @click.option("--to", "end", help="End of the window, ms (timeline, broker, animation).")
 @click.option("--room", help="Timeline: only messages sent to this room.")
 @click.option("--client", help="Timeline: only what this client sent or was sent.")
@@ -214,7 +219,11 @@ def _draw(
             raise analysis.NotInTrace(f"no room {room!r} in the trace")
         data = analysis.spacetime(records, start, end, msg=msg, room=room, client=client)
         return drawing.draw_to_file(
-            drawing.draw_spacetime, data, out, figsize=drawing.spacetime_figsize(data)
+            drawing.draw_spacetime,
+            data,
+            out,
+            figsize=drawing.spacetime_figsize(data),
+            zoom=start is None and end is None,  # a window asked for is drawn whole
         )
     if kind == "membership":
         t = at if at is not None else (records[-1]["t"] if records else 0)

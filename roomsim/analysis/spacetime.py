@@ -4,8 +4,12 @@ Each message leaves a trail of hops: ``emit`` (a client's socket emits on
 its node), ``publish`` (node to broker), ``relay`` (broker to each node),
 ``deliver`` or ``drop`` (node to client, from the moment the node picked the
 client), and for a client-to-server event ``client_emit`` (client to node).
-Marks are the instants on one lane: ``connect``, ``join``, ``leave``,
-``disconnect`` and ``emit``.
+Marks are the instants on one lane: ``connect``, ``reconnect`` (a client
+connecting again, ``recovered`` when state recovery gave it its old
+socket back), ``join``, ``leave``, ``disconnect``, ``emit``, and the
+failures: ``crash`` and ``restart`` (node lane), ``broker`` (down or up, on
+the broker lane), ``partition`` and ``heal`` (node lane), and
+``reconnect_failed`` (client lane).
 """
 
 from __future__ import annotations
@@ -18,12 +22,31 @@ from roomsim.analysis.history import History
 from roomsim.analysis.records import as_records, natural_key
 from roomsim.trace import format_time
 
-__all__ = ["BROKER", "Hop", "Lane", "Mark", "SpaceTime", "hops_and_marks", "spacetime"]
+__all__ = [
+    "BROKER",
+    "FAILURE_MARKS",
+    "Hop",
+    "Lane",
+    "Mark",
+    "SpaceTime",
+    "hops_and_marks",
+    "spacetime",
+]
 
 Key = tuple[str, str]
 
 #: The broker's lane key.
 BROKER: Key = ("broker", "broker")
+#: The kinds of mark that tell of a failure or a return (always labelled first).
+FAILURE_MARKS = (
+    "crash",
+    "restart",
+    "broker",
+    "partition",
+    "heal",
+    "reconnect",
+    "reconnect_failed",
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +184,9 @@ def spacetime(
     used: set[Key] | None = None
     if filtered:
         used = {h.src for h in hops} | {h.dst for h in hops} | {m.lane for m in marks}
-    broker = any(r["kind"] == "publish" for r in records) if used is None else BROKER in used
+    broker = (
+        any(r["kind"] in ("publish", "broker") for r in records) if used is None else BROKER in used
+    )
     lanes = _lanes(history, used, broker)
     return SpaceTime(lanes, hops, marks, list(messages), lo, hi)
 
@@ -202,6 +227,7 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
     client_emits: dict[str, dict[str, Any]] = {}
     hops: list[Hop] = []
     marks: list[Mark] = []
+    connected: set[str] = set()
     for rec in records:
         kind, t = rec["kind"], rec["t"]
         msg: str = rec.get("msg") or ""
@@ -251,7 +277,23 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
             client_emits[msg] = rec
             marks.append(Mark(("client", rec["client"]), t, "emit", msg, msg))
         elif kind == "connect":
-            marks.append(Mark(("client", rec["client"]), t, kind, f"connect {rec['node']}"))
+            name = rec["client"]
+            if name not in connected:
+                connected.add(name)
+                marks.append(Mark(("client", name), t, kind, f"connect {rec['node']}"))
+            else:
+                again = "recovered" if rec.get("recovered") else "reconnect"
+                marks.append(Mark(("client", name), t, "reconnect", f"{again} {rec['node']}"))
+        elif kind in ("crash", "restart", "heal"):
+            marks.append(Mark(("node", rec["node"]), t, kind, kind))
+        elif kind == "partition":
+            direction = rec.get("direction")
+            label = f"partition ({direction})" if direction else "partition"
+            marks.append(Mark(("node", rec["node"]), t, kind, label))
+        elif kind == "broker":
+            marks.append(Mark(BROKER, t, kind, f"broker {rec.get('state', '?')}"))
+        elif kind == "reconnect_failed":
+            marks.append(Mark(("client", rec["client"]), t, kind, "gave up reconnecting"))
         elif kind == "join":
             room = rec["room"]
             marks.append(Mark(("client", rec["client"]), t, kind, f"+{room}", room=room))

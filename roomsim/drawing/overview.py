@@ -34,6 +34,7 @@ def draw_outcomes(records: Iterable[dict[str, Any]], ax: Any = None) -> Any:
     ax.set_xticks(range(len(msgs)), msgs, rotation=90 if len(msgs) > 12 else 0)
     ax.set_yticks(range(len(clients)), clients)
     ax.set_xlabel("message")
+    ax.set_ylabel("client")
     ax.set_title("who got which message")
     ax.legend(
         handles=[Patch(color=COLOURS[n], label=n) for n in OUTCOMES],
@@ -66,7 +67,8 @@ def _draw_node_load(records: Iterable[dict[str, Any]], ax: Any) -> Any:
         label="broker copies received",
     )
     ax.set_xticks(list(xs), names)
-    ax.set_ylabel("count")
+    ax.set_xlabel("node")
+    ax.set_ylabel("messages (deliveries, broker copies)")
     ax.set_title("load per node")
     ax.legend(frameon=False)
     return ax
