@@ -79,3 +79,18 @@ def test_scenario_snippet_is_a_valid_scenario() -> None:
 
     scenario = parse_scenario(_block("yaml", "## Scenario files"))
     assert run_scenario(scenario).trace.deliveries() == {("m1", "bob")}
+
+
+def test_disconnection_example_says_its_error_record_is_the_lesson() -> None:
+    """examples/disconnection.yaml's comment names its one ``error`` record (the
+    join of a disconnected client) as the lesson, at the time the run has it."""
+    from roomsim.runner import run_scenario
+    from roomsim.scenario import load_scenario
+
+    path = ROOT / "examples" / "disconnection.yaml"
+    comment = " ".join(
+        line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#")
+    )
+    assert "The lesson is the 'error' record at t=70" in comment
+    errors = list(run_scenario(load_scenario(path)).trace.records("error"))
+    assert [(e["t"], e["action"]) for e in errors] == [(70, "join")]
