@@ -172,3 +172,23 @@ def test_readme_documents_the_exit_codes() -> None:
     ):
         assert re.search(rf"\|\s*`?{code}`?\s*\|[^\n]*{meaning}", section), code
     assert "130 interrupted" in invoke("--help").output
+
+
+def test_the_sweep_spec_doc_example_loads(tmp_path: Path) -> None:
+    """docs/sweep.md's example spec is a spec ``roomsim sweep`` accepts, and it
+    names the same four keys as ``roomsim sweep --help``."""
+    from roomsim.generate import generate_scenario, write_scenario
+    from roomsim.sweep import expand_grid, load_sweep_spec
+
+    doc = (ROOT / "docs" / "sweep.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    write_scenario(
+        generate_scenario(clients=4, nodes=2, rooms=3, room_emits=1), tmp_path / "big.json"
+    )
+    (tmp_path / "spec.yaml").write_text(example)
+    plan = load_sweep_spec(tmp_path / "spec.yaml")
+    assert len(expand_grid(plan.grid, plan.seeds)) == 18  # as the doc counts
+    keys = re.findall(r"^\| `(\w+)` \|", doc, re.M)
+    assert keys == ["scenario", "grid", "seeds", "out"]
+    text = invoke("sweep", "--help").output
+    assert all(re.search(rf"^\s+{key}\s", text, re.M) for key in keys)
