@@ -211,7 +211,7 @@ def _delivery_table(delivery: Mapping[str, Mapping[str, Any]], adapter: str | No
     label = "emit kind" + (f" ({adapter})" if adapter else "")
     columns = [("targeted", "targeted"), ("delivered", "delivered"), ("lost", "lost")]
     columns += [(key, f"{key} ms") for key in ("p50", "p95", "p99", "max")]
-    widths = [max(len(title), 7) + 2 for _, title in columns]
+    widths = [10, 11, 7, 9, 9, 9, 9]  # as analysis.format_delivery_summary
     rows = [
         [kind, *(format_number(row[key], DECIMALS.get(key, 0)) for key, _ in columns)]
         for kind, row in delivery.items()

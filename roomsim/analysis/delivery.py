@@ -92,7 +92,7 @@ def format_delivery_summary(summary: dict[str, dict[str, Any]], adapter: str = "
     """The summary as a small table (one row per kind of emit that occurred)."""
 
     def ms(value: float | None) -> str:
-        return "-" if value is None else f"{value:,.3g}"
+        return "-" if value is None else f"{value:,.1f}"  # as roomsim run's summary
 
     label = f" ({adapter})" if adapter else ""
     lines = [
