@@ -184,9 +184,11 @@ def validate(file: Path) -> None:
         scenario = load_scenario(file)
     except ScenarioError as err:
         _fail(str(err))
+    from roomsim.summary import plural
+
     click.echo(
-        f"{file}: ok ({len(scenario.cluster.nodes)} nodes, {scenario.client_count} clients,"
-        f" {len(scenario.timeline)} steps)"
+        f"{file}: ok ({plural(len(scenario.cluster.nodes), 'node')},"
+        f" {plural(scenario.client_count, 'client')}, {plural(len(scenario.timeline), 'step')})"
     )
 
 
@@ -282,6 +284,7 @@ def generate(
 ) -> None:
     """Write a large scenario to OUT (.json, fast to read; else YAML)."""
     from roomsim.generate import expected_deliveries, generate_scenario, write_scenario
+    from roomsim.summary import plural
 
     per_client = _range(rooms_per_client)
     if per_client[1] > rooms:
@@ -302,7 +305,7 @@ def generate(
     write_scenario(scenario, out)
     expected = expected_deliveries(clients, rooms, per_client, room_emits, broadcasts)
     click.echo(
-        f"wrote {out}: {clients} clients, {len(scenario['timeline'])} emits,"
+        f"wrote {out}: {plural(clients, 'client')}, {plural(len(scenario['timeline']), 'emit')},"
         f" about {expected:,.0f} deliveries"
     )
 
@@ -366,7 +369,9 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
     else:
         table.to_csv(out_path, index=False)
     if not quiet:
-        click.echo(f"wrote {out_path}: {len(table)} runs")
+        from roomsim.summary import plural
+
+        click.echo(f"wrote {out_path}: {plural(len(table), 'run')}")
 
 
 @main.command()

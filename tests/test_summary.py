@@ -168,3 +168,14 @@ def test_a_violation_exits_1_with_the_json_saying_so(tmp_path: Path, monkeypatch
     assert json.loads(result.stdout)["checks"] == {"ok": False, "violations": ["dup: m1"]}
     text = invoke("run", str(_scenario(tmp_path)))
     assert text.exit_code == 1 and "checks: 1 violation:\n  dup: m1" in text.stdout
+
+
+def test_plurals_are_right_in_every_count_line(tmp_path: Path) -> None:
+    """One node, one client, one step: singular words, in validate and run."""
+    path = tmp_path / "one.yaml"
+    path.write_text(
+        "cluster: {nodes: 1}\nclients: [{name: a, node: n1}]\n"
+        "timeline: [{at: 1, emit: {from: n1}}]\n"
+    )
+    assert invoke("validate", str(path)).stdout == f"{path}: ok (1 node, 1 client, 1 step)\n"
+    assert invoke("run", str(path)).stdout.startswith("one.yaml: 1 node (memory adapter)")
