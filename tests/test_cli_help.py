@@ -192,3 +192,25 @@ def test_the_sweep_spec_doc_example_loads(tmp_path: Path) -> None:
     assert keys == ["scenario", "grid", "seeds", "out"]
     text = invoke("sweep", "--help").output
     assert all(re.search(rf"^\s+{key}\s", text, re.M) for key in keys)
+
+
+def test_the_wheel_ships_every_example_and_no_golden_trace() -> None:
+    """pyproject's package data for roomsim.examples covers every scenario that
+    ``roomsim examples`` lists, and the golden traces are left out of the wheel."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = config["package-data"]["roomsim.examples"]
+    folder = ROOT / "roomsim" / "examples"
+    files = [
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in (".yaml", ".json", ".jsonl")
+    ]
+    shipped = {f for f in files if any(fnmatch.fnmatch(f, pat) for pat in patterns)}
+    from roomsim import examples
+
+    assert {examples.path(n).name for n in examples.names()} == {Path(f).name for f in shipped}
+    assert not any(f.startswith("golden/") for f in shipped)
+    assert config["exclude-package-data"]["roomsim.examples"] == ["golden/*"]
