@@ -431,8 +431,14 @@ def examples(ctx: click.Context) -> None:
         click.echo(f"{name.ljust(width)}{shipped.describe(name)}")
 
 
+def _example_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from roomsim import examples as shipped
+
+    return [name for name in shipped.names() if name.startswith(incomplete)]
+
+
 @examples.command("copy")
-@click.argument("name")
+@click.argument("name", shell_complete=_example_names)
 @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path), default=".")
 def copy_example(name: str, directory: Path) -> None:
     """Write example NAME (see `roomsim examples`) into DIR (default: here).

@@ -106,6 +106,17 @@ def test_shell_completion_works_as_documented() -> None:
         main, [], prog_name="roomsim", env={"_ROOMSIM_COMPLETE": "bash_source"}
     )
     assert "complete -o nosort -F _roomsim_completion roomsim" in result.output
+    for words, expected in (
+        ("roomsim draw x --kind t", "timeline"),
+        ("roomsim examples copy q", "quickstart"),
+    ):
+        env = {
+            "_ROOMSIM_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        }
+        done = CliRunner().invoke(main, [], prog_name="roomsim", env=env)
+        assert done.output.split() == [f"plain,{expected}"], words
 
 
 def test_examples_lists_every_shipped_example_with_a_description() -> None:
