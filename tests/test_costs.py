@@ -218,6 +218,7 @@ def sizing_run(population: dict[str, Any], adapter: str, mode: str = "dynamic") 
     return sim
 
 
+@pytest.mark.slow
 def test_classic_discards_most_of_what_nodes_receive_and_sharding_almost_nothing(population):
     """The sizing result: with rooms much smaller than the cluster, the
     classic adapter hands each broadcast to all 100 nodes, of which only the
