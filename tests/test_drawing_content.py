@@ -12,6 +12,11 @@ The rules:
   label for every client; every hop between server nodes and the broker
   carries its time; the clients drawn as ``delivered`` are exactly those
   the trace says received the message;
+* the load per node shows, for each node, its deliver records, the broker
+  copies it received (relay records) and those it threw away;
+* broker traffic shows every publish and relay record in some bin;
+* the latency CDF has one step line per kind of emit, through every
+  delivery, ending at 1;
 * the outcome grid has one row per client (in connection order) and one
   column per message (in emit order); a cell is ``delivered`` when the trace
   has that delivery, ``dropped`` when it has a drop for that client,
@@ -41,6 +46,11 @@ from roomsim.scenario import load_scenario
 from roomsim.trace import Trace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def discarded(relay: dict[str, Any]) -> bool:
+    """A broker copy the node threw away: ignored, or no local recipient."""
+    return bool(relay.get("ignored")) or relay["targets"] == 0
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +160,57 @@ def test_the_membership_picture_draws_every_socket_and_room(quickstart: Trace) -
     texts = " ".join(t.get_text() for t in ax.texts)
     for _, data in G.nodes(data=True):
         assert data["name"] in texts, data["name"]
+
+
+def test_the_load_per_node_shows_each_nodes_counts(quickstart: Trace) -> None:
+    """Three bars per node: deliveries, broker copies received, copies discarded."""
+    records = list(quickstart)
+    nodes = list(dict.fromkeys(r["node"] for r in records if r["kind"] == "connect"))
+    count = {
+        "deliveries": lambda n: sum(r["kind"] == "deliver" and r["node"] == n for r in records),
+        "relays": lambda n: sum(r["kind"] == "relay" and r["node"] == n for r in records),
+        "discarded": lambda n: sum(
+            r["kind"] == "relay" and r["node"] == n and discarded(r) for r in records
+        ),
+    }
+    ax = drawing.draw_node_load(analysis.node_load(quickstart), ax=Figure().subplots())
+    assert [t.get_text() for t in ax.get_xticklabels()] == nodes
+    drawn = {c.get_label(): [b.get_height() for b in c] for c in ax.containers}
+    assert drawn == {
+        "deliveries": [count["deliveries"](n) for n in nodes],
+        "broker copies received": [count["relays"](n) for n in nodes],
+        "copies discarded": [count["discarded"](n) for n in nodes],
+    }
+    assert sum(drawn["copies discarded"]) > 0  # the example has something to show
+
+
+def test_broker_traffic_shows_every_message(quickstart: Trace) -> None:
+    """The published bars add up to the publish records, the relayed ones to the relays,
+    the thrown-away ones to the discarded relays."""
+    records = list(quickstart)
+    ax = drawing.draw_broker_traffic(analysis.broker_traffic(quickstart), ax=Figure().subplots())
+    total = {c.get_label(): sum(b.get_height() for b in c) for c in ax.containers}
+    assert total == {
+        "published (node to broker)": sum(r["kind"] == "publish" for r in records),
+        "relayed (broker to node)": sum(r["kind"] == "relay" for r in records),
+        "relayed, thrown away": sum(r["kind"] == "relay" and discarded(r) for r in records),
+    }
+
+
+def test_the_latency_cdf_steps_through_every_delivery(quickstart: Trace) -> None:
+    """Each line starts at 0, rises at each delivery's latency (emit to deliver) and ends
+    at 1; together they hold every delivery of a server-side emit."""
+    records = list(quickstart)
+    emitted = {r["msg"]: r["t"] for r in records if r["kind"] == "emit"}
+    latencies = sorted(
+        r["t"] - emitted[r["msg"]]
+        for r in records
+        if r["kind"] == "deliver" and r["msg"] in emitted
+    )
+    ax = drawing.draw_latency_cdf(analysis.latency_cdf(quickstart), ax=Figure().subplots())
+    drawn = []
+    for line in ax.lines:
+        xs, ys = list(line.get_xdata()), list(line.get_ydata())
+        assert ys[0] == 0 and ys[-1] == 1 and ys == sorted(ys)
+        drawn += xs[1:]
+    assert sorted(drawn) == latencies
