@@ -293,3 +293,25 @@ def test_every_module_imports_without_matplotlib() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(len(MODULES)), "False"]
+
+
+def test_the_architecture_page_lists_the_same_layers() -> None:
+    """docs/architecture.md's layer table names each layer's modules as LAYERS does
+    (packages as ``name/``; the submodules in brackets after them are not compared)."""
+    import re
+
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    documented: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 3 and cells[0] in LAYERS:
+            outside = re.sub(r"\([^)]*\)", "", cells[1])
+            documented[cells[0]] = set(re.findall(r"`([^`]+)`", outside))
+
+    def short(member: str) -> str:
+        if member == "roomsim":
+            return "roomsim/__init__"
+        name = member.removeprefix("roomsim.")
+        return name[:-2] + "/" if name.endswith(".*") else name
+
+    assert documented == {layer: {short(m) for m in members} for layer, members in LAYERS.items()}
