@@ -50,6 +50,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.recovery",
         "roomsim.trace",
         "roomsim.vocabulary",
+        "roomsim.outputs",  # writing output files safely (arrives with the output-paths work)
+        "roomsim.examples.*",  # the packaged example scenarios (arrives with the CLI work)
     ),
     "scenario": ("roomsim.scenario.*",),
     "model": (
@@ -78,6 +80,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.draw_commands",
         "roomsim.explorer",
         "roomsim.exercises.*",
+        "roomsim.__main__",  # ``python -m roomsim`` (arrives with the CLI work)
+        "roomsim.real.*",  # ``roomsim real``: the real Socket.IO beside the model
     ),
 }
 
@@ -207,7 +211,10 @@ def reach_ups() -> dict[tuple[str, str], str]:
 
 
 def test_every_module_is_in_a_layer() -> None:
-    """A new module must be placed in a layer before it can be tested."""
+    """A new module must be placed in a layer before it can be tested.
+
+    (LAYERS also names a few modules that other branches add: placing them
+    here keeps the rule in force when they are merged.)"""
     assert len(MODULES) > 50
     for module in MODULES:
         layer_of(module)
