@@ -227,7 +227,7 @@ def _draw(
         )
     if kind == "membership":
         t = at if at is not None else (records[-1]["t"] if records else 0)
-        G = analysis.membership_graph(records, t)
+        G = analysis.membership_graph(records, t)  # type: ignore[assignment]
         return drawing.draw_to_file(
             drawing.draw_membership, G, out, figsize=drawing.membership_figsize(G)
         )

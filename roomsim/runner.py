@@ -67,9 +67,9 @@ def build_cluster(
     player = _Player(cluster, scenario)
     agenda: list[tuple[float, Callable[[], None]]] = []
     for i, spec in enumerate(scenario.all_clients()):
-        agenda.append((spec.connect_at, lambda i=i, spec=spec: player.first_connect(i, spec)))
+        agenda.append((spec.connect_at, lambda i=i, spec=spec: player.first_connect(i, spec)))  # type: ignore[misc]
     for step in scenario.timeline:
-        agenda.append((step.at, lambda step=step: player.play(step)))
+        agenda.append((step.at, lambda step=step: player.play(step)))  # type: ignore[misc]
     agenda.sort(key=lambda item: item[0])  # stable: ties keep clients, then file order
     for at, group in itertools.groupby(agenda, key=lambda item: item[0]):
         call_later(cluster.env, at, _run_all, [fn for _, fn in group])

@@ -119,9 +119,27 @@ def test_step_that_cannot_happen_is_recorded_and_the_run_goes_on(tmp_path: Path)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     tmp_path: Path, text: str, expected: str
 ) -> None:
-    """Bad input: one line naming file, line and key; exit 2; no trace file."""
+    """Bad input: one line naming file, line and key; exit 2; no trace file.
+
+    In process (click's runner keeps stdout and stderr apart); the exit is a
+    ``SystemExit``, never another exception.
+    """
     scenario = tmp_path / "bad.yaml"
     scenario.write_text(text)
+    trace = tmp_path / "t.jsonl"
+    result = CliRunner().invoke(main, ["run", str(scenario), "--trace", str(trace)])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert str(scenario) in result.stderr and expected in result.stderr
+    assert list(tmp_path.iterdir()) == [scenario]
+
+
+def test_bad_input_in_a_real_process(tmp_path: Path) -> None:
+    """The same as a separate process: one line on stderr, no traceback, exit 2, no trace."""
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(SMALL.replace("at: 20", "at: -1"))
     trace = tmp_path / "t.jsonl"
     proc = subprocess.run(
         [sys.executable, "-m", "roomsim.cli", "run", str(scenario), "--trace", str(trace)],
@@ -131,7 +149,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1, proc.stderr
-    assert str(scenario) in proc.stderr and expected in proc.stderr
+    assert str(scenario) in proc.stderr and ":9: timeline[1].at" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == [scenario]
 

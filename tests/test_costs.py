@@ -11,6 +11,7 @@ sharded adapter in ``dynamic`` mode only to the nodes that have the room
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -37,6 +38,25 @@ def small_run(adapter: str) -> roomsim.Cluster:
     sim.io("n3").to("s").emit("ev")
     sim.run()
     return sim
+
+
+def classic_message_bytes(uid: str, data: list[Any], rooms: list[str]) -> int:
+    """Bytes of a broadcast as the classic Redis adapter publishes it: compact JSON of
+    ``[uid, {type: 2, data, nsp}, {rooms, except, flags}]`` (socket.io-redis-adapter's
+    message, written from the format, not from roomsim's encoder)."""
+    packet = {"type": 2, "data": data, "nsp": "/"}
+    opts = {"rooms": rooms, "except": [], "flags": {}}
+    return len(json.dumps([uid, packet, opts], separators=(",", ":")).encode("utf-8"))
+
+
+def sharded_message_bytes(uid: str, data: list[Any], rooms: list[str]) -> int:
+    """Bytes of a broadcast as the sharded adapter publishes it: a ClusterAdapter
+    message ``{uid, nsp, type: 3 (BROADCAST), data: {opts, packet}}``, the packet
+    without its ``nsp``, in compact JSON."""
+    opts = {"rooms": rooms, "except": [], "flags": {}}
+    body = {"opts": opts, "packet": {"type": 2, "data": data}}
+    message = {"uid": uid, "nsp": "/", "type": 3, "data": body}
+    return len(json.dumps(message, separators=(",", ":")).encode("utf-8"))
 
 
 def metrics(sim: roomsim.Cluster) -> dict[str, Any]:
@@ -69,23 +89,33 @@ def test_classic_costs_by_hand():
     - m2: data ``["ev"]`` -> 14, packet 34; rooms ``[]`` -> 12, opts 35; 81.
     - m3: packet 34; rooms ``["s"]`` -> opts 38; 84.
 
-    broker_bytes = 92 + 81 + 84 = 257.
+    broker_bytes = 92 + 81 + 84 = 257.  The sizes are computed below from the
+    message itself (each node's adapter uid and the format), then checked
+    against these hand counts.
     """
     sim = small_run("redis")
+    uid = {node: sim.io(node).of("/").adapter.uid for node in ("n1", "n2", "n3")}
+    assert {len(u) for u in uid.values()} == {6}
+    size = {
+        "m1": classic_message_bytes(uid["n1"], ["ev", "hello"], ["r"]),
+        "m2": classic_message_bytes(uid["n2"], ["ev"], []),
+        "m3": classic_message_bytes(uid["n3"], ["ev"], ["s"]),
+    }
+    assert size == {"m1": 92, "m2": 81, "m3": 84}  # the hand counts above
     assert metrics(sim) == {
         "published": 3,
         "received": 9,
         "discarded": 5,
         "useful_fraction": 4 / 9,
         "deliveries": 7,
-        "broker_bytes": 257,
+        "broker_bytes": sum(size.values()),
     }
     assert emit_costs(list(sim.trace)) == [
         {
             "msg": "m1",
             "node": "n1",
             "published": 1,
-            "bytes": 92,
+            "bytes": size["m1"],
             "received": 3,
             "discarded": 2,
             "useful_fraction": 1 / 3,
@@ -95,7 +125,7 @@ def test_classic_costs_by_hand():
             "msg": "m2",
             "node": "n2",
             "published": 1,
-            "bytes": 81,
+            "bytes": size["m2"],
             "received": 3,
             "discarded": 1,
             "useful_fraction": 2 / 3,
@@ -105,7 +135,7 @@ def test_classic_costs_by_hand():
             "msg": "m3",
             "node": "n3",
             "published": 1,
-            "bytes": 84,
+            "bytes": size["m3"],
             "received": 3,
             "discarded": 2,
             "useful_fraction": 1 / 3,
@@ -126,7 +156,7 @@ def test_classic_costs_by_hand():
         ("m3", "n3", 0, "unknown room"),
     ]
     publish_bytes = sum(r["bytes"] for r in sim.trace.records("publish"))
-    assert publish_bytes == sum(sim.broker.bytes.values()) == 257
+    assert publish_bytes == sum(sim.broker.bytes.values()) == sum(size.values())
     assert dict(sim.broker.received_by_node) == {"n1": 3, "n2": 3, "n3": 3}
     assert dict(sim.broker.published_by_node) == {"n1": 1, "n2": 1, "n3": 1}
 
@@ -144,18 +174,25 @@ def test_sharded_dynamic_costs_by_hand():
     ====  ==========  ====================================  =========  ==========
 
     published 3, received 6, discarded 2, useful 4/6, deliveries 7 (the same
-    seven as the classic adapter).  broker_bytes is the sum of the publish
-    records' bytes (each message's size depends on the wire packet, see
+    seven as the classic adapter).  Bytes: each message's size computed from
+    the ClusterAdapter message (the wire packet itself is pinned in
     test_adapters.py).
     """
     sim = small_run("sharded-redis")
+    uid = {node: sim.io(node).of("/").adapter.uid for node in ("n1", "n2", "n3")}
+    size = {
+        "m1": sharded_message_bytes(uid["n1"], ["ev", "hello"], ["r"]),
+        "m2": sharded_message_bytes(uid["n2"], ["ev"], []),
+        "m3": sharded_message_bytes(uid["n3"], ["ev"], ["s"]),
+    }
     m = metrics(sim)
-    assert {k: m[k] for k in KEYS if k != "broker_bytes"} == {
+    assert m == {
         "published": 3,
         "received": 6,
         "discarded": 2,
         "useful_fraction": 4 / 6,
         "deliveries": 7,
+        "broker_bytes": sum(size.values()),
     }
     publish_bytes = sum(r["bytes"] for r in sim.trace.records("publish"))
     assert m["broker_bytes"] == publish_bytes == sum(sim.broker.bytes.values())
@@ -176,6 +213,7 @@ def test_sharded_dynamic_costs_by_hand():
         ("m3", 1, 1, 0, 1.0, 1),
     ]
     assert sum(r["bytes"] for r in rows) == publish_bytes
+    assert {r["msg"]: r["bytes"] for r in rows} == size
     assert dict(sim.broker.received_by_node) == {"n1": 2, "n2": 3, "n3": 1}
     assert sim.trace.deliveries() == small_run("redis").trace.deliveries()
 
@@ -218,6 +256,7 @@ def sizing_run(population: dict[str, Any], adapter: str, mode: str = "dynamic") 
     return sim
 
 
+@pytest.mark.slow
 def test_classic_discards_most_of_what_nodes_receive_and_sharding_almost_nothing(population):
     """The sizing result: with rooms much smaller than the cluster, the
     classic adapter hands each broadcast to all 100 nodes, of which only the

@@ -59,7 +59,7 @@ MAGIC = {".png": b"\x89PNG", ".svg": b"<?xml", ".gif": b"GIF8"}
         ("latency", [], ".png"),
         ("broker", ["--from", "0", "--to", "90"], ".png"),
         ("load", [], ".png"),
-        ("animation", ["--to", "60"], ".gif"),
+        pytest.param("animation", ["--to", "60"], ".gif", marks=pytest.mark.slow),
     ],
 )
 def test_draw_each_kind_from_a_saved_trace(
@@ -138,7 +138,11 @@ def test_why_prints_one_sentence(saved: Path) -> None:
 def test_bad_input_is_one_line_and_exit_2(
     saved: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    """One line on stderr starting "roomsim:", exit status 2, no traceback, nothing written."""
+    """One line on stderr starting "roomsim:", exit status 2, no traceback, nothing written.
+
+    In process: click's runner keeps stdout and stderr apart, and the exit is
+    a ``SystemExit``, never another exception (which would be a traceback).
+    """
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"t": 0, "kind": "connect"}\nnot json\n')
     scenario = tmp_path / "bad.yaml"
@@ -154,15 +158,27 @@ def test_bad_input_is_one_line_and_exit_2(
         "odd": odd,
     }
     argv = [a.format(**names) for a in args]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # not a crash
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("roomsim: "), result.stderr
+    assert message in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "bad.yaml", "odd.jsonl"]
+
+
+def test_bad_input_in_a_real_process(saved: Path, tmp_path: Path) -> None:
+    """As a separate process: one line on stderr, no traceback, exit status 2, nothing written."""
+    argv = ["draw", str(saved), "--kind", "delivery", "--msg", "m9", "--out", "out.png"]
     proc = subprocess.run(
         [sys.executable, "-c", CALL, *argv], capture_output=True, text=True, cwd=tmp_path
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("roomsim: "), proc.stderr
-    assert message in proc.stderr
+    assert "'m9'" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "bad.yaml", "odd.jsonl"]
+    assert list(tmp_path.iterdir()) == []
 
 
 CALL = """

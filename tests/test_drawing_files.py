@@ -77,6 +77,7 @@ def test_spacetime_png_draws_the_window_asked_for(trace: Trace, tmp_path: Path) 
     check_png(drawing.draw_to_file(drawing.draw_spacetime, data, tmp_path / "tl.png"))
 
 
+@pytest.mark.slow
 def test_spacetime_of_a_large_run_draws_every_hop(tmp_path: Path) -> None:
     """A thousand arrows or more: all drawn, and quickly (one batch per style)."""
     clients = "\n".join(f"  - {{name: c{i}, node: n{1 + i % 3}, rooms: [r]}}" for i in range(200))
@@ -117,6 +118,7 @@ def test_metrics_pngs(trace: Trace, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_animation_gif_and_inline_html(trace: Trace, tmp_path: Path) -> None:
     """A GIF written with Pillow (no ffmpeg), one frame per time bin; HTML for notebooks."""
     frames = analysis.delivery_frames(trace, max_frames=20)

@@ -62,6 +62,7 @@ def test_example_scenarios_exist() -> None:
     assert len(SCENARIOS) >= 5
 
 
+@pytest.mark.slow
 def test_sizing_example_shows_the_classic_adapters_waste() -> None:
     """100 nodes, rooms of about 10 clients, single-room broadcasts: the classic
     adapter hands every message to every node and nodes discard about 90% of

@@ -61,6 +61,7 @@ def test_explore_static_returns_an_html_animation() -> None:
     assert page.count("data:image/png;base64") >= 2  # one picture per frame
 
 
+@pytest.mark.slow
 def test_explore_builds_a_widget_that_follows_its_controls() -> None:
     """With ipywidgets: a VBox; moving a slider runs the model again and redraws."""
     widgets = pytest.importorskip("ipywidgets")

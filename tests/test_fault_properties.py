@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -220,6 +221,7 @@ def play(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- the properties -------------------------------------------------------------------
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios())
 def test_faults_never_break_the_accounting_or_the_guarantees(data: dict[str, Any]) -> None:
@@ -241,6 +243,7 @@ def crash_times(trace: list[dict[str, Any]]) -> dict[str, list[float]]:
     return times
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios())
 def test_the_emitting_node_always_writes_to_its_own_sockets(data: dict[str, Any]) -> None:
@@ -260,6 +263,7 @@ def test_the_emitting_node_always_writes_to_its_own_sockets(data: dict[str, Any]
     assert emitted - picked == set()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios())
 def test_a_crashed_node_does_nothing_until_it_restarts(data: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_without_error(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The notebook executes without error in a fresh kernel."""

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
@@ -446,6 +447,7 @@ def run_plain(scn: Scenario) -> None:
     assert not dropped, f"drops although every step settled: {sim.trace.records('drop')}"
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios("memory"))
 def test_recipients_are_set_algebra_one_node(scn: Scenario) -> None:
@@ -459,6 +461,7 @@ def test_recipients_are_set_algebra_one_node(scn: Scenario) -> None:
     run_plain(scn)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios("redis"))
 def test_recipients_are_set_algebra_redis_cluster(scn: Scenario) -> None:
@@ -767,6 +770,7 @@ in_flight = {
 }
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios("memory", **in_flight))
 def test_in_flight_disconnects_one_node(scn: Scenario) -> None:
@@ -779,6 +783,7 @@ def test_in_flight_disconnects_one_node(scn: Scenario) -> None:
     run_in_flight(scn)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios("redis", **in_flight))
 def test_in_flight_disconnects_redis_cluster(scn: Scenario) -> None:

@@ -104,6 +104,7 @@ def test_sweep_spec_errors_are_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "gird" in result.output
 
 
+@pytest.mark.slow
 def test_sweep_on_dask_writes_one_table(tmp_path: Path) -> None:
     """``roomsim sweep`` runs grid x seeds on a local Dask cluster into one CSV."""
     pytest.importorskip("dask.distributed")

@@ -232,6 +232,7 @@ def test_the_valid_bases_load() -> None:
     assert with_groups.client_count == len(with_groups.all_clients()) == 25
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mangled_file())
 def test_mangled_files_load_or_give_one_line(file: tuple[str, str | bytes]) -> None:

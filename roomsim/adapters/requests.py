@@ -29,7 +29,7 @@ def settle(event: simpy.Event, value: Any = None, error: BaseException | None = 
         event.succeed(value)
     else:
         event.defused = True
-        event.fail(error)
+        event.fail(error)  # type: ignore[arg-type]  # simpy types it Exception
 
 
 class PendingRequest:

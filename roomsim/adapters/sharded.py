@@ -179,7 +179,7 @@ class ShardedRedisAdapter(BrokerAdapter):
             BROADCAST,
             {"opts": opts.wire(), "packet": packet.wire(with_nsp=False)},
             packet.msg,
-            on_reply=lambda: self.deliver_local(packet, opts),
+            on_reply=lambda: self.deliver_local(packet, opts),  # type: ignore[arg-type]
             channel=self.channel_for(opts),
         )
 

@@ -85,7 +85,7 @@ def delivery_graph(trace: Iterable[dict[str, Any]], msg: str) -> nx.DiGraph:
     """
     records = as_records(trace)
     m = message_records(records, msg)
-    G = nx.DiGraph()
+    G: nx.DiGraph = nx.DiGraph()
     if m.emit is not None:
         _server_emit(G, m, {r["sid"] for r in records if r["kind"] == "connect"})
     elif m.client_emit is not None or m.drops:
@@ -96,12 +96,14 @@ def delivery_graph(trace: Iterable[dict[str, Any]], msg: str) -> nx.DiGraph:
     return G
 
 
-def _add(G: nx.DiGraph, key: tuple[str, str], fate: str, t: float, **attrs: Any) -> None:
+def _add(G: nx.DiGraph, key: tuple[str, Any], fate: str, t: float | None, **attrs: Any) -> None:
     attrs.setdefault("reason", None)
     G.add_node(key, kind=key[0], name=key[1], fate=fate, t_ms=t, **attrs)
 
 
-def _link(G: nx.DiGraph, u: Any, v: Any, kind: str, t: float, fate: str, **attrs: Any) -> None:
+def _link(
+    G: nx.DiGraph, u: Any, v: Any, kind: str, t: float | None, fate: str, **attrs: Any
+) -> None:
     attrs.setdefault("reason", None)
     G.add_edge(u, v, kind=kind, t_ms=t, fate=fate, **attrs)
 

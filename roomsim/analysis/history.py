@@ -115,8 +115,9 @@ class History:
         self.end_ms: float = self._times[-1] if self._times else 0
         current: dict[tuple[str, str], SocketLife] = {}
         nodes: dict[str, None] = {}
+        life: SocketLife | None
         for seq, rec in enumerate(records):
-            node = rec.get("node")
+            node: Any = rec.get("node")
             if node is not None:
                 nodes[node] = None
             kind = rec["kind"]
@@ -134,11 +135,11 @@ class History:
                 self.by_sid[life.sid] = life
                 current[(life.client, node)] = life
             elif kind == "join" or kind == "leave":
-                life = current.get((rec["client"], node))  # type: ignore[arg-type]
+                life = current.get((rec["client"], node))
                 if life is not None:
                     life.changes.append((seq, rec["t"], kind, rec["room"]))
             elif kind == "disconnect":
-                life = self.by_sid.get(rec.get("sid", "")) or current.get((rec["client"], node))  # type: ignore[arg-type]
+                life = self.by_sid.get(rec.get("sid", "")) or current.get((rec["client"], node))
                 if life is not None and life.end_seq is None:
                     life.end_seq, life.end_ms, life.reason = seq, rec["t"], rec.get("reason")
                     if current.get((life.client, life.node)) is life:

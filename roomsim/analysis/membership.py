@@ -62,7 +62,7 @@ def membership_graph(
     """
     history = History(trace)
     seq = history.cutoff(t)
-    G = nx.Graph(t_ms=t)
+    G: nx.Graph = nx.Graph(t_ms=t)
     for node in history.nodes:
         G.add_node(("node", node), kind="node", name=node)
     for life in history.alive_at(seq):

@@ -178,7 +178,8 @@ def spacetime(
     hops = [h for h in hops if h.t1_ms >= lo and h.t0_ms <= hi]
     marks = [m for m in marks if lo <= m.t_ms <= hi]
     messages: dict[str, None] = {}
-    for item in sorted([*hops, *marks], key=_time):
+    items: list[Hop | Mark] = [*hops, *marks]
+    for item in sorted(items, key=_time):
         if item.msg is not None:
             messages[item.msg] = None
     used: set[Key] | None = None
@@ -230,7 +231,7 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
     connected: set[str] = set()
     for rec in records:
         kind, t = rec["kind"], rec["t"]
-        msg: str = rec.get("msg") or ""
+        msg = rec.get("msg") or ""
         if not msg and kind in ("publish", "relay", "drop"):
             continue  # a cluster utility's message, or a drop of no message
         if kind == "drop" and "client" not in rec and "node" in rec and msg in published:

@@ -133,7 +133,7 @@ def animate_deliveries(frames: Frames, fig: Any = None, *, interval_ms: int = 20
                 widths.append(min(6.0, 1.0 + count**0.5))
         lines.set_segments(segments)
         lines.set_color(colours)
-        lines.set_linewidths(widths)
+        lines.set_linewidth(widths)  # set_linewidths is its alias
         face = []
         for c in clients:
             got, lost = frames.delivered[k].get(c, 0), frames.dropped[k].get(c, 0)

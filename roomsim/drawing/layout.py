@@ -133,7 +133,7 @@ def membership_layout(G: nx.Graph) -> Pos:
     for key, data in G.nodes(data=True):
         kind = data.get("kind")
         if kind in ("client", "room"):
-            node = data.get("node")
+            node: Any = data.get("node")
             if node not in clients:
                 nodes.append(node)
                 clients[node], rooms[node] = [], []

@@ -72,7 +72,7 @@ def _chat_hint(got: dict[str, list[tuple]], sim: Cluster) -> str:
     if others:
         r = others[0]
         return f"{r['client']} got a {r['event']!r} event: relay it as 'chat'."
-    texts = {text: (sender, room) for sender, room, text in CHATS}
+    texts: dict[Any, tuple[str | None, str | None]] = {t: (s, r) for s, r, t in CHATS}
     for name, args in got.items():
         for arg in args:
             text = arg[-1] if arg else None

@@ -68,7 +68,7 @@ def bob_gets_m1_not_m2(answer: Any) -> Result:
 
 #: the scenario of the notebook: roomsim generate big.json --clients 300 --nodes 3
 #: --rooms 30 --room-emits 20 --seed 1 (every other option at its default)
-GENERATED = {"clients": 300, "nodes": 3, "rooms": 30, "room_emits": 20, "seed": 1}
+GENERATED: dict[str, Any] = {"clients": 300, "nodes": 3, "rooms": 30, "room_emits": 20, "seed": 1}
 
 
 def _deliveries_by_node() -> tuple[dict[str, int], dict[str, int]]:

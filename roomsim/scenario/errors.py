@@ -108,7 +108,7 @@ def invalid(reason: str, sub: Loc = ()) -> PydanticCustomError:
 
 def unknown_key(key: Any, model: type[BaseModel] | None) -> str:
     """The reason for an unknown key of ``model``, with the closest known key."""
-    hidden = getattr(model, "_not_file_keys", frozenset())
+    hidden: frozenset[str] = getattr(model, "_not_file_keys", frozenset())
     known = [k for k in _fields(model) if k not in hidden] if model else []
     close = difflib.get_close_matches(str(key), known, n=1)
     if close:

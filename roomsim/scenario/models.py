@@ -112,9 +112,13 @@ class ClusterSpec(Part):
     """The server nodes, the adapter that joins them, and its options."""
 
     nodes: NodeNames
-    adapter: Annotated[Literal[ADAPTERS], Expect("'memory', 'redis' or 'sharded-redis'")] = "memory"
+    adapter: Annotated[
+        Literal[ADAPTERS],  # type: ignore[valid-type]  # pydantic reads a tuple's names
+        Expect("'memory', 'redis' or 'sharded-redis'"),
+    ] = "memory"
     subscription_mode: Annotated[
-        Literal[SUBSCRIPTION_MODES], Expect("'dynamic', 'static' or 'dynamic-private'")
+        Literal[SUBSCRIPTION_MODES],  # type: ignore[valid-type]
+        Expect("'dynamic', 'static' or 'dynamic-private'"),
     ] = "dynamic"
     requests_timeout_ms: Ms = 5000.0
     broker: BrokerSpec = Field(default_factory=BrokerSpec)
@@ -263,7 +267,7 @@ class DisconnectStep(Part):
 
     client: Name
     reason: Annotated[
-        Literal[DISCONNECT_REASONS],
+        Literal[DISCONNECT_REASONS],  # type: ignore[valid-type]
         Expect(f"a disconnect reason ({', '.join(map(repr, DISCONNECT_REASONS))})"),
     ] = DISCONNECT_REASONS[0]
 

@@ -21,14 +21,14 @@ _MAX_FLOW_DEPTH = 200  # libyaml overflows the C stack on very deep nesting
 _YAML_TAG = "tag:yaml.org,2002:"
 
 
-def _core_schema(base: type) -> type:
+def _core_schema(base: Any) -> Any:
     """``base`` resolving plain scalars as YAML 1.2's core schema does.
 
     PyYAML follows YAML 1.1, where ``on``, ``no``, ``1:30`` (base 60),
     ``1_000`` and ``2024-01-01`` are booleans, numbers and dates; in YAML 1.2
     (and for a scenario's names) they are strings.
     """
-    loader = type(f"Core{base.__name__}", (base,), {"yaml_implicit_resolvers": {}})
+    loader: Any = type(f"Core{base.__name__}", (base,), {"yaml_implicit_resolvers": {}})
     rules = [
         ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
         ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
@@ -61,6 +61,7 @@ class _YamlReader:
     """
 
     def __init__(self, text: str, path: str) -> None:
+        self.lines: dict[Loc, int]
         self.path, self.lines = path, {}
         deep = _flow_depth(text) > _MAX_FLOW_DEPTH
         self._loader = (_SafeLoader if deep else _FastLoader)(text)
@@ -99,14 +100,16 @@ class _YamlReader:
             if isinstance(node, yaml.SequenceNode) and node.tag == _YAML_TAG + "seq":
                 items = []
                 for i, item in enumerate(node.value):
-                    self.lines[(*loc, i)] = item.start_mark.line + 1
-                    items.append(self._build(item, (*loc, i)))
+                    where = (*loc, i)
+                    self.lines[where] = item.start_mark.line + 1
+                    items.append(self._build(item, where))
                 return items
             if isinstance(node, yaml.MappingNode) and node.tag == _YAML_TAG + "map":
                 mapping = {}
                 for key, (key_node, value_node) in self._entries(node, loc).items():
-                    self.lines[(*loc, key)] = key_node.start_mark.line + 1
-                    mapping[key] = self._build(value_node, (*loc, key))
+                    where = (*loc, key)
+                    self.lines[where] = key_node.start_mark.line + 1
+                    mapping[key] = self._build(value_node, where)
                 return mapping
             raise self._fail(node, loc, f"unsupported YAML tag {node.tag!r}")
         finally:
@@ -255,7 +258,7 @@ def _json_line(text: str, loc: Loc) -> int:
             elif isinstance(part, str) and text[pos] == "{":
                 pos = space(pos + 1)
                 while text[pos] == '"':
-                    key, end = json.decoder.scanstring(text, pos + 1)
+                    key, end = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
                     value = space(space(end) + 1)  # past the colon
                     if key == part:
                         break
