@@ -199,10 +199,10 @@ def draw_spacetime(data: SpaceTime, ax: Any = None, *, zoom: bool = True) -> Any
     ax.set_ylim(-len(lanes) + 0.4, 0.6)
     ax.set_xlabel("t (ms)")
     ax.set_ylabel("client, node or broker")
-    shown = [h for h in hops if h.t1_ms >= start and h.t0_ms <= end]
-    messages = {h.msg for h in shown}
+    shown_hops = [h for h in hops if h.t1_ms >= start and h.t0_ms <= end]
+    messages = {h.msg for h in shown_hops}
     title = (
-        f"{len(shown)} hops of {len(messages)} message{'s' * (len(messages) != 1)},"
+        f"{len(shown_hops)} hops of {len(messages)} message{'s' * (len(messages) != 1)},"
         f" t={round_ms(start)} to {round_ms(end)} ms"
     )
     if zoomed:
