@@ -157,6 +157,8 @@ class Cluster:
         self.connection_state_recovery = connection_state_recovery
         #: cluster-wide handlers, installed again on a restarted node
         self._app: list[tuple[str, str, Callable[..., Any]]] = []
+        #: every namespace the application uses, declared on every node
+        self.namespaces: list[str] = []
         self.nodes: dict[str, Server] = {}
         for name in names:
             self.nodes[name] = Server(self, name)
@@ -218,6 +220,15 @@ class Cluster:
         except KeyError:
             raise KeyError(f"no node {node!r}; nodes are {list(self.nodes)}") from None
 
+    def declare_namespace(self, name: str) -> None:
+        """The application uses namespace ``name``: every node that is up has it."""
+        if name in self.namespaces:
+            return
+        self.namespaces.append(name)
+        for server in list(self.nodes.values()):
+            if server.alive:
+                server.of(name)
+
     def of(self, namespace: str) -> list[Namespace]:
         """Namespace ``namespace`` on every node (made where missing)."""
         return [server.of(namespace) for server in self.nodes.values()]
@@ -267,7 +278,9 @@ class Cluster:
         elif client.namespace != namespace:
             raise ValueError(f"client {name!r} uses namespace {client.namespace!r}")
         if client.connected:  # its server side closed; the news has not reached it yet
-            client._closed(client.sid, "io server disconnect")  # type: ignore[arg-type]
+            lost = client.lost_node(client.sid)  # type: ignore[arg-type]
+            reason = "transport close" if lost else "io server disconnect"
+            client._closed(client.sid, reason)  # type: ignore[arg-type]
         if node is None:
             node = self.pick_node(client)
             if node is None:
@@ -312,6 +325,8 @@ class Cluster:
             raise RuntimeError(f"node {node!r} is up")
         self._restarts[node] = self._restarts.get(node, 0) + 1  # a new process, a new id
         server = self.nodes[node] = Server(self, node)
+        for namespace in self.namespaces:
+            server.of(namespace)
         for namespace, event, handler in self._app:
             server.of(namespace).on(event, handler)
         self.trace.record(self.env.now, "restart", node=node)
