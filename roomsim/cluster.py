@@ -332,7 +332,10 @@ class Cluster:
         self.trace.record(self.env.now, "restart", node=node)
 
     def broker_down(self) -> None:
-        """The broker stops; cross-node messages are lost, local delivery goes on."""
+        """The broker stops.  What is in flight to it is lost; what the nodes
+        publish meanwhile waits in their offline queues and is sent when they
+        reconnect (the classic adapter delivers locally at once, the sharded
+        one when its publish returns)."""
         self._broker("broker down").go_down()
         self.trace.record(self.env.now, "broker", state="down")
 
@@ -341,11 +344,18 @@ class Cluster:
         self._broker("broker up").come_up()
         self.trace.record(self.env.now, "broker", state="up")
 
-    def partition(self, node: str, direction: str = "both") -> None:
-        """Cut ``node`` from the broker: ``both``, ``to-broker`` or ``from-broker``."""
+    def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
+        """Cut ``node`` from the broker: ``both``, ``to-broker`` or ``from-broker``.
+
+        A partition healed within TCP's patience loses nothing: what crosses
+        it is held and arrives after :meth:`heal`.  ``lose=True`` is a
+        partition long enough for the connections to give up: what crosses
+        it is lost (reason ``partition``).
+        """
         self.io(node)
-        self._broker("partition").partition(node, direction)
-        self.trace.record(self.env.now, "partition", node=node, direction=direction)
+        self._broker("partition").partition(node, direction, lose)
+        extra = {"lose": True} if lose else {}
+        self.trace.record(self.env.now, "partition", node=node, direction=direction, **extra)
 
     def heal(self, node: str) -> None:
         """``node`` reaches the broker again."""
