@@ -264,7 +264,8 @@ def test_dynamic_private_has_a_loss_window_for_private_messages(mode, lost, deli
     a private message (``io.to(sid)``) to a socket that has just connected on
     another node (b on n2 at t=10; n2's link to the broker is slow, 3 ms a
     hop, so its channel is in place at 13) is lost if the broker handles it
-    before then (m1 from n1, handled at 11); m2, handled at 13.5, arrives.  Plain ``dynamic`` sends private messages on the main channel:
+    before then (m1 from n1, handled at 11); m2, handled at 13.5, arrives.
+    Plain ``dynamic`` sends private messages on the main channel:
     nothing is lost."""
     sim = make("sharded-redis", subscription_mode=mode)
     sim.connect("a", node="n1")
