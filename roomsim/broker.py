@@ -266,6 +266,15 @@ class Broker:
             call_later(self.env, delay, deliver)
         return True
 
+    def reachable(self, node: str) -> bool:
+        """Whether ``node`` talks to the broker right now (up, reconnected, not cut off)."""
+        return (
+            self.up
+            and node not in self._reconnecting
+            and node not in self.cut_to
+            and node not in self.cut_from
+        )
+
     def command(
         self,
         node: str,
