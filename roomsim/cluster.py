@@ -340,9 +340,14 @@ class Cluster:
         self.trace.record(self.env.now, "broker", state="down")
 
     def broker_up(self) -> None:
-        """The broker is back; the nodes subscribe again."""
-        self._broker("broker up").come_up()
-        self.trace.record(self.env.now, "broker", state="up")
+        """The broker is back; the nodes reconnect (in the order the ``broker``
+        record's ``reconnect_order`` gives), subscribe again and send what
+        they queued."""
+        broker = self._broker("broker up")
+        broker.come_up()
+        self.trace.record(
+            self.env.now, "broker", state="up", reconnect_order=list(broker.reconnect_order)
+        )
 
     def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
         """Cut ``node`` from the broker: ``both``, ``to-broker`` or ``from-broker``.

@@ -381,7 +381,9 @@ def test_broker_down_queues_publishes_until_the_node_reconnects(
     * m3 (t=60): a, a2, b get it.
     """
     sim = play(BROKER.format(adapter=adapter), seed=seed)
-    assert sim.broker.reconnect_order == [first, "n1" if first == "n2" else "n2"]
+    order = [first, "n1" if first == "n2" else "n2"]
+    assert sim.broker.reconnect_order == order
+    assert sim.trace.records("broker", state="up")[0]["reconnect_order"] == order
     local = (
         {"m1": 20, "m1b": 21, "m2": 61}
         if adapter == "redis"
