@@ -307,7 +307,9 @@ class Cluster:
     # -- failures -------------------------------------------------------------------
     def crash(self, node: str) -> None:
         """Node ``node`` dies: its sockets close (``transport close``), its broker
-        subscriptions end, and what is in flight to or from it is lost."""
+        subscriptions end, and what is on its way to it is lost.  What it had
+        already written to its clients still reaches them; they see the close
+        one trip later."""
         server = self.io(node)
         if not server.alive:
             raise RuntimeError(f"node {node!r} is already down")
