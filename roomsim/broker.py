@@ -2,9 +2,11 @@
 
 - ``SUBSCRIBE``/``SSUBSCRIBE`` (a channel) and ``PSUBSCRIBE`` (a glob
   pattern).  A subscription made during the run takes a broker round trip
-  (``2 * hop_ms``) to be in place; a message the broker handles before then is
-  not forwarded to that node, which is told so (``on_missed``) so that the
-  loss can be recorded.  Unsubscribing takes one hop.
+  (``2 * hop_ms``) to be in place, or, sent as a :meth:`~Broker.command`,
+  counts from the moment the command reaches the broker (one hop); a message
+  the broker handles before then is not forwarded to that node, which is told
+  so (``on_missed``) so that the loss can be recorded.  Unsubscribing takes
+  one hop.
 - Publishing takes one hop to reach the broker, then waits in the broker's
   single queue: each message costs ``publish_ms`` and each copy handed to a
   subscriber ``copy_ms`` of the broker's time, so a busy broker queues and the
@@ -13,6 +15,14 @@
   is done: that is when an awaited ``SPUBLISH`` returns.
 - Counts per channel and per node: messages and bytes published, copies
   handed out.  A ``PUBLISH`` stores nothing: what a node misses is gone.
+- Failures, as node-redis over TCP behaves: a partition *holds* what crosses
+  it (TCP keeps and retransmits the bytes) and lets it through after the heal,
+  unless it was made with ``lose=True`` (the connection gave up: it is lost).
+  While the broker is down each node queues what it sends (node-redis's
+  offline queue); when it is up again the nodes reconnect one after another,
+  in an order drawn from the seed, each subscribing again and then sending its
+  queue, so a queued message reaches the nodes that reconnected before its
+  sender.  What was in flight when it went down is lost.
 """
 
 from __future__ import annotations
@@ -69,6 +79,8 @@ class Subscription:
     on_missed: Callable[[str, BrokerMessage, str], None] | None = None
     active: bool = False
     cancelled: bool = False
+    #: the node's client would not subscribe it again after a reconnection
+    stale: bool = False
     _match: Callable[[str], bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +154,18 @@ class Broker:
         #: nodes that cannot reach the broker, and nodes the broker cannot reach
         self.cut_to: set[str] = set()
         self.cut_from: set[str] = set()
+        #: nodes whose partition loses what crosses it instead of holding it
+        self._losing: set[str] = set()
+        #: what a partition holds, per node: on its way to the broker, and back
+        self._held_up: dict[str, list[Callable[[], None]]] = {}
+        self._held_down: dict[str, list[Callable[[], None]]] = {}
+        #: what each node queued while the broker was down (node-redis's offline queue)
+        self._offline: dict[str, list[Callable[[], None]]] = {}
+        #: nodes not yet reconnected since the broker came back
+        self._reconnecting: set[str] = set()
+        self._comebacks = 0
+        #: the order the nodes reconnected in after the broker was last up again
+        self.reconnect_order: list[str] = []
 
     # -- links between nodes and the broker -------------------------------------
     def set_hop(self, node: str, hop: Delay) -> None:
@@ -162,11 +186,11 @@ class Broker:
         return arrival - now
 
     # -- subscriptions ---------------------------------------------------------
-    def _add(self, sub: Subscription, immediate: bool) -> Subscription:
+    def _add(self, sub: Subscription, immediate: bool | None) -> Subscription:
         self._subs.append(sub)
         if immediate:
             sub.active = True
-        else:
+        elif immediate is not None:
             call_later(self.env, 2 * self.hop_ms, self._activate, sub)
         return sub
 
@@ -181,12 +205,14 @@ class Broker:
         listener: Listener,
         *,
         node: str,
-        immediate: bool = False,
+        immediate: bool | None = False,
         on_missed: Callable[[str, BrokerMessage, str], None] | None = None,
     ) -> Subscription:
         """``SUBSCRIBE``/``SSUBSCRIBE channel`` for ``node``; in place after a round trip.
 
-        ``immediate=True`` is for subscriptions made when a node starts.
+        ``immediate=True`` is for subscriptions made when a node starts;
+        ``immediate=None`` registers it inactive, for a :meth:`command` to
+        put in place.
         """
         return self._add(Subscription(node, channel, listener, False, on_missed), immediate)
 
@@ -203,38 +229,129 @@ class Broker:
         return self._add(Subscription(node, pattern, listener, True, on_missed), immediate)
 
     def drop_node(self, node: str) -> None:
-        """A node went away: its subscriptions end at once."""
+        """A node went away: its subscriptions end at once, what it sent or was
+        sent and is held or queued is gone."""
         for sub in [s for s in self._subs if s.node == node]:
             sub.cancelled = True
             sub.active = False
             self._subs.remove(sub)
+        for table in (self._held_up, self._held_down, self._offline):
+            table.pop(node, None)
+
+    # -- a node's link to the broker -----------------------------------------------
+    def _to_broker(
+        self, node: str, arrive: Callable[[], None], lost: Callable[[str], None]
+    ) -> None:
+        """Send something from ``node``: ``arrive()`` runs at the broker one hop
+        later; it waits in the node's offline queue while the broker is down, or
+        behind a partition that holds; ``lost(reason)`` if it never gets there."""
+        if not self.up or node in self._reconnecting:
+            self._offline.setdefault(node, []).append(arrive)
+        elif node in self.cut_to:
+            if node in self._losing:
+                lost("partition")
+            else:
+                self._held_up.setdefault(node, []).append(arrive)
+        else:
+            call_later(self.env, self.hop(node, "up"), arrive)
+
+    def _to_node(self, node: str, deliver: Callable[[], None], delay: float) -> bool:
+        """Send something to ``node``, arriving after ``delay``; held behind a
+        partition that holds.  False if a partition loses it."""
+        if node in self.cut_from:
+            if node in self._losing:
+                return False
+            self._held_down.setdefault(node, []).append(deliver)
+        else:
+            call_later(self.env, delay, deliver)
+        return True
+
+    def reachable(self, node: str) -> bool:
+        """Whether ``node`` talks to the broker right now (up, reconnected, not cut off)."""
+        return (
+            self.up
+            and node not in self._reconnecting
+            and node not in self.cut_to
+            and node not in self.cut_from
+        )
+
+    def command(
+        self,
+        node: str,
+        at_broker: Callable[[], None],
+        on_reply: Callable[[], None] | None = None,
+    ) -> None:
+        """A command from ``node`` (``SSUBSCRIBE``, ``SUNSUBSCRIBE``): ``at_broker()``
+        runs when it reaches the broker, ``on_reply()`` on the node when the
+        reply is back.  In flight when the broker goes down, it is lost."""
+
+        def arrive() -> None:
+            if not self.up:
+                return
+            at_broker()
+            if on_reply is not None:
+                self._to_node(node, on_reply, self.hop(node, "down"))
+
+        self._to_broker(node, arrive, lambda _reason: None)
 
     # -- failures ----------------------------------------------------------------
     def go_down(self) -> None:
-        """The broker stops: what it holds and what is sent to it is lost."""
+        """The broker stops: what it holds and what is in flight to it is lost;
+        the nodes queue what they send until they reconnect."""
         self.up = False
         for sub in self._subs:
             sub.active = False
 
     def come_up(self) -> None:
-        """The broker is back; every node subscribes again (a round trip each)."""
+        """The broker is back; the nodes reconnect a round trip later, one after
+        another in an order drawn from the seed: each subscribes again, then
+        sends what it queued meanwhile."""
         self.up = True
-        for sub in self._subs:
-            call_later(self.env, 2 * self.hop_ms, self._activate, sub)
+        self._comebacks += 1
+        nodes = list(dict.fromkeys([s.node for s in self._subs] + list(self._offline)))
+        rng(self.seed, f"broker-reconnect:{self._comebacks}").shuffle(nodes)
+        self.reconnect_order = nodes
+        self._reconnecting = set(nodes)
+        for node in nodes:
+            call_later(self.env, 2 * self.hop_ms, self._reconnect, node)
 
-    def partition(self, node: str, direction: str = "both") -> None:
-        """Cut ``node`` off: ``to-broker``, ``from-broker`` or ``both``."""
+    def _reconnect(self, node: str) -> None:
+        if not self.up:
+            return
+        self._reconnecting.discard(node)
+        for sub in self._subs:
+            if sub.node == node and not sub.cancelled and not sub.stale:
+                sub.active = True
+        for arrive in self._offline.pop(node, []):
+            arrive()
+
+    def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
+        """Cut ``node`` off: ``to-broker``, ``from-broker`` or ``both``.
+
+        What crosses the cut is held and goes on after :meth:`heal` (TCP keeps
+        the bytes), or with ``lose=True`` is lost (the connection gave up).
+        """
         if direction not in ("both", "to-broker", "from-broker"):
             raise ValueError(f"unknown direction {direction!r}")
         if direction in ("both", "to-broker"):
             self.cut_to.add(node)
         if direction in ("both", "from-broker"):
             self.cut_from.add(node)
+        if lose:
+            self._losing.add(node)
+        else:
+            self._losing.discard(node)
 
     def heal(self, node: str) -> None:
-        """``node`` reaches the broker again, both ways."""
+        """``node`` reaches the broker again, both ways; what was held goes on,
+        in order, one hop each way."""
         self.cut_to.discard(node)
         self.cut_from.discard(node)
+        self._losing.discard(node)
+        for arrive in self._held_up.pop(node, []):
+            call_later(self.env, self.hop(node, "up"), arrive)
+        for deliver in self._held_down.pop(node, []):
+            call_later(self.env, self.hop(node, "down"), deliver)
 
     def _lost(self, channel: str, message: BrokerMessage, reason: str) -> None:
         """Nobody gets ``message``: tell each node that would have."""
@@ -246,6 +363,10 @@ class Broker:
         """``UNSUBSCRIBE``: the broker stops forwarding once the request arrives."""
         sub.cancelled = True
         call_later(self.env, self.hop_ms, self._remove, sub)
+
+    def remove(self, sub: Subscription) -> None:
+        """The broker forgets ``sub`` now."""
+        self._remove(sub)
 
     def _remove(self, sub: Subscription) -> None:
         sub.active = False
@@ -282,16 +403,22 @@ class Broker:
         """A node sends ``PUBLISH channel message``; it reaches the broker after a hop.
 
         ``on_reply`` runs on the publishing node when the broker's reply is
-        back (the end of an awaited publish); ``on_failed`` instead, at once,
-        when the broker is down or out of the node's reach.
+        back (the end of an awaited publish); ``on_failed`` instead when the
+        message is lost: in flight when the broker went down, or cut off by a
+        partition that loses.  While the broker is down it waits in the node's
+        offline queue; behind a partition that holds, until the heal.
         """
-        if not self.up or message.sender in self.cut_to:
-            self._lost(channel, message, "broker down" if not self.up else "partition")
+
+        def lost(reason: str) -> None:
+            self._lost(channel, message, reason)
             if on_failed is not None:
                 on_failed()
-            return
-        delay = self.hop(message.sender, "up")
-        call_later(self.env, delay, self._arrive, channel, message, on_reply, on_failed)
+
+        self._to_broker(
+            message.sender,
+            lambda: self._arrive(channel, message, on_reply, on_failed),
+            lost,
+        )
 
     def _arrive(
         self,
@@ -346,30 +473,37 @@ class Broker:
         for sub in self._subs:
             if not sub.matches(channel):
                 continue
-            if sub.node in self.cut_from:
+            if sub.node in self.cut_from and sub.node in self._losing:
                 if sub.on_missed is not None:
                     sub.on_missed(channel, message, "partition")
             elif sub.active:
                 reached.append(sub)
             elif sub.on_missed is not None and not sub.cancelled:
-                sub.on_missed(channel, message, "not subscribed")  # not yet in place
+                # not yet in place: the node has not reconnected, or not subscribed yet
+                why = "broker down" if sub.node in self._reconnecting else "not subscribed"
+                sub.on_missed(channel, message, why)
         done = self.publish_ms + len(reached) * self.copy_ms
         if reached:
             self.handed_out[channel] += len(reached)
             for sub in reached:
                 self.received_by_node[sub.node] += 1
+            cut = self.cut_from
+            held = [sub for sub in reached if sub.node in cut] if cut else []
+            if held:  # behind a partition that holds: handed over after the heal
+                reached = [sub for sub in reached if sub.node not in cut]
+                for sub in held:
+                    self._to_node(sub.node, lambda sub=sub: sub.listener(channel, message), 0)
             if self.copy_ms or self._hops:
                 for i, sub in enumerate(reached, 1):
                     delay = self.publish_ms + i * self.copy_ms + self.hop(sub.node, "down")
                     call_later(env, delay, sub.listener, channel, message)
-            else:
+            elif reached:
                 call_later(env, done + self.hop_ms, self._hand_out, channel, message, reached)
         if on_reply is not None:
-            if message.sender in self.cut_from:  # the reply cannot come back
-                if on_failed is not None:
-                    on_failed()
-            else:
-                call_later(env, done + self.hop(message.sender, "down"), on_reply)
+            sender = message.sender
+            delay = done + self.hop(sender, "down")
+            if not self._to_node(sender, on_reply, delay) and on_failed is not None:
+                on_failed()  # the reply cannot come back
         return done
 
     @staticmethod

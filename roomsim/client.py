@@ -22,7 +22,7 @@ __all__ = ["Client"]
 CLIENT_REASONS = {
     "client namespace disconnect": "io client disconnect",
     "server namespace disconnect": "io server disconnect",
-    "forced server close": "io server disconnect",
+    "forced server close": "transport close",
     "server shutting down": "transport close",
     "forced close": "transport close",
 }
@@ -157,7 +157,7 @@ class Client:
         else:
             call_later(
                 self.cluster.env,
-                self.cluster.links.delay(self),
+                self.cluster.links.closing_delay(self),
                 self._closed,
                 socket.id,
                 client_reason,

@@ -157,6 +157,8 @@ class Cluster:
         self.connection_state_recovery = connection_state_recovery
         #: cluster-wide handlers, installed again on a restarted node
         self._app: list[tuple[str, str, Callable[..., Any]]] = []
+        #: every namespace the application uses, declared on every node
+        self.namespaces: list[str] = []
         self.nodes: dict[str, Server] = {}
         for name in names:
             self.nodes[name] = Server(self, name)
@@ -218,6 +220,15 @@ class Cluster:
         except KeyError:
             raise KeyError(f"no node {node!r}; nodes are {list(self.nodes)}") from None
 
+    def declare_namespace(self, name: str) -> None:
+        """The application uses namespace ``name``: every node that is up has it."""
+        if name in self.namespaces:
+            return
+        self.namespaces.append(name)
+        for server in list(self.nodes.values()):
+            if server.alive:
+                server.of(name)
+
     def of(self, namespace: str) -> list[Namespace]:
         """Namespace ``namespace`` on every node (made where missing)."""
         return [server.of(namespace) for server in self.nodes.values()]
@@ -267,7 +278,9 @@ class Cluster:
         elif client.namespace != namespace:
             raise ValueError(f"client {name!r} uses namespace {client.namespace!r}")
         if client.connected:  # its server side closed; the news has not reached it yet
-            client._closed(client.sid, "io server disconnect")  # type: ignore[arg-type]
+            lost = client.lost_node(client.sid)  # type: ignore[arg-type]
+            reason = "transport close" if lost else "io server disconnect"
+            client._closed(client.sid, reason)  # type: ignore[arg-type]
         if node is None:
             node = self.pick_node(client)
             if node is None:
@@ -294,7 +307,9 @@ class Cluster:
     # -- failures -------------------------------------------------------------------
     def crash(self, node: str) -> None:
         """Node ``node`` dies: its sockets close (``transport close``), its broker
-        subscriptions end, and what is in flight to or from it is lost."""
+        subscriptions end, and what is on its way to it is lost.  What it had
+        already written to its clients still reaches them; they see the close
+        one trip later."""
         server = self.io(node)
         if not server.alive:
             raise RuntimeError(f"node {node!r} is already down")
@@ -312,25 +327,42 @@ class Cluster:
             raise RuntimeError(f"node {node!r} is up")
         self._restarts[node] = self._restarts.get(node, 0) + 1  # a new process, a new id
         server = self.nodes[node] = Server(self, node)
+        for namespace in self.namespaces:
+            server.of(namespace)
         for namespace, event, handler in self._app:
             server.of(namespace).on(event, handler)
         self.trace.record(self.env.now, "restart", node=node)
 
     def broker_down(self) -> None:
-        """The broker stops; cross-node messages are lost, local delivery goes on."""
+        """The broker stops.  What is in flight to it is lost; what the nodes
+        publish meanwhile waits in their offline queues and is sent when they
+        reconnect (the classic adapter delivers locally at once, the sharded
+        one when its publish returns)."""
         self._broker("broker down").go_down()
         self.trace.record(self.env.now, "broker", state="down")
 
     def broker_up(self) -> None:
-        """The broker is back; the nodes subscribe again."""
-        self._broker("broker up").come_up()
-        self.trace.record(self.env.now, "broker", state="up")
+        """The broker is back; the nodes reconnect (in the order the ``broker``
+        record's ``reconnect_order`` gives), subscribe again and send what
+        they queued."""
+        broker = self._broker("broker up")
+        broker.come_up()
+        self.trace.record(
+            self.env.now, "broker", state="up", reconnect_order=list(broker.reconnect_order)
+        )
 
-    def partition(self, node: str, direction: str = "both") -> None:
-        """Cut ``node`` from the broker: ``both``, ``to-broker`` or ``from-broker``."""
+    def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
+        """Cut ``node`` from the broker: ``both``, ``to-broker`` or ``from-broker``.
+
+        A partition healed within TCP's patience loses nothing: what crosses
+        it is held and arrives after :meth:`heal`.  ``lose=True`` is a
+        partition long enough for the connections to give up: what crosses
+        it is lost (reason ``partition``).
+        """
         self.io(node)
-        self._broker("partition").partition(node, direction)
-        self.trace.record(self.env.now, "partition", node=node, direction=direction)
+        self._broker("partition").partition(node, direction, lose)
+        extra = {"lose": True} if lose else {}
+        self.trace.record(self.env.now, "partition", node=node, direction=direction, **extra)
 
     def heal(self, node: str) -> None:
         """``node`` reaches the broker again."""

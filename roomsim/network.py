@@ -145,6 +145,15 @@ class ClientLinks:
         link = self._link(client.sid, client.node)  # type: ignore[arg-type]
         return link.spec.latency.sample(link.stream)
 
+    def closing_delay(self, client: Client) -> float:
+        """When the news that its node closed the connection reaches ``client``:
+        one trip, and never before what the node wrote to it earlier."""
+        trip = self.delay(client)
+        link = self._links.get(client.sid) if client.sid is not None else None
+        if link is not None:
+            trip = max(trip, link.last_arrival - self.env.now)
+        return trip
+
     # -- bookkeeping by the client side --------------------------------------
     def opened(self, sid: str, client: Client) -> None:
         """``client`` holds socket ``sid`` from now on."""

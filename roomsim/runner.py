@@ -170,7 +170,7 @@ class _Player:
                 self.cluster.broker_down if state == "down" else self.cluster.broker_up
             ),
             "partition": lambda body: self._fault(
-                self.cluster.partition, body.node, body.direction
+                self.cluster.partition, body.node, body.direction, body.lose
             ),
             "heal": lambda body: self._fault(self.cluster.heal, body.node),
         }

@@ -41,11 +41,17 @@ class Server:
         return f"<Server {self.node}: namespaces {sorted(self.nsps)}>"
 
     def of(self, name: str) -> Namespace:
-        """The namespace ``name`` on this node, made on first use."""
+        """The namespace ``name`` on this node, made on first use.
+
+        Every node runs the same application, so a namespace used on one node
+        is declared on every node that is up (and on a node that restarts):
+        its adapter counts in cluster-wide requests and acknowledgements.
+        """
         name = normalize_namespace(name)
         nsp = self.nsps.get(name)
         if nsp is None:
             nsp = self.nsps[name] = Namespace(self, name)
+            self.cluster.declare_namespace(name)
         return nsp
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:

@@ -18,7 +18,8 @@ __all__ = ["CLIENT_SIDE_REASONS", "Socket", "SocketFlags"]
 
 #: Server-side disconnect reasons whose cause is on the client's side (or the
 #: transport's): the client is gone at once.  For the others the server tells
-#: the client, which learns of it one link latency later.
+#: the client, which learns of it one link latency later (after what the
+#: server wrote before: a connection keeps its order).
 CLIENT_SIDE_REASONS = frozenset(
     {
         "client namespace disconnect",
@@ -26,9 +27,13 @@ CLIENT_SIDE_REASONS = frozenset(
         "transport error",
         "ping timeout",
         "parse error",
-        "forced close",
     }
 )
+
+#: What the socket's handlers see for a reason asked of the server: over
+#: WebSocket, ``Client.close()`` closes the transport first, so the socket
+#: gets ``forced close`` before ``forced server close`` is ever looked at.
+SEEN_AS = {"forced server close": "forced close"}
 
 _EMPTY: dict[str, None] = {}
 
@@ -216,9 +221,13 @@ class Socket:
 
         ``disconnecting`` fires with the rooms intact; the socket leaves every
         room; ``disconnect`` fires with no rooms.  Idempotent.
+
+        ``forced server close`` reaches the handlers as ``forced close``
+        (the WebSocket transport closes first, as in Socket.IO 4.8).
         """
         if not self.connected:
             return
+        reason = SEEN_AS.get(reason, reason)
         nsp = self.nsp
         trace, env = nsp.trace, nsp.env
         fields = {
@@ -242,7 +251,12 @@ class Socket:
         self.client._server_closed(self, reason)
 
     def lose(self, reason: str) -> None:
-        """The node died under this socket: no handler runs, the client loses it."""
+        """The node died under this socket: no handler runs, the client loses it.
+
+        What the node had already written still reaches the client (the
+        kernel sends it before closing the connection); the client sees the
+        connection close one trip later, after those packets.
+        """
         if not self.connected:
             return
         nsp = self.nsp
@@ -259,8 +273,11 @@ class Socket:
             rooms=[],
             crash=True,
         )
-        self.client._lost_to_crash.add(self.id)
-        self.client._closed(self.id, reason)
+        client = self.client
+        client._lost_to_crash.add(self.id)
+        call_later(
+            nsp.env, nsp.cluster.links.closing_delay(client), client._closed, self.id, reason
+        )
 
     def _receive(self, packet: Packet) -> None:
         """A packet from the client reached this socket."""

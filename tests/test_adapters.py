@@ -153,24 +153,26 @@ def test_sharded_local_delivery_waits_for_the_broker_queue_too():
 def test_dynamic_mode_loses_single_room_broadcasts_until_the_subscription_is_in_place():
     """§7.3 loss window: in ``dynamic`` mode a node SSUBSCRIBEs a room's
     channel when the room appears on it (b joins r on n2 at t=10); the
-    subscription is in place a broker round trip later (t=12).  A single-room
-    broadcast the broker handles before then (m1 handled at 11, m2 at 11.9)
-    is not forwarded to n2: n2 gets a node-level ``drop`` and each of its
-    members of r a client-level one, reason ``not subscribed``, at the time
-    the broker handled it; nothing is relayed or delivered there.  From t=12
-    on (m3 handled at exactly 12, m4 at 14) n2 gets them.  n1's member a,
-    subscribed since t=0, gets all four (adapter_ms + client_ms after each
-    emit)."""
+    subscription counts from the moment the SSUBSCRIBE reaches the broker,
+    one hop later (t=11; measured on Socket.IO 4.8.4 + node-redis 4.7: a
+    join made before a remote emit is reached).  A single-room broadcast the
+    broker handles before then (m1 emitted at 9.5, handled at 10.5; m2 at
+    9.9, handled at 10.9) is not forwarded to n2: n2 gets a node-level
+    ``drop`` and each of its members of r a client-level one, reason ``not
+    subscribed``, at the time the broker handled it.  m3, emitted at 10 just
+    after the join, reaches the broker at 11 just after the SSUBSCRIBE and
+    gets through, as m4 (10.5) does.  n1's member a, subscribed since t=0,
+    gets all four (adapter_ms + client_ms after each emit)."""
     sim = make("sharded-redis", subscription_mode="dynamic")
     sim.connect("a", node="n1", rooms=["r"])
     emit = lambda: sim.io("n1").to("r").emit("ev")  # noqa: E731
     at(
         sim,
+        (9.5, emit),
+        (9.9, emit),
         (10, lambda: sim.connect("b", node="n2", rooms=["r"])),
         (10, emit),
-        (10.9, emit),
-        (11, emit),
-        (13, emit),
+        (10.5, emit),
     )
     sim.run()
     channel = "socket.io#/#r#"
@@ -178,22 +180,22 @@ def test_dynamic_mode_loses_single_room_broadcasts_until_the_subscription_is_in_
         (r["t"], r["msg"], r.get("client"), r["node"], r["reason"])
         for r in sim.trace.records("drop")
     ] == [
-        (11, "m1", None, "n2", "not subscribed"),
-        (11, "m1", "b", "n2", "not subscribed"),
-        (11.9, "m2", None, "n2", "not subscribed"),
-        (11.9, "m2", "b", "n2", "not subscribed"),
+        (10.5, "m1", None, "n2", "not subscribed"),
+        (10.5, "m1", "b", "n2", "not subscribed"),
+        (10.9, "m2", None, "n2", "not subscribed"),
+        (10.9, "m2", "b", "n2", "not subscribed"),
     ]
     assert [r["channel"] for r in sim.trace.records("drop") if "client" not in r] == [channel] * 2
     assert [(r["t"], r["msg"]) for r in sim.trace.records("relay", node="n2")] == [
-        (13, "m3"),
-        (15, "m4"),
+        (12, "m3"),
+        (12.5, "m4"),
     ]
-    assert sorted(deliveries(sim, client="b")) == [(18, "m3", "b"), (20, "m4", "b")]
+    assert sorted(deliveries(sim, client="b")) == [(17, "m3", "b"), (17.5, "m4", "b")]
     assert deliveries(sim, client="a") == [
-        (17, "m1", "a"),
-        (17.9, "m2", "a"),
-        (18, "m3", "a"),
-        (20, "m4", "a"),
+        (16.5, "m1", "a"),
+        (16.9, "m2", "a"),
+        (17, "m3", "a"),
+        (17.5, "m4", "a"),
     ]
 
 
@@ -228,9 +230,12 @@ def test_static_mode_and_the_classic_adapter_have_no_loss_window(adapter, mode):
 
 def test_a_room_recreated_on_a_node_opens_a_new_loss_window():
     """§7.3: on ``delete-room`` the node SUNSUBSCRIBEs, on the next
-    ``create-room`` it SSUBSCRIBEs again, and that subscription too takes a
-    round trip.  b leaves r on n2 at t=10 (room deleted) and joins again at
-    t=20: a broadcast handled at 21 is lost for n2, one handled at 22 is not."""
+    ``create-room`` it SSUBSCRIBEs again, and that subscription too counts
+    from the moment it reaches the broker (one hop).  b leaves r on n2 at
+    t=10 (room deleted; the SUNSUBSCRIBE's reply is back at 12) and joins
+    again at t=20: a broadcast emitted at 19.5 (handled at 20.5) is lost for
+    n2, one emitted at 20 after the join (handled at 21, after the
+    SSUBSCRIBE) is not."""
     sim = make("sharded-redis")
     sim.connect("a", node="n1", rooms=["r"])
     b = sim.connect("b", node="n2", rooms=["r"])
@@ -238,33 +243,35 @@ def test_a_room_recreated_on_a_node_opens_a_new_loss_window():
     at(
         sim,
         (10, lambda: b.socket.leave("r")),
+        (19.5, emit),
         (20, lambda: b.socket.join("r")),
         (20, emit),
-        (21, emit),
     )
     sim.run()
-    assert [(r["t"], r["msg"]) for r in sim.trace.records("drop", client="b")] == [(21, "m1")]
-    assert deliveries(sim, client="b") == [(28, "m2", "b")]
+    assert [(r["t"], r["msg"]) for r in sim.trace.records("drop", client="b")] == [(20.5, "m1")]
+    assert deliveries(sim, client="b") == [(27, "m2", "b")]
 
 
 @pytest.mark.parametrize(
     ("mode", "lost", "delivered"),
     [
-        ("dynamic-private", [(11, "m1")], [(18, "m2", "b")]),
-        ("dynamic", [], [(17, "m1", "b"), (18, "m2", "b")]),
+        ("dynamic-private", [(11, "m1")], [(21.5, "m2", "b")]),
+        ("dynamic", [], [(19, "m1", "b"), (21.5, "m2", "b")]),
     ],
 )
 def test_dynamic_private_has_a_loss_window_for_private_messages(mode, lost, delivered):
     """§7.3: ``dynamic-private`` also gives each socket-id room a channel, so
     a private message (``io.to(sid)``) to a socket that has just connected on
-    another node (b on n2 at t=10; its channel is in place at 12) is lost if
-    the broker handles it before then (m1, handled at 11); m2, handled at 12,
-    arrives.  Plain ``dynamic`` sends private messages on the main channel:
+    another node (b on n2 at t=10; n2's link to the broker is slow, 3 ms a
+    hop, so its channel is in place at 13) is lost if the broker handles it
+    before then (m1 from n1, handled at 11); m2, handled at 13.5, arrives.
+    Plain ``dynamic`` sends private messages on the main channel:
     nothing is lost."""
     sim = make("sharded-redis", subscription_mode=mode)
     sim.connect("a", node="n1")
     private = lambda: sim.io("n1").to(sid(sim, "b")).emit("ev")  # noqa: E731
-    at(sim, (10, lambda: sim.connect("b", node="n2")), (10, private), (11, private))
+    sim.set_node_latency("n2", adapter_ms=6)
+    at(sim, (10, lambda: sim.connect("b", node="n2")), (10, private), (12.5, private))
     sim.run()
     assert [(r["t"], r["msg"]) for r in sim.trace.records("drop", client="b")] == lost
     assert deliveries(sim) == delivered

@@ -257,8 +257,9 @@ timeline: [{at: 10, emit: {id: m1, from: bob, event: chat}}]
 
 
 def test_a_copy_lost_before_a_node_subscribed() -> None:
-    """Sharded adapter: n2 subscribes to game's channel when late joins (a broker round trip
-    to be in place); a message the broker handles before then never reaches n2, a relay
+    """Sharded adapter: n2 subscribes to game's channel when late joins (in place one hop
+    later, 22); a message the broker handles before then (emitted at 19.5, handled at
+    21.5) never reaches n2, a relay
     edge with fate dropped, and late's drop.  The emitting node delivers when its publish
     returns, the moment its own copy comes back."""
     trace = run(
@@ -269,8 +270,8 @@ clients:
   - {name: host, node: n1, rooms: [game]}
   - {name: late, node: n2, connect_at: 20}
 timeline:
+  - {at: 19.5, emit: {id: too-soon, from: n1, to: [game], event: tick}}
   - {at: 20, join: {client: late, rooms: [game]}}
-  - {at: 21, emit: {id: too-soon, from: n1, to: [game], event: tick}}
 """
     )
     G = delivery_graph(trace, "too-soon")
@@ -279,13 +280,13 @@ timeline:
         "kind": "node",
         "name": "n2",
         "fate": "dropped",
-        "t_ms": 23,
+        "t_ms": 21.5,
         "targets": 0,
         "reason": "not subscribed",
     }
     assert G.edges[channel, ("node", "n2")] == {
         "kind": "relay",
-        "t_ms": 23,
+        "t_ms": 21.5,
         "fate": "dropped",
         "targets": 0,
         "reason": "not subscribed",
@@ -293,9 +294,9 @@ timeline:
     assert G.edges[("node", "n2"), ("client", "late")]["fate"] == "dropped"
     assert G.edges[("node", "n1"), ("client", "host")] == {
         "kind": "deliver",
-        "t_ms": 27,
+        "t_ms": 25.5,
         "fate": "delivered",
         "reason": None,
-        "sent_ms": 25,
+        "sent_ms": 23.5,
         "latency_ms": 6,
     }

@@ -11,10 +11,10 @@ SOLUTIONS = {
 
 WRONG = {
     "09.1": {
-        "m1": {"ann", "ben", "cat", "dan", "eve"},  # thinks a packet n2 had picked and written
-        "m2": {"ann", "ben", "cat", "dan", "eve"},  # still arrives, and that a reconnected
+        "m1": {"ann", "ben", "cat", "dan", "eve"},  # thinks a copy reaching a dead node still
+        "m2": {"ann", "ben", "cat", "dan", "eve"},  # gets picked, and that a reconnected
         "m3": {"ann", "ben", "cat", "dan", "eve"},  # client is back in its old rooms
     },
-    "09.2": 7,  # thinks every member of 'ops' and 'dev' loses the message while the broker is
-    # down, the emitting node's own members included (local delivery goes on)
+    "09.2": 7,  # thinks every member of 'ops' and 'dev' loses the message in flight when the
+    # broker stops, the emitting node's own members included (local delivery goes on)
 }

@@ -96,6 +96,17 @@ class BrokerAdapter(InMemoryAdapter):
         )
         return request_id
 
+    def with_server_count(self, then: Callable[[int], None]) -> None:
+        """``then(server_count)``: at once while the broker is reachable; else
+        when the ``NUMSUB`` command, queued or held like any other, is answered
+        (so a request made while Redis is down counts the nodes back by then)."""
+        broker, node = self.broker, self.nsp.node
+        if broker.reachable(node):
+            then(self.server_count())
+            return
+        counted: list[int] = []
+        broker.command(node, lambda: counted.append(self.server_count()), lambda: then(counted[0]))
+
     def fetch_from_others(
         self,
         opts: BroadcastOptions,
@@ -105,21 +116,27 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> simpy.Event:
         """``fetch_sockets``: this node's matching sockets plus every other node's
         answer; ``send(request_id)`` publishes the request."""
-        local = self._matching(opts)
-        expected = self.server_count() - 1
         event = self.nsp.env.event()
-        if opts.local or expected <= 0:
+        local = self._matching(opts)  # Socket.IO looks at its own sockets first
+        if opts.local:
             settle(event, local)
             return event
-        request_id = self.ask(
-            expected,
-            timeout_ms,
-            lambda found: settle(event, found),
-            lambda error, _found: settle(event, error=error),
-            answers=list(local),
-            timeout_message=timeout_message,
-        )
-        send(request_id)
+
+        def go(servers: int) -> None:
+            if servers - 1 <= 0:
+                settle(event, local)
+                return
+            request_id = self.ask(
+                servers - 1,
+                timeout_ms,
+                lambda found: settle(event, found),
+                lambda error, _found: settle(event, error=error),
+                answers=list(local),
+                timeout_message=timeout_message,
+            )
+            send(request_id)
+
+        self.with_server_count(go)
         return event
 
     def ask_others(
@@ -128,17 +145,20 @@ class BrokerAdapter(InMemoryAdapter):
         """``server_side_emit`` with an acknowledgement: one answer per other node,
         ``ack(err, answers)``; ``send(request_id)`` publishes the request."""
         env = self.nsp.env
-        expected = self.server_count() - 1
-        if expected <= 0:
-            run_handler(env, ack, None, [])
-            return
-        request_id = self.ask(
-            expected,
-            timeout_ms,
-            lambda answers: run_handler(env, ack, None, answers),
-            lambda error, answers: run_handler(env, ack, error, answers),
-        )
-        send(request_id)
+
+        def go(servers: int) -> None:
+            if servers - 1 <= 0:
+                run_handler(env, ack, None, [])
+                return
+            request_id = self.ask(
+                servers - 1,
+                timeout_ms,
+                lambda answers: run_handler(env, ack, None, answers),
+                lambda error, answers: run_handler(env, ack, error, answers),
+            )
+            send(request_id)
+
+        self.with_server_count(go)
 
     def track_acks(
         self,

@@ -13,10 +13,16 @@ uses only the first two.  A broadcast to exactly one room goes to the room's
 channel (``dynamic``: unless the room looks like a socket id, 20
 characters), everything else to the main channel.
 
-A subscription takes a broker round trip to be in place: a single-room
-broadcast the broker handles before then is lost for that node, and each of
-that node's sockets it was meant for is recorded as a ``drop`` with reason
-``not subscribed``.
+A room's subscription counts from the moment its ``SSUBSCRIBE`` reaches the
+broker, one hop after the room appears on the node (measured on Socket.IO
+4.8.4 with node-redis 4.7: a join made before a remote emit is reached); a
+single-room broadcast the broker handles before then is lost for that node,
+and each of that node's sockets it was meant for is recorded as a ``drop``
+with reason ``not subscribed``.  ``SUNSUBSCRIBE`` (the room deleted) takes
+effect one hop later too, and node-redis forgets the channel only when its
+reply is back: a room created again on the node before then sends no new
+``SSUBSCRIBE`` (node-redis believes it is still subscribed), so that room
+stays unsubscribed on that node until it is deleted and created again.
 
 Utilities go on the main channel: ``sockets_join``, ``sockets_leave`` and
 ``disconnect_sockets`` are published, then applied on this node when the
@@ -96,6 +102,9 @@ class ShardedRedisAdapter(BrokerAdapter):
         )
         broker.subscribe(self.response_channel, self.on_message, node=node, immediate=True)
         self._room_subs: dict[str, Subscription] = {}
+        #: room channels node-redis holds listeners for (SSUBSCRIBE answered,
+        #: SUNSUBSCRIBE not yet answered)
+        self._listening: set[str] = set()
         if subscription_mode != "static":
             self.registry.on("create-room", self._room_created)
             self.registry.on("delete-room", self._room_deleted)
@@ -106,18 +115,47 @@ class ShardedRedisAdapter(BrokerAdapter):
         return self.mode == "dynamic-private" or room not in self.sids
 
     def _room_created(self, room: str) -> None:
-        if self._own_channel(room):
-            self._room_subs[room] = self.broker.subscribe(
+        if not self._own_channel(room):
+            return
+        sub = self._room_subs.get(room)
+        if sub is None:
+            sub = self._room_subs[room] = self.broker.subscribe(
                 f"{self.channel}{room}#",
                 self.on_message,
                 node=self.nsp.node,
+                immediate=None,
                 on_missed=self.missed,
             )
+        sub.cancelled = False
+        sub.stale = room in self._listening  # node-redis sends no SSUBSCRIBE then
+        if not sub.stale:
+            self.broker.command(
+                self.nsp.node,
+                lambda: self._ssubscribed(room, sub),
+                lambda: self._listening.add(room),
+            )
+
+    def _ssubscribed(self, room: str, sub: Subscription) -> None:
+        if self._room_subs.get(room) is sub:  # the broker has it (not yet forgotten)
+            sub.active = True
 
     def _room_deleted(self, room: str) -> None:
-        sub = self._room_subs.pop(room, None)
-        if sub is not None:
-            self.broker.unsubscribe(sub)
+        sub = self._room_subs.get(room)
+        if sub is None:
+            return
+        sub.cancelled = True
+        self.broker.command(
+            self.nsp.node,
+            lambda: self._sunsubscribed(room, sub),
+            lambda: self._listening.discard(room),
+        )
+
+    def _sunsubscribed(self, room: str, sub: Subscription) -> None:
+        sub.active = False
+        if sub.cancelled:  # the room is still gone: the broker forgets the channel
+            self.broker.remove(sub)
+            if self._room_subs.get(room) is sub:
+                del self._room_subs[room]
 
     # -- broadcasting ----------------------------------------------------------------
     def channel_for(self, opts: BroadcastOptions, with_ack: bool = False) -> str:

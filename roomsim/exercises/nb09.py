@@ -20,12 +20,12 @@ def _names(items: set[str]) -> str:
 #: client -> node; every one joins "ops" when it first connects
 CRASH_CLIENTS = {"ann": "n1", "eve": "n1", "ben": "n2", "dan": "n2", "cat": "n3"}
 #: the timeline of 09.1 (client_ms=5, adapter_ms=4)
-M1_AT, CRASH_AT, LATER_AT = 10, 16, 5000
+M1_AT, CRASH_AT, LATER_AT = 10, 13, 5000
 MESSAGES = ("m1", "m2", "m3")
 
 
 def _run_crash() -> Trace:
-    """n3 sends m1 to ops at t=10; n2 crashes at t=16; at t=5000 n3 sends m2 to ops
+    """n3 sends m1 to ops at t=10; n2 crashes at t=13; at t=5000 n3 sends m2 to ops
     and m3 to everyone."""
     sim = Cluster(nodes=3, adapter="redis", client_ms=5, adapter_ms=4)
     for name, node in CRASH_CLIENTS.items():
@@ -50,11 +50,11 @@ def _crash_hint(trace: Trace, msg: str, name: str, missing: bool) -> str:
     verdict = f"{msg}: {'missing' if missing else 'not'} {name}"
     if msg == "m1":
         if node == "n2":
-            relay = trace.records("relay", msg="m1", node="n2")[0]["t"]
+            came = trace.records("drop", msg="m1", node="n2")[0]["t"]
             return (
-                f"{verdict}. {name} is on n2, which picked {name} when the broker's copy came"
-                f" (t={relay:g}); the packet would have arrived 5 ms later, but n2 crashed at"
-                f" t={CRASH_AT}. What is on the wire from a dead node is lost (node down)."
+                f"{verdict}. {name} is on n2, which crashed at t={CRASH_AT}, before the"
+                f" broker's copy reached it (t={came:g}): a dead node picks nobody (node"
+                " down). Had n2 written the packet before dying, it would still have arrived."
             )
         return f"{verdict}. {name} is on {node}, which stayed up: the crash of n2 changes nothing."
     back = [r for r in trace.records("connect", client=name) if r["t"] > 0]
@@ -90,7 +90,7 @@ def who_gets_it_after_the_crash(answer: Any) -> Result:
             return Result(False, _crash_hint(trace, msg, name, name in expected))
     return Result(
         True,
-        "m1 never reached ben and dan (their node died with the packets on the wire);"
+        "m1 never reached ben and dan (their node died before the broker's copy came);"
         " m2 missed them too: they came back as new sockets in no room; m3, to everyone,"
         " found them wherever they had reconnected.",
     )
@@ -115,13 +115,13 @@ def _run_outage() -> Trace:
         sim.connect(name, node=node, rooms=rooms)
 
     def timeline(env: Any) -> Generator[Any, Any, None]:
-        yield env.timeout(DOWN_AT)
-        sim.broker_down()
-        yield env.timeout(2)  # t = 12
+        yield env.timeout(9.5)
         sim.io("n1").to("ops").emit("status", msg_id="ops")
-        yield env.timeout(2)  # t = 14
+        yield env.timeout(0.3)  # t = 9.8
         sim.io("n2").to("dev").emit("build", msg_id="dev")
-        yield env.timeout(2)  # t = 16
+        yield env.timeout(DOWN_AT - env.now)
+        sim.broker_down()  # both are still on their way to Redis (one hop: 1 ms)
+        yield env.timeout(6)  # t = 16
         sim.io("n3").local.emit("hello", msg_id="local")
         yield env.timeout(UP_AT - env.now)
         sim.broker_up()
@@ -147,7 +147,9 @@ def pairs_lost_to_the_outage(answer: Any) -> Result:
         return Result(
             True,
             f"{expected} ({detail}): each emitting node still wrote to its own sockets;"
-            " only what had to cross the broker was lost, and io.local never crosses it.",
+            " only what was on its way to the broker when it stopped was lost, and"
+            " io.local never crosses it.  (What a node publishes while Redis is down"
+            " waits in its client's queue and goes out when it reconnects.)",
         )
     if not isinstance(answer, int | float):
         return Result(False, f"give a number, not {answer!r}.")
@@ -159,6 +161,6 @@ def pairs_lost_to_the_outage(answer: Any) -> Result:
         )
     return Result(
         False,
-        "too few. Count, for each message sent while the broker was down, the members"
-        " of its rooms on the *other* nodes: each of them is a lost pair.",
+        "too few. Count, for each message on its way to the broker when it stopped, the"
+        " members of its rooms on the *other* nodes: each of them is a lost pair.",
     )

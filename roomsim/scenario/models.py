@@ -294,6 +294,8 @@ class PartitionStep(Part):
         Literal["both", "to-broker", "from-broker"],
         Expect("'both', 'to-broker' or 'from-broker'"),
     ] = "both"
+    #: the connections give up (a long partition): what crosses it is lost
+    lose: bool = False
 
 
 class Step(_PythonKeysPart):
