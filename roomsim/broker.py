@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import random
 from collections import Counter, deque
 from collections.abc import Callable
@@ -492,7 +493,7 @@ class Broker:
             if held:  # behind a partition that holds: handed over after the heal
                 reached = [sub for sub in reached if sub.node not in cut]
                 for sub in held:
-                    self._to_node(sub.node, lambda sub=sub: sub.listener(channel, message), 0)
+                    self._to_node(sub.node, functools.partial(sub.listener, channel, message), 0)
             if self.copy_ms or self._hops:
                 for i, sub in enumerate(reached, 1):
                     delay = self.publish_ms + i * self.copy_ms + self.hop(sub.node, "down")
