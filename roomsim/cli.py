@@ -1,17 +1,24 @@
 """The ``roomsim`` command line: ``run``, ``validate``, ``generate`` and ``sweep``.
 
 Bad input gets one line (file, line, key, what was expected) on stderr and
-exit status 2, with nothing written.
+exit status 2, with nothing written.  Exit statuses: 0 done, 1 a check
+found a violation, 2 bad input or an output that cannot be written, 130
+stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM; a stopped command says
+where it stopped and removes its temporary files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
+from roomsim.outputs import Output, OutputError, check_folder, check_target, refuse_inputs
 from roomsim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -25,20 +32,47 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _writable(path: Path, what: str) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
+class Stopped(BaseException):
+    """SIGTERM, raised where the program is so that every temporary file is removed."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Stopped
+
+
+@contextlib.contextmanager
+def _stoppable(where: Callable[[], str]) -> Iterator[None]:
+    """Turn Ctrl-C and SIGTERM into one line saying ``where()``, exit 130 or 143."""
+    try:
+        yield
+    except (KeyboardInterrupt, Stopped) as stop:
+        name, status = ("SIGTERM", 143) if isinstance(stop, Stopped) else ("Ctrl-C", 130)
+        click.echo(f"roomsim: stopped by {name} {where()}", err=True)
+        sys.exit(status)
+
+
+class _Main(click.Group):
+    """The command group: SIGTERM handled like Ctrl-C; an unwritable output is one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = None
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            parent.mkdir(parents=True)
-        except OSError as err:
-            _fail(f"{path}: cannot write the {what}: cannot make {str(parent)!r} ({err.strerror})")
-    if not parent.is_dir():
-        _fail(f"{path}: cannot write the {what}: {str(parent)!r} is not a directory")
-    if path.is_dir():
-        _fail(f"{path}: cannot write the {what}: it is a directory")
+            with _stoppable(lambda: f"during roomsim {ctx.invoked_subcommand or ''}".rstrip()):
+                return super().invoke(ctx)
+        except OutputError as err:
+            _fail(str(err))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _said(paths: list[str]) -> str:
+    return "written: " + (", ".join(paths) if paths else "nothing")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="roomsim")
 def main() -> None:
     """Simulate Socket.IO rooms on one node or a cluster, from a scenario file."""
@@ -83,62 +117,121 @@ def run(
     """
     from roomsim.runner import run_scenario
     from roomsim.summary import summarize
-    from roomsim.trace import Trace
+    from roomsim.trace import Trace, format_time
 
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
         _fail(str(err))
-    if trace_path is not None:
-        _writable(trace_path, "trace")
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        _fail(f"{out_dir}: cannot write pictures there: it is not a directory")
-    keep = out_dir is not None or trace_path is None
-    trace = Trace(trace_path, keep=keep)
-    try:
-        cluster = run_scenario(scenario, seed=seed, trace=trace, progress=False if quiet else None)
-    except BaseException:
-        trace.abort()
-        raise
-    trace.close()
-    if not quiet:
-        click.echo(
-            summarize(
-                trace.tally,
-                title=scenario.name or file.name,
-                nodes=cluster.nodes,
-                adapter=cluster.adapter,
-                seed=cluster.seed,
-            )
-        )
+    wanted: list[tuple[str, Path | None]] = [("--trace", trace_path)]
     if out_dir is not None:
-        from roomsim.drawing import save_overview
+        from roomsim.drawing.overview import OVERVIEW_FILES
 
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = save_overview(trace, out_dir, title=scenario.name or file.stem)
+        wanted += [("--out", out_dir)] + [("--out", out_dir / n) for n in OVERVIEW_FILES]
+    written: list[str] = []
+    try:
+        refuse_inputs(wanted, [file])
+        if out_dir is not None:
+            check_folder(out_dir, "pictures")
+        # a trace that cannot be read back (standard output, a device) is kept in memory
+        keep = (
+            out_dir is not None
+            or trace_path is None
+            or check_target(trace_path, "trace") != "atomic"
+        )
+        trace = Trace(trace_path, keep=keep)
+    except OutputError as err:
+        _fail(f"{err}; {_said(written)}")
+    output = trace._output
+    echo = click.echo
+    if output is not None and output.how == "stdout":
+        echo = _to_stderr  # standard output carries the trace
+
+    def where() -> str:
+        if phase == "run":
+            at = f"at t={format_time(trace.tally.end_time)} ms of simulated time"
+            return f"{at} ({len(trace):,} records); {_trace_fate(output, trace_path)}"
+        return f"after the run, {phase}; {_said(written)}"
+
+    phase = "run"
+    with _stoppable(where):
+        try:
+            cluster = run_scenario(
+                scenario, seed=seed, trace=trace, progress=False if quiet else None
+            )
+        except BaseException:
+            trace.abort()
+            raise
+        phase = "writing the trace"
+        trace_error = None
+        try:
+            trace.close()
+            if trace_path is not None and output is not None and output.how != "stdout":
+                written.append(str(trace_path))
+        except OutputError as err:
+            trace_error = err
+        phase = "summing up"
         if not quiet:
-            for path in written:
-                click.echo(f"wrote {path}")
-    if trace_path is not None and not quiet:
-        click.echo(f"wrote {trace_path}")
-    if run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT):
-        if not quiet and run_checks is None:
-            click.echo(f"checks skipped: {len(trace):,} records (--check to run them)")
-        return
-    from roomsim.analysis.check import check
-    from roomsim.analysis.delivery import delivery_summary, format_delivery_summary
+            echo(
+                summarize(
+                    trace.tally,
+                    title=scenario.name or file.name,
+                    nodes=cluster.nodes,
+                    adapter=cluster.adapter,
+                    seed=cluster.seed,
+                )
+            )
+        if out_dir is not None:
+            from roomsim.drawing import save_overview
 
-    records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
-    if not quiet:
-        click.echo(format_delivery_summary(delivery_summary(records), cluster.adapter))
-    violations = check(records, complete=scenario.until is None)
-    if violations:
-        click.echo(f"{len(violations)} violation(s):")
-        for violation in violations[:50]:
-            click.echo(f"  {violation}")
-        sys.exit(1)
-    if not quiet:
-        click.echo("checks: ok (at most once, order, recipients, nothing lost silently)")
+            phase = "drawing the pictures"
+            try:
+                pictures = save_overview(trace, out_dir, title=scenario.name or file.stem)
+            except OutputError as err:
+                written += [str(p) for p in err.written]
+                _fail(f"{err}; {_said(written)}")
+            written += [str(p) for p in pictures]
+            if not quiet:
+                for path in pictures:
+                    echo(f"wrote {path}")
+        if trace_error is not None:
+            _fail(f"{trace_error}; {_said(written)} (the summary above is the run's result)")
+        if trace_path is not None and not quiet and str(trace_path) in written:
+            echo(f"wrote {trace_path}")
+        if run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT):
+            if not quiet and run_checks is None:
+                echo(f"checks skipped: {len(trace):,} records (--check to run them)")
+            return
+        from roomsim.analysis.check import check
+        from roomsim.analysis.delivery import delivery_summary, format_delivery_summary
+
+        phase = "checking"
+        records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
+        if not quiet:
+            echo(format_delivery_summary(delivery_summary(records), cluster.adapter))
+        violations = check(records, complete=scenario.until is None)
+        if violations:
+            echo(f"{len(violations)} violation(s):")
+            for violation in violations[:50]:
+                echo(f"  {violation}")
+            sys.exit(1)
+        if not quiet:
+            echo("checks: ok (at most once, order, recipients, nothing lost silently)")
+
+
+def _to_stderr(message: Any = None, **kwargs: Any) -> None:
+    click.echo(message, err=True, **kwargs)
+
+
+def _trace_fate(output: Output | None, path: Path | None) -> str:
+    """What a stopped run left at its trace path."""
+    if output is None:
+        return "no trace asked for"
+    if output.how != "atomic":
+        return f"the trace written to {path} so far is incomplete"
+    if output.replaces:
+        return f"the trace was not written (the previous {path} is kept)"
+    return f"the trace was not written (nothing at {path})"
 
 
 @main.command()
@@ -202,7 +295,11 @@ def generate(
     per_client = _range(rooms_per_client)
     if per_client[1] > rooms:
         _fail(f"--rooms-per-client {rooms_per_client}: more than the {rooms} rooms")
-    _writable(out, "scenario")
+    try:
+        refuse_inputs([("OUT", out)], [])  # generate reads no file
+        check_target(out, "scenario")
+    except OutputError as err:
+        _fail(str(err))
     scenario = generate_scenario(
         clients=clients,
         nodes=nodes,
@@ -215,7 +312,10 @@ def generate(
         adapter_ms=adapter_ms,
         seed=seed,
     )
-    write_scenario(scenario, out)
+    try:
+        write_scenario(scenario, out)
+    except OutputError as err:
+        _fail(f"{err}; nothing written")
     expected = expected_deliveries(clients, rooms, per_client, room_emits, broadcasts)
     click.echo(
         f"wrote {out}: {clients} clients, {len(scenario['timeline'])} emits,"
@@ -247,14 +347,26 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
         _fail(f"{spec}: out: give a results file here or with --out")
     if out_path.suffix not in (".csv", ".parquet"):
         _fail(f"{out_path}: expected a results file ending in .csv or .parquet")
-    _writable(out_path, "results")
-    table = run_sweep(
-        plan.scenario, plan.grid, plan.seeds, scheduler=scheduler, progress=False if quiet else None
-    )
-    if out_path.suffix == ".parquet":
-        table.to_parquet(out_path, index=False)
-    else:
-        table.to_csv(out_path, index=False)
+    try:
+        refuse_inputs(
+            [("out" if out_path == plan.out else "--out", out_path)], [spec, plan.scenario]
+        )
+        output = Output(out_path, "results", binary=out_path.suffix == ".parquet")
+    except OutputError as err:
+        _fail(str(err))
+    fate = "the previous file is kept" if output.replaces else "nothing written"
+    with _stoppable(lambda: f"during the sweep; {out_path}: {fate}"), output:
+        table = run_sweep(
+            plan.scenario,
+            plan.grid,
+            plan.seeds,
+            scheduler=scheduler,
+            progress=False if quiet else None,
+        )
+        if out_path.suffix == ".parquet":
+            table.to_parquet(output.file, index=False)
+        else:
+            table.to_csv(output.file, index=False)
     if not quiet:
         click.echo(f"wrote {out_path}: {len(table)} runs")
 

@@ -158,8 +158,11 @@ def sweep(
         ``3`` means seeds 0, 1, 2.
     scheduler : str, optional
         Address of a running Dask scheduler; default: a local cluster of
-        processes, made for this sweep and closed after it (in a script, call
-        ``sweep`` under ``if __name__ == "__main__":``, as Dask's processes need).
+        processes, made for this sweep and closed after it, every listener
+        (the dashboard too) on 127.0.0.1 only (in a script, call ``sweep``
+        under ``if __name__ == "__main__":``, as Dask's processes need).  A
+        scheduler given here is trusted completely: Dask sends it and its
+        workers pickles, which can run any code.
     workers : int, optional
         How many worker processes the local cluster starts (default: one per core).
     progress : bool, optional
@@ -182,13 +185,11 @@ def sweep(
     points = expand_grid(grid, seeds)
     for point in expand_grid(grid, [0]):  # refuse a bad grid before starting any worker
         _changed(scenario, point, source)
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=":0"
-        )
-    client = Client(scheduler if scheduler is not None else cluster)
+    cluster = client = None
     try:
+        if scheduler is None:
+            cluster = _local_cluster(LocalCluster, workers)
+        client = Client(scheduler if scheduler is not None else cluster)
         futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]
         order = {f.key: i for i, f in enumerate(futures)}
         rows: list[dict[str, Any] | None] = [None] * len(points)
@@ -198,11 +199,39 @@ def sweep(
             for future in as_completed(futures):
                 rows[order[future.key]] = future.result()
                 bar.update(1)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    except BaseException:
+        _close(client, cluster, quietly=True)  # the first error is the one to see
+        raise
+    _close(client, cluster)
     return pd.DataFrame(rows)
+
+
+def _local_cluster(cls: Any, workers: int | None) -> Any:
+    """A Dask cluster of local processes listening on 127.0.0.1 only, dashboard included.
+
+    Dask's workers take pickles from the scheduler: a listener on another
+    interface would let anyone who can reach it run code as this user.
+    """
+    return cls(
+        n_workers=workers,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address=None,
+    )
+
+
+def _close(client: Any, cluster: Any, *, quietly: bool = False) -> None:
+    """Close the client, then the local cluster (its worker processes end with it)."""
+    for thing in (client, cluster):
+        if thing is None:
+            continue
+        try:
+            thing.close()
+        except Exception:
+            if not quietly:
+                raise
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
