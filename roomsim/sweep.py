@@ -17,9 +17,12 @@ extra.  Rows come back in grid order whatever order the runs finish in.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,9 +190,10 @@ def sweep(
         _changed(scenario, point, source)
     cluster = client = None
     try:
-        if scheduler is None:
-            cluster = _local_cluster(LocalCluster, workers)
-        client = Client(scheduler if scheduler is not None else cluster)
+        with _ctrl_c_held():
+            if scheduler is None:
+                cluster = _local_cluster(LocalCluster, workers)
+            client = Client(scheduler if scheduler is not None else cluster)
         futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]
         order = {f.key: i for i, f in enumerate(futures)}
         rows: list[dict[str, Any] | None] = [None] * len(points)
@@ -212,6 +216,8 @@ def _local_cluster(cls: Any, workers: int | None) -> Any:
     Dask's workers take pickles from the scheduler: a listener on another
     interface would let anyone who can reach it run code as this user.
     """
+    import logging
+
     return cls(
         n_workers=workers,
         processes=True,
@@ -219,7 +225,26 @@ def _local_cluster(cls: Any, workers: int | None) -> Any:
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
         worker_dashboard_address=None,
+        silence_logs=logging.ERROR,
     )
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ignore SIGINT while Dask starts its worker processes (a second or two).
+
+    Ctrl-C in a terminal goes to the whole process group.  Worker processes
+    started meanwhile inherit the ignored signal, so only this process
+    answers Ctrl-C, by closing the cluster (and with it every worker); a
+    Ctrl-C pressed while the cluster starts is lost (press it again).
+    """
+    hold = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if hold else None
+    try:
+        yield
+    finally:
+        if hold:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _close(client: Any, cluster: Any, *, quietly: bool = False) -> None:
