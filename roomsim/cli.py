@@ -325,7 +325,11 @@ def generate(
 
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("--scheduler", help="Address of a running Dask scheduler (default: a local cluster).")
+@click.option(
+    "--scheduler",
+    help="Address of a running Dask scheduler, trusted completely: Dask exchanges pickles,"
+    " which can run any code (default: a local cluster listening on 127.0.0.1 only).",
+)
 @click.option(
     "--out",
     "out_path",

@@ -145,6 +145,18 @@ def test_a_trace_to_a_character_device_writes_through_it(tmp_path: Path) -> None
     assert part_files(tmp_path) == []
 
 
+def test_a_block_device_is_refused(tmp_path: Path) -> None:
+    """A block device (a private twin of a loop disk) is never written: one line, exit 2."""
+    disk = tmp_path / "disk"
+    try:
+        os.mknod(disk, stat.S_IFBLK | 0o600, os.makedev(7, 0))
+    except (PermissionError, OSError):
+        pytest.skip("cannot make a device node here (needs root)")
+    line = one_line_error(invoke("run", QUICKSTART, "--trace", disk, "-q"))
+    assert "it is a block device" in line
+    assert stat.S_ISBLK(os.stat(disk).st_mode) and part_files(tmp_path) == []
+
+
 def test_a_trace_to_a_fifo_goes_through_the_fifo(tmp_path: Path) -> None:
     """A FIFO stays a FIFO, and the reader at its other end gets the whole trace."""
     fifo = tmp_path / "trace.fifo"
