@@ -108,6 +108,16 @@ def test_pictures_and_the_trace_never_overwrite_the_scenario_or_each_other(tmp_p
     assert list(pictures.iterdir()) == []
 
 
+def test_a_picture_is_never_drawn_over_its_trace(tmp_path: Path) -> None:
+    """``draw T.jsonl --out pic.png`` where ``pic.png`` links to the trace is refused."""
+    trace = tmp_path / "t.jsonl"
+    assert invoke("run", QUICKSTART, "--trace", trace, "-q").exit_code == 0
+    before = trace.read_bytes()
+    (tmp_path / "pic.png").symlink_to(trace)
+    line = one_line_error(invoke("draw", trace, "--kind", "latency", "--out", tmp_path / "pic.png"))
+    assert "--out is the input" in line and trace.read_bytes() == before
+
+
 def test_a_sweep_never_writes_its_table_over_its_inputs(tmp_path: Path) -> None:
     """A sweep whose ``out`` (or ``--out``) is its spec or its scenario, here
     through a link, is refused before any worker starts; both files untouched."""
