@@ -142,7 +142,7 @@ def run(
         trace = Trace(trace_path, keep=keep)
     except OutputError as err:
         _fail(f"{err}; {_said(written)}")
-    output = trace._output
+    output = trace.output
     echo = click.echo
     if output is not None and output.how == "stdout":
         echo = _to_stderr  # standard output carries the trace

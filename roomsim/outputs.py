@@ -190,16 +190,21 @@ def _make_folder(folder: Path, path: Path, what: str) -> None:
     """Make ``folder`` (the folder of ``path``) with its parents, or raise one line."""
     if folder.is_dir():
         return
+
+    def said(p: Path) -> str:  # as the user spelt it: relative when they gave a relative path
+        return os.path.relpath(p) if not Path(path).is_absolute() else str(p)
+
     for above in [folder, *folder.parents]:
         if above.exists() or above.is_symlink():
             if not above.is_dir():
-                raise OutputError(f"{path}: cannot write the {what}: {above} is not a folder")
+                raise OutputError(f"{path}: cannot write the {what}: {said(above)} is not a folder")
             break
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OutputError(
-            f"{path}: cannot write the {what}: cannot make the folder {folder} ({_reason(err)})"
+            f"{path}: cannot write the {what}: cannot make the folder {said(folder)}"
+            f" ({_reason(err)})"
         ) from None
 
 

@@ -242,6 +242,11 @@ class Trace:
             self._output = Output(self.path, "trace")
             self._out = self._output.file
 
+    @property
+    def output(self) -> Output | None:
+        """The file being written (how: ``stdout``, ``through`` or ``atomic``), if any."""
+        return self._output
+
     # -- writing -----------------------------------------------------------
     def record(self, t: float, kind: str, **fields: Any) -> None:
         """Add one record of ``kind`` at time ``t`` with ``fields`` in order."""
