@@ -225,7 +225,7 @@ def _local_cluster(cls: Any, workers: int | None) -> Any:
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
         worker_dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # a failed run shows as the sweep's own error
     )
 
 

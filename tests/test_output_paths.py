@@ -44,6 +44,7 @@ def cli(*args: str, **kwargs) -> subprocess.Popen:
         stdout=kwargs.pop("stdout", subprocess.PIPE),
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
         **kwargs,
     )
 

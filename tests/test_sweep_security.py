@@ -75,8 +75,22 @@ def _spec(folder: Path, emits: int, seeds: int) -> Path:
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory) -> Path:
-    """A sweep of eight runs that take a second or two each."""
-    return _spec(tmp_path_factory.mktemp("sweep"), 8000, 4)
+    """A sweep of eight runs that take a few seconds each."""
+    return _spec(tmp_path_factory.mktemp("sweep"), 30_000, 4)
+
+
+def _default_ctrl_c() -> None:
+    """In the child: SIGINT as a terminal gives it (a test runner may ignore it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _answers_ctrl_c(pid: int) -> bool:
+    """Whether process ``pid`` no longer ignores SIGINT (it does while Dask starts)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigIgn:"):
+                return not int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1
+    return True
 
 
 def _sweep_process(spec: Path) -> tuple[subprocess.Popen, set[int]]:
@@ -90,6 +104,7 @@ def _sweep_process(spec: Path) -> tuple[subprocess.Popen, set[int]]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_ctrl_c,
     )
     parent = psutil.Process(proc.pid)
     kids: set[int] = set()
@@ -104,10 +119,10 @@ def _sweep_process(spec: Path) -> tuple[subprocess.Popen, set[int]]:
                     listening.append(child)
             except psutil.Error:
                 pass
-        if len(listening) >= 2:  # two workers are up
+        if listening and _answers_ctrl_c(proc.pid):  # the cluster is up
             break
         time.sleep(0.05)
-    time.sleep(1.5)
+    time.sleep(0.5)
     kids |= {c.pid for c in parent.children(recursive=True)} if proc.poll() is None else set()
     return proc, kids
 
