@@ -361,14 +361,20 @@ def mounted(folder: Path, options: str) -> Iterator[Path]:
 
 
 def test_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
-    """A read-only file system: the trace, the pictures and a generated
-    scenario are each refused in one line ("Read-only file system"), exit 2."""
+    """A read-only file system: the trace, the pictures, a generated scenario
+    and a sweep's table are each refused in one line ("Read-only file
+    system"), exit 2, before running."""
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(generate_scenario(clients=4, nodes=2, rooms=3, room_emits=1)))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("scenario: base.json\ngrid: {latency.adapter_ms: [1]}\nout: ro/r.csv\n")
     with mounted(tmp_path / "ro", "ro,size=64k") as ro:
         for args in (
             ("run", QUICKSTART, "--trace", ro / "t.jsonl", "-q"),
             ("run", QUICKSTART, "--out", ro / "pics", "-q"),
             ("run", QUICKSTART, "--out", ro, "-q"),
             ("generate", ro / "big.json", "--clients", "10"),
+            ("sweep", spec, "-q"),
         ):
             line = one_line_error(invoke(*args))
             assert str(ro) in line and ("Read-only file system" in line), line

@@ -179,3 +179,28 @@ def test_a_stopped_sweep_says_so_and_leaves_no_process_behind(
     assert lines == [f"roomsim: stopped by {name} during the sweep; {out}: nothing written"], err
     assert not out.exists() and not [p for p in os.listdir(spec.parent) if p.endswith(".part")]
     assert _left_behind(kids) == []
+
+
+def test_a_failing_sweep_closes_its_workers(tmp_path: Path, monkeypatch) -> None:
+    """A sweep that fails after its cluster started raises its own error and
+    leaves none of its worker processes alive."""
+    import dask.distributed
+
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(generate_scenario(clients=20, nodes=2, rooms=3, room_emits=3)))
+    me = psutil.Process()
+    before = {c.pid for c in me.children(recursive=True)}
+    started: dict[int, str] = {}
+
+    def failing(futures, *args, **kwargs):
+        started.update({c.pid: " ".join(c.cmdline()) for c in me.children(recursive=True)})
+        raise RuntimeError("lost the scheduler")
+
+    monkeypatch.setattr(dask.distributed, "as_completed", failing)
+    with pytest.raises(RuntimeError, match="lost the scheduler"):
+        sweep(base, {"latency.adapter_ms": [1, 2]}, 1, workers=2, progress=False)
+    workers = {
+        pid for pid, cmd in started.items() if pid not in before and "resource_tracker" not in cmd
+    }
+    assert len(workers) == 2
+    assert _left_behind(workers) == []
