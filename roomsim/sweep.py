@@ -190,10 +190,10 @@ def sweep(
         _changed(scenario, point, source)
     cluster = client = None
     try:
-        with _ctrl_c_held():
-            if scheduler is None:
+        if scheduler is None:
+            with _ctrl_c_held():
                 cluster = _local_cluster(LocalCluster, workers)
-            client = Client(scheduler if scheduler is not None else cluster)
+        client = Client(scheduler if scheduler is not None else cluster)
         futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]
         order = {f.key: i for i, f in enumerate(futures)}
         rows: list[dict[str, Any] | None] = [None] * len(points)
@@ -244,7 +244,7 @@ def _ctrl_c_held() -> Iterator[None]:
         yield
     finally:
         if hold:
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def _close(client: Any, cluster: Any, *, quietly: bool = False) -> None:
