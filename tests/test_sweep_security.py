@@ -64,7 +64,7 @@ def test_a_local_sweep_listens_on_the_loopback_interface_only(tmp_path: Path) ->
 
 
 def _spec(folder: Path, emits: int, seeds: int) -> Path:
-    data = generate_scenario(clients=3000, nodes=2, rooms=10, room_emits=emits)
+    data = generate_scenario(clients=6000, nodes=2, rooms=10, room_emits=emits)
     (folder / "base.json").write_text(json.dumps(data))
     path = folder / "spec.yaml"
     path.write_text(
@@ -76,7 +76,7 @@ def _spec(folder: Path, emits: int, seeds: int) -> Path:
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory) -> Path:
     """A sweep of eight runs that take a few seconds each."""
-    return _spec(tmp_path_factory.mktemp("sweep"), 30_000, 4)
+    return _spec(tmp_path_factory.mktemp("sweep"), 10_000, 4)
 
 
 def _default_ctrl_c() -> None:
