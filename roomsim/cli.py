@@ -1,20 +1,27 @@
 """The ``roomsim`` command line: ``run``, ``validate``, ``generate``, ``sweep``, ...
 
 Bad input gets one line (file, line, key, what was expected) on stderr and
-exit status 2, with nothing written.  ``python -m roomsim`` is the same
-command (:mod:`roomsim.__main__`).
+exit status 2, with nothing written.  Exit statuses: 0 done, 1 a check
+found a violation, 2 bad input or an output that cannot be written, 130
+stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM; a stopped command says
+where it stopped and removes its temporary files.  ``python -m roomsim`` is
+the same command (:mod:`roomsim.__main__`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from roomsim import __version__
 from roomsim.adapters import ADAPTERS
+from roomsim.outputs import Output, OutputError, check_folder, check_target, refuse_inputs
 from roomsim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -28,29 +35,56 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _writable(path: Path, what: str) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
+class Stopped(BaseException):
+    """SIGTERM, raised where the program is so that every temporary file is removed."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Stopped
+
+
+@contextlib.contextmanager
+def _stoppable(where: Callable[[], str]) -> Iterator[None]:
+    """Turn Ctrl-C and SIGTERM into one line saying ``where()``, exit 130 or 143."""
+    try:
+        yield
+    except (KeyboardInterrupt, Stopped) as stop:
+        name, status = ("SIGTERM", 143) if isinstance(stop, Stopped) else ("Ctrl-C", 130)
+        click.echo(f"roomsim: stopped by {name} {where()}", err=True)
+        sys.exit(status)
+
+
+class _Main(click.Group):
+    """The command group: SIGTERM handled like Ctrl-C; an unwritable output is one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = None
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            parent.mkdir(parents=True)
-        except OSError as err:
-            _fail(f"{path}: cannot write the {what}: cannot make {str(parent)!r} ({err.strerror})")
-    if not parent.is_dir():
-        _fail(f"{path}: cannot write the {what}: {str(parent)!r} is not a directory")
-    if path.is_dir():
-        _fail(f"{path}: cannot write the {what}: it is a directory")
+            with _stoppable(lambda: f"during roomsim {ctx.invoked_subcommand or ''}".rstrip()):
+                return super().invoke(ctx)
+        except OutputError as err:
+            _fail(str(err))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _said(paths: list[str]) -> str:
+    return "written: " + (", ".join(paths) if paths else "nothing")
 
 
 _EPILOG = """\b
 Exit status: 0 ok; 1 a check failed; 2 bad input or an unusable path;
-130 interrupted (Ctrl-C).
+130 interrupted (Ctrl-C); 143 stopped by SIGTERM.
 \b
 Shell completion (bash; zsh and fish likewise):
   eval "$(_ROOMSIM_COMPLETE=bash_source roomsim)"
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
 @click.version_option(__version__, "--version", "-V", prog_name="roomsim")
 def main() -> None:
     """Simulate Socket.IO rooms on one node or a cluster, from a scenario file.
@@ -112,68 +146,125 @@ def run(
     """
     from roomsim.runner import run_scenario
     from roomsim.summary import format_summary, run_figures
-    from roomsim.trace import Trace
+    from roomsim.trace import Trace, format_time
 
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
         _fail(str(err))
-    if trace_path is not None:
-        _writable(trace_path, "trace")
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        _fail(f"{out_dir}: cannot write pictures there: it is not a directory")
-    keep = out_dir is not None or trace_path is None
-    trace = Trace(trace_path, keep=keep)
-    try:
-        cluster = run_scenario(scenario, seed=seed, trace=trace, progress=False if quiet else None)
-    except BaseException:
-        trace.abort()
-        raise
-    trace.close()
-    written: list[Path] = []
+    wanted: list[tuple[str, Path | None]] = [("--trace", trace_path)]
     if out_dir is not None:
-        from roomsim.drawing import save_overview
+        from roomsim.drawing.overview import OVERVIEW_FILES
 
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written += save_overview(trace, out_dir, title=scenario.name or file.stem)
-    if trace_path is not None:
-        written.append(trace_path)
-    skipped = run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT)
-    delivery = violations = None
-    if not skipped:
-        from roomsim.analysis.check import check
-        from roomsim.analysis.delivery import delivery_summary
+        wanted += [("--out", out_dir)] + [("--out", out_dir / n) for n in OVERVIEW_FILES]
+    written: list[str] = []
+    try:
+        refuse_inputs(wanted, [file])
+        if out_dir is not None:
+            check_folder(out_dir, "pictures")
+        # a trace that cannot be read back (standard output, a device) is kept in memory
+        keep = (
+            out_dir is not None
+            or trace_path is None
+            or check_target(trace_path, "trace") != "atomic"
+        )
+        trace = Trace(trace_path, keep=keep)
+    except OutputError as err:
+        _fail(f"{err}; {_said(written)}")
+    output = trace.output
+    to_stdout = output is not None and output.how == "stdout"  # it carries the trace
 
-        records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
-        delivery = delivery_summary(records)
-        violations = check(records, complete=scenario.until is None)
-    figures = run_figures(
-        trace.tally,
-        title=scenario.name or file.name,
-        nodes=cluster.nodes,
-        adapter=cluster.adapter,
-        seed=cluster.seed,
-        delivery=delivery,
-        violations=violations,
-    )
-    if as_json:
-        import json
+    def echo(message: str) -> None:
+        click.echo(message, err=to_stdout)
 
-        figures["wrote"] = [str(path) for path in written]
-        click.echo(json.dumps(figures, indent=2))
-    elif not quiet:
-        click.echo(format_summary(figures, full=full))
-        if skipped and run_checks is None:
-            click.echo(f"checks skipped: {len(trace):,} records (--check to run them)")
-    elif violations:
-        click.echo(f"{len(violations):,} violation{'s' if len(violations) != 1 else ''}:")
-        for violation in violations[:50]:
-            click.echo(f"  {violation}")
-    if not quiet:
-        for path in written:
-            click.echo(f"wrote {path}", err=as_json)
-    if violations:
-        sys.exit(1)
+    def where() -> str:
+        if phase == "run":
+            at = f"at t={format_time(trace.tally.end_time)} ms of simulated time"
+            return f"{at} ({len(trace):,} records); {_trace_fate(output, trace_path)}"
+        return f"after the run, {phase}; {_said(written)}"
+
+    phase = "run"
+    with _stoppable(where):
+        try:
+            cluster = run_scenario(
+                scenario, seed=seed, trace=trace, progress=False if quiet else None
+            )
+        except BaseException:
+            trace.abort()
+            raise
+        phase = "writing the trace"
+        trace_error = None
+        try:
+            trace.close()
+            if trace_path is not None and output is not None and not to_stdout:
+                written.append(str(trace_path))
+        except OutputError as err:
+            trace_error = err
+        skipped = run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT)
+        delivery = violations = None
+        if not skipped and (keep or trace_error is None):
+            from roomsim.analysis.check import check
+            from roomsim.analysis.delivery import delivery_summary
+
+            phase = "checking"
+            records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
+            delivery = delivery_summary(records)
+            violations = check(records, complete=scenario.until is None)
+        picture_error = None
+        if out_dir is not None:
+            from roomsim.drawing import save_overview
+
+            phase = "drawing the pictures"
+            try:
+                pictures = save_overview(trace, out_dir, title=scenario.name or file.stem)
+                written += [str(p) for p in pictures]
+            except OutputError as err:
+                written += [str(p) for p in err.written]
+                picture_error = err
+        phase = "summing up"
+        figures = run_figures(
+            trace.tally,
+            title=scenario.name or file.name,
+            nodes=cluster.nodes,
+            adapter=cluster.adapter,
+            seed=cluster.seed,
+            delivery=delivery,
+            violations=violations,
+        )
+        if as_json:
+            import json
+
+            figures["wrote"] = list(written)
+            echo(json.dumps(figures, indent=2))
+        elif not quiet:
+            echo(format_summary(figures, full=full))
+            if skipped and run_checks is None:
+                echo(f"checks skipped: {len(trace):,} records (--check to run them)")
+        elif violations:
+            echo(f"{len(violations):,} violation{'s' if len(violations) != 1 else ''}:")
+            for violation in violations[:50]:
+                echo(f"  {violation}")
+        if not quiet:
+            traced = [str(trace_path)] if str(trace_path) in written else []
+            for path in [p for p in written if p not in traced] + traced:  # the trace last
+                click.echo(f"wrote {path}", err=as_json or to_stdout)
+        if trace_error is not None:
+            _fail(f"{trace_error}; {_said(written)} (the summary above is the run's result)")
+        if picture_error is not None:
+            _fail(f"{picture_error}; {_said(written)}")
+        if violations:
+            sys.exit(1)
+
+
+def _trace_fate(output: Output | None, path: Path | None) -> str:
+    """What a stopped run left at its trace path."""
+    if output is None:
+        return "no trace asked for"
+    if output.how != "atomic":
+        return f"the trace written to {path} so far is incomplete"
+    if output.replaces:
+        return f"the trace was not written (the previous {path} is kept)"
+    return f"the trace was not written (nothing at {path})"
 
 
 @main.command()
@@ -289,7 +380,11 @@ def generate(
     per_client = _range(rooms_per_client)
     if per_client[1] > rooms:
         _fail(f"--rooms-per-client {rooms_per_client}: more than the {rooms} rooms")
-    _writable(out, "scenario")
+    try:
+        refuse_inputs([("OUT", out)], [])  # generate reads no file
+        check_target(out, "scenario")
+    except OutputError as err:
+        _fail(str(err))
     scenario = generate_scenario(
         clients=clients,
         nodes=nodes,
@@ -302,7 +397,10 @@ def generate(
         adapter_ms=adapter_ms,
         seed=seed,
     )
-    write_scenario(scenario, out)
+    try:
+        write_scenario(scenario, out)
+    except OutputError as err:
+        _fail(f"{err}; nothing written")
     expected = expected_deliveries(clients, rooms, per_client, room_emits, broadcasts)
     click.echo(
         f"wrote {out}: {plural(clients, 'client')}, {plural(len(scenario['timeline']), 'emit')},"
@@ -339,7 +437,11 @@ received, discarded, useful_fraction, broker_bytes, latencies). Needs the
 
 @main.command(help=_SPEC_HELP)
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("--scheduler", help="Address of a running Dask scheduler (default: a local cluster).")
+@click.option(
+    "--scheduler",
+    help="Address of a running Dask scheduler, trusted completely: Dask exchanges pickles,"
+    " which can run any code (default: a local cluster listening on 127.0.0.1 only).",
+)
 @click.option(
     "--out",
     "out_path",
@@ -360,14 +462,26 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
         _fail(f"{spec}: out: give a results file here or with --out")
     if out_path.suffix not in (".csv", ".parquet"):
         _fail(f"{out_path}: expected a results file ending in .csv or .parquet")
-    _writable(out_path, "results")
-    table = run_sweep(
-        plan.scenario, plan.grid, plan.seeds, scheduler=scheduler, progress=False if quiet else None
-    )
-    if out_path.suffix == ".parquet":
-        table.to_parquet(out_path, index=False)
-    else:
-        table.to_csv(out_path, index=False)
+    try:
+        refuse_inputs(
+            [("out" if out_path == plan.out else "--out", out_path)], [spec, plan.scenario]
+        )
+        output = Output(out_path, "results", binary=out_path.suffix == ".parquet")
+    except OutputError as err:
+        _fail(str(err))
+    fate = "the previous file is kept" if output.replaces else "nothing written"
+    with _stoppable(lambda: f"during the sweep; {out_path}: {fate}"), output:
+        table = run_sweep(
+            plan.scenario,
+            plan.grid,
+            plan.seeds,
+            scheduler=scheduler,
+            progress=False if quiet else None,
+        )
+        if out_path.suffix == ".parquet":
+            table.to_parquet(output.file, index=False)
+        else:
+            table.to_csv(output.file, index=False)
     if not quiet:
         from roomsim.summary import plural
 
@@ -454,8 +568,11 @@ def copy_example(name: str, directory: Path) -> None:
     target = directory / source.name
     if target.exists():
         _fail(f"{target}: already exists; not overwritten")
-    _writable(target, "example")
-    target.write_bytes(source.read_bytes())
+    try:
+        with Output(target, "example", binary=True) as output:
+            output.file.write(source.read_bytes())
+    except OutputError as err:
+        _fail(f"{err}; nothing written")
     click.echo(f"wrote {target}")
 
 

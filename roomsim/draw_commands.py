@@ -176,6 +176,12 @@ def draw(
     if kind == "delivery" and msg is None:
         _fail("draw: --kind delivery needs --msg (a message id)")
     path = _check_out(out, kind)
+    from roomsim.outputs import OutputError, refuse_inputs
+
+    try:
+        refuse_inputs([("--out", path)], [file])
+    except OutputError as err:
+        _fail(str(err))
     t_at, lo, hi = _number("at", at), _number("from", start), _number("to", end)
     if lo is not None and hi is not None and lo > hi:
         _fail(f"draw: --from {start} is after --to {end}")

@@ -93,12 +93,20 @@ def expected_deliveries(
 
 
 def write_scenario(scenario: dict[str, Any], path: str | Path) -> Path:
-    """Write ``scenario`` as JSON (``.json``) or YAML (anything else)."""
+    """Write ``scenario`` as JSON (``.json``) or YAML (anything else), whole or not at all.
+
+    Written as :class:`roomsim.outputs.Output` writes every output (``-`` is
+    standard output; a regular file is replaced only once it is complete).
+    """
+    from roomsim.outputs import Output
+
     path = Path(path)
     if path.suffix == ".json":
-        path.write_text(json.dumps(scenario, separators=(",", ":")) + "\n", encoding="utf-8")
+        text = json.dumps(scenario, separators=(",", ":")) + "\n"
     else:
         import yaml
 
-        path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+        text = yaml.safe_dump(scenario, sort_keys=False)
+    with Output(path, "scenario") as out:
+        out.file.write(text)
     return path

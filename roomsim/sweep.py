@@ -17,9 +17,12 @@ extra.  Rows come back in grid order whatever order the runs finish in.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,8 +161,11 @@ def sweep(
         ``3`` means seeds 0, 1, 2.
     scheduler : str, optional
         Address of a running Dask scheduler; default: a local cluster of
-        processes, made for this sweep and closed after it (in a script, call
-        ``sweep`` under ``if __name__ == "__main__":``, as Dask's processes need).
+        processes, made for this sweep and closed after it, every listener
+        (the dashboard too) on 127.0.0.1 only (in a script, call ``sweep``
+        under ``if __name__ == "__main__":``, as Dask's processes need).  A
+        scheduler given here is trusted completely: Dask sends it and its
+        workers pickles, which can run any code.
     workers : int, optional
         How many worker processes the local cluster starts (default: one per core).
     progress : bool, optional
@@ -182,13 +188,12 @@ def sweep(
     points = expand_grid(grid, seeds)
     for point in expand_grid(grid, [0]):  # refuse a bad grid before starting any worker
         _changed(scenario, point, source)
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=":0"
-        )
-    client = Client(scheduler if scheduler is not None else cluster)
+    cluster = client = None
     try:
+        if scheduler is None:
+            with _ctrl_c_held():
+                cluster = _local_cluster(LocalCluster, workers)
+        client = Client(scheduler if scheduler is not None else cluster)
         futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]
         order = {f.key: i for i, f in enumerate(futures)}
         rows: list[dict[str, Any] | None] = [None] * len(points)
@@ -198,11 +203,60 @@ def sweep(
             for future in as_completed(futures):
                 rows[order[future.key]] = future.result()
                 bar.update(1)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    except BaseException:
+        _close(client, cluster, quietly=True)  # the first error is the one to see
+        raise
+    _close(client, cluster)
     return pd.DataFrame(rows)
+
+
+def _local_cluster(cls: Any, workers: int | None) -> Any:
+    """A Dask cluster of local processes listening on 127.0.0.1 only, dashboard included.
+
+    Dask's workers take pickles from the scheduler: a listener on another
+    interface would let anyone who can reach it run code as this user.
+    """
+    import logging
+
+    return cls(
+        n_workers=workers,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address=None,
+        silence_logs=logging.CRITICAL,  # a failed run shows as the sweep's own error
+    )
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ignore SIGINT while Dask starts its worker processes (a second or two).
+
+    Ctrl-C in a terminal goes to the whole process group.  Worker processes
+    started meanwhile inherit the ignored signal, so only this process
+    answers Ctrl-C, by closing the cluster (and with it every worker); a
+    Ctrl-C pressed while the cluster starts is lost (press it again).
+    """
+    hold = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if hold else None
+    try:
+        yield
+    finally:
+        if hold:
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
+def _close(client: Any, cluster: Any, *, quietly: bool = False) -> None:
+    """Close the client, then the local cluster (its worker processes end with it)."""
+    for thing in (client, cluster):
+        if thing is None:
+            continue
+        try:
+            thing.close()
+        except Exception:
+            if not quietly:
+                raise
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

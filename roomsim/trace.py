@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
 from typing import IO, Any
+
+from roomsim.outputs import Output, OutputError
 
 __all__ = ["Trace", "discarded", "format_time"]
 
@@ -206,9 +207,12 @@ class Trace:
     Parameters
     ----------
     path : str or Path, optional
-        Stream every record to this JSON Lines file.  The file is written
-        under a temporary name and moved into place by :meth:`close`, so a
-        run that fails leaves no half-written trace.
+        Stream every record to this JSON Lines file (``-``: standard output).
+        A regular file is written under a temporary name and moved into place
+        by :meth:`close`, so a run that fails leaves the previous file as it
+        was; a device or FIFO is written through (see :mod:`roomsim.outputs`).
+        A path that cannot be written raises :class:`~roomsim.outputs.OutputError`
+        here, before the run.
     keep : bool
         Keep the records in memory (default).  With ``keep=False`` only the
         running counts (:attr:`tally`) stay, which is what a very large run
@@ -231,14 +235,17 @@ class Trace:
         self.path = Path(path) if path is not None else None
         self._out: IO[str] | None = None
         self._quoted = _QuoteCache()
+        self._output: Output | None = None
+        #: why the file could not be written (the run goes on; :meth:`close` raises it)
+        self.error: OutputError | None = None
         if self.path is not None:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.",
-                suffix=".part",
-                dir=self.path.parent or ".",
-            )
-            self._tmp = tmp
-            self._out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            self._output = Output(self.path, "trace")
+            self._out = self._output.file
+
+    @property
+    def output(self) -> Output | None:
+        """The file being written (how: ``stdout``, ``through`` or ``atomic``), if any."""
+        return self._output
 
     # -- writing -----------------------------------------------------------
     def record(self, t: float, kind: str, **fields: Any) -> None:
@@ -248,7 +255,10 @@ class Trace:
             self._items.append(rec)
         self.tally.add(rec)
         if self._out is not None:
-            self._out.write(_encode(rec) + "\n")
+            try:
+                self._out.write(_encode(rec) + "\n")
+            except OSError as err:
+                self._lost(err)
 
     def add_deliveries(self, t: float, msg: str, node: str, event: str, clients: list[str]) -> None:
         """Add one ``deliver`` record per client in ``clients``, in that order."""
@@ -262,21 +272,37 @@ class Trace:
         if out is not None:
             head = f'{{"t":{t!r},"kind":"deliver","msg":{_quote(msg)},"client":'
             tail = f',"node":{_quote(node)},"event":{_quote(event)}}}\n'
-            out.write(head + (tail + head).join(map(self._quoted.__getitem__, clients)) + tail)
+            try:
+                out.write(head + (tail + head).join(map(self._quoted.__getitem__, clients)) + tail)
+            except OSError as err:
+                self._lost(err)
+
+    def _lost(self, err: OSError) -> None:
+        """The file cannot take more (a full disk): drop it, keep counting, say so at close."""
+        assert self._output is not None
+        self.error = self._output.failure(err)
+        self._out = None
 
     def close(self) -> None:
-        """Finish the trace file (if any): move it into place.  Idempotent."""
+        """Finish the trace file (if any): put it in place.  Idempotent.
+
+        Raises :class:`~roomsim.outputs.OutputError` when the file could not
+        be written; the records and the :attr:`tally` are still complete.
+        """
         if self._out is not None:
-            self._out.close()
             self._out = None
-            os.replace(self._tmp, self.path)  # type: ignore[arg-type]
+            try:
+                self._output.commit()  # type: ignore[union-attr]
+            except OutputError as err:
+                self.error = err
+        if self.error is not None:
+            raise self.error
 
     def abort(self) -> None:
-        """Forget the trace file (if any) without writing it."""
-        if self._out is not None:
-            self._out.close()
+        """Forget the trace file (if any) without writing it (a previous file stays)."""
+        if self._output is not None:
             self._out = None
-            os.unlink(self._tmp)
+            self._output.discard()
 
     # -- reading -----------------------------------------------------------
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -335,10 +361,11 @@ class Trace:
 
     # -- files -------------------------------------------------------------
     def write_jsonl(self, path: str | os.PathLike[str]) -> None:
-        """Write the records to a JSON Lines file (one JSON object a line)."""
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
+        """Write the records to a JSON Lines file (one JSON object a line), whole or not at all."""
+        with Output(path, "trace") as out:
+            write = out.file.write
             for rec in self:
-                out.write(_encode(rec) + "\n")
+                write(_encode(rec) + "\n")
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:

@@ -10,7 +10,6 @@ notebook with ``HTML(anim.to_jshtml())``; save it as a GIF with
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from roomsim.analysis.records import round_ms
 from roomsim.analysis.spacetime import BROKER
 from roomsim.drawing.colours import FATE_COLOURS
 from roomsim.drawing.layout import cluster_positions
-from roomsim.drawing.output import _umask
 
 __all__ = ["animate_deliveries", "save_animation"]
 
@@ -180,14 +178,23 @@ def save_animation(anim: Any, path: str | os.PathLike[str], fps: int = 5) -> Pat
     """
     from matplotlib.animation import PillowWriter
 
+    from roomsim.outputs import Output
+
+    class _GifWriter(PillowWriter):
+        """Pillow's writer, saving the GIF into the open output file."""
+
+        def finish(self) -> None:
+            frames = self._frames  # type: ignore[attr-defined]  # Pillow's frames, as PillowWriter keeps them
+            frames[0].save(
+                out.file,
+                format="GIF",
+                save_all=True,
+                append_images=frames[1:],
+                duration=int(1000 / self.fps),
+                loop=0,
+            )
+
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gif", dir=path.parent)
-    os.close(fd)
-    try:
-        anim.save(tmp, writer=PillowWriter(fps=fps), dpi=80)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with Output(path, "animation", binary=True) as out:
+        anim.save(out.name, writer=_GifWriter(fps=fps), dpi=80)
     return path

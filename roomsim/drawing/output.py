@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,13 @@ def new_axes(figsize: tuple[float, float] = (8, 5), ax: Any = None) -> Any:
     return plt.subplots(figsize=figsize)[1]
 
 
-def _umask() -> int:
-    """The process's umask (files get the usual permissions, not mkstemp's 0600)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> Path:
-    """Write ``fig`` to ``path`` (the type from its suffix) through a temporary file.
+    """Write ``fig`` to ``path`` (the type from its suffix), whole or not at all.
 
-    A failure leaves nothing at ``path``.
+    The file is written as :class:`roomsim.outputs.Output` writes every
+    output: through a temporary file in the same folder, with the user's
+    umask; a failure leaves the previous file (or nothing) at ``path`` and
+    raises :class:`~roomsim.outputs.OutputError` (one line).
 
     Examples
     --------
@@ -49,16 +44,11 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> Path:
     >>> "<svg" in svg.read_text()
     True
     """
+    from roomsim.outputs import Output
+
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or None)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with Output(path, "picture", binary=True) as out:
+        fig.savefig(out.file, dpi=dpi, format=path.suffix.lstrip(".").lower() or None)
     return path
 
 

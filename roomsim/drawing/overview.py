@@ -9,7 +9,7 @@ from typing import Any
 
 from roomsim.analysis.outcomes import OUTCOMES, outcome_table
 
-__all__ = ["draw_outcomes", "save_overview"]
+__all__ = ["OVERVIEW_FILES", "draw_outcomes", "save_overview"]
 
 COLOURS = {"not targeted": "#eeeeee", "delivered": "#2e8b57", "dropped": "#c0392b"}
 
@@ -74,7 +74,7 @@ def _draw_node_load(records: Iterable[dict[str, Any]], ax: Any) -> Any:
     return ax
 
 
-def _save_views(records: list[dict[str, Any]], out: Path) -> list[Path]:
+def _save_views(records: list[dict[str, Any]], out: Path, written: list[Path]) -> None:
     """The space-time diagram, the latency CDF and the first message's delivery graph."""
     from roomsim.analysis import delivery_graph, latency_cdf, spacetime
     from roomsim.drawing.graph import delivery_figsize, draw_delivery_graph
@@ -82,7 +82,6 @@ def _save_views(records: list[dict[str, Any]], out: Path) -> list[Path]:
     from roomsim.drawing.output import draw_to_file
     from roomsim.drawing.spacetime import draw_spacetime, spacetime_figsize
 
-    written = []
     lanes = spacetime(records)
     written.append(
         draw_to_file(draw_spacetime, lanes, out / "timeline.png", spacetime_figsize(lanes))
@@ -94,7 +93,10 @@ def _save_views(records: list[dict[str, Any]], out: Path) -> list[Path]:
         written.append(
             draw_to_file(draw_delivery_graph, graph, out / "delivery.png", delivery_figsize(graph))
         )
-    return written
+
+
+#: the files :func:`save_overview` writes
+OVERVIEW_FILES = ("timeline.png", "latency.png", "delivery.png", "outcomes.png", "nodes.png")
 
 
 def save_overview(
@@ -102,20 +104,29 @@ def save_overview(
 ) -> list[Path]:
     """Write the pictures of a run into ``out_dir``: ``timeline.png`` (space-time),
     ``latency.png``, ``delivery.png`` (the first message's way), ``outcomes.png``
-    (who got which message) and ``nodes.png`` (load per node)."""
+    (who got which message) and ``nodes.png`` (load per node).
+
+    Each picture is written whole or not at all; when one cannot be written,
+    the :class:`~roomsim.outputs.OutputError` raised lists in ``written`` the
+    pictures written before it."""
     from matplotlib.figure import Figure
+
+    from roomsim.drawing.output import save_figure
+    from roomsim.outputs import OutputError
 
     records = list(trace)
     out = Path(out_dir)
-    written = _save_views(records, out)
-    for name, draw in (("outcomes.png", draw_outcomes), ("nodes.png", _draw_node_load)):
-        fig = Figure(figsize=(8, 4.5))
-        ax = fig.subplots()
-        draw(records, ax=ax)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-        path = out / name
-        fig.savefig(path, dpi=120)
-        written.append(path)
+    written: list[Path] = []
+    try:
+        _save_views(records, out, written)
+        for name, draw in (("outcomes.png", draw_outcomes), ("nodes.png", _draw_node_load)):
+            fig = Figure(figsize=(8, 4.5))
+            ax = fig.subplots()
+            draw(records, ax=ax)
+            if title:
+                fig.suptitle(title)
+            fig.tight_layout()
+            written.append(save_figure(fig, out / name))
+    except OutputError as err:
+        raise OutputError(str(err), written) from None
     return written
