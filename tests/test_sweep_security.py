@@ -22,6 +22,8 @@ import pytest
 pytest.importorskip("dask.distributed")
 psutil = pytest.importorskip("psutil")
 
+pytestmark = pytest.mark.slow  # each starts a local Dask cluster (seconds)
+
 from roomsim.generate import generate_scenario  # noqa: E402
 from roomsim.sweep import sweep  # noqa: E402
 
