@@ -80,7 +80,9 @@ def show(value: Any) -> str:
             text = repr(value)
         except ValueError:  # an integer with thousands of digits
             return "a very long number"
-        return text if len(text) <= 40 else text[:36] + "..." + text[0]
+        if len(text) <= 40:
+            return text
+        return text[:36] + "..." + (text[0] if isinstance(value, str) else "")
     if isinstance(value, (list, tuple)):
         return "a list" if value else "an empty list"
     if isinstance(value, dict):

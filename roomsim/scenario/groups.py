@@ -19,13 +19,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, model_validator
 
 from roomsim.ids import rng
-from roomsim.scenario.errors import Expect, invalid
+from roomsim.scenario.errors import Expect, invalid, show
 from roomsim.scenario.models import ClientSpec, Part
 from roomsim.scenario.values import Ms, Name, Namespace, Seed, SomeNames
 
 __all__ = [
+    "MAX_CLIENTS",
     "MAX_GROUP_CLIENTS",
     "MAX_GROUP_ROOMS",
+    "MAX_MEMBERSHIPS",
     "ClientGroup",
     "GroupRooms",
     "check_group_rooms",
@@ -34,6 +36,10 @@ __all__ = [
 
 MAX_GROUP_CLIENTS = 1_000_000
 MAX_GROUP_ROOMS = 1_000_000_000
+#: clients of a scenario in all, declared one by one or by groups
+MAX_CLIENTS = 2_000_000
+#: rooms the clients of all groups join, in all (each group's count times its per_client)
+MAX_MEMBERSHIPS = 10_000_000
 
 
 def _per_client(value: Any) -> Any:
@@ -88,9 +94,12 @@ class GroupRooms(Part):
     def _per_client_fits(self) -> "GroupRooms":
         lo, hi = self.per_client
         if lo > hi:
-            raise invalid(f"expected [lo, hi] with lo <= hi, got [{lo}, {hi}]", ("per_client",))
+            reason = f"expected [lo, hi] with lo <= hi, got [{show(lo)}, {show(hi)}]"
+            raise invalid(reason, ("per_client",))
         if hi > self.count:
-            reason = f"expected at most {self.count} rooms per client (the rooms' count), got {hi}"
+            reason = (
+                f"expected at most {self.count} rooms per client (the rooms' count), got {show(hi)}"
+            )
             raise invalid(reason, ("per_client",))
         return self
 
@@ -235,6 +244,7 @@ def check_groups(
     declared : sequence of ClientSpec
         The declared clients, to say where a name was declared first.
     """
+    _check_sizes(groups, len(declared))
     for i, group in enumerate(groups):
         seen: set[str] = set()
         for j, node in enumerate(group.nodes or ()):
@@ -248,6 +258,27 @@ def check_groups(
             name = next(n for n in names if n in clients or n in nodes)
             raise invalid(_clash(name, nodes, groups[:i], declared), ("groups", i, "prefix"))
         clients.update(dict.fromkeys(names, group.namespace))
+
+
+def _check_sizes(groups: Sequence[ClientGroup], declared: int) -> None:
+    """Refuse groups that would make more clients, or memberships, than fit in memory."""
+    clients, joined = declared, 0
+    for i, group in enumerate(groups):
+        clients += group.count
+        if clients > MAX_CLIENTS:
+            reason = (
+                f"the clients come to {clients:,} with this group;"
+                f" a scenario may have at most {MAX_CLIENTS:,} clients in all"
+            )
+            raise invalid(reason, ("groups", i, "count"))
+        if group.rooms is not None:
+            joined += group.count * group.rooms.per_client[1]
+            if joined > MAX_MEMBERSHIPS:
+                reason = (
+                    f"the groups' clients would join up to {joined:,} rooms in all with this"
+                    f" group (count x per_client); at most {MAX_MEMBERSHIPS:,} fit"
+                )
+                raise invalid(reason, ("groups", i, "rooms", "per_client"))
 
 
 def _clash(

@@ -167,6 +167,15 @@ class ClientSpec(Part):
     reconnection_delay_max: Ms = 5000.0
     randomization_factor: Probability = 0.5
 
+    @model_validator(mode="after")
+    def _retries_take_time(self) -> "ClientSpec":
+        for key in ("reconnection_delay", "reconnection_delay_max"):
+            if self.reconnect and getattr(self, key) == 0:
+                reason = "expected a time > 0 ms when reconnect is on"
+                reason += " (with 0 the client retries without end at one instant)"
+                raise invalid(f"{reason}, got 0", (key,))
+        return self
+
 
 class JoinStep(Part):
     """``socket.join(rooms)``."""
