@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from roomsim.scenario.bulk import gc_paused
-from roomsim.scenario.errors import Expect, Loc, invalid
+from roomsim.scenario.errors import Expect, Loc, invalid, unknown_name
 from roomsim.scenario.groups import ClientGroup, check_group_rooms, check_groups
 from roomsim.scenario.models import (
     ClientSpec,
@@ -119,14 +119,14 @@ def _check_references(sc: Scenario) -> None:
             reason = f"{client.name!r} is a node's name; a client may not have the same name"
             raise invalid(reason, ("clients", i, "name"))
         if client.node not in nodes:
-            raise invalid(f"unknown node {client.node!r}", ("clients", i, "node"))
+            raise invalid(unknown_name("node", client.node, nodes), ("clients", i, "node"))
         clients[client.name] = client.namespace
     check_groups(sc.groups, nodes, clients, sc.clients)
     for i, client in enumerate(sc.clients):
         _check_rooms(client.rooms, clients, ("clients", i, "rooms"))
     for node in sc.latency.nodes:
         if node not in nodes:
-            raise invalid(f"unknown node {node!r}", ("latency", "nodes", node))
+            raise invalid(unknown_name("node", node, nodes), ("latency", "nodes", node))
     check_group_rooms(sc.groups, clients)
     ids: set[str] = set()
     for i, step in enumerate(sc.timeline):
@@ -136,13 +136,13 @@ def _check_references(sc: Scenario) -> None:
             continue
         if isinstance(body, (NodeStep, PartitionStep)):
             if body.node not in nodes:
-                raise invalid(f"unknown node {body.node!r}", (*where, "node"))
+                raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
             continue
         if isinstance(body, str):  # broker: down | up
             continue
         if isinstance(body, ServerSideEmitStep):
             if body.from_ not in nodes:
-                raise invalid(f"unknown node {body.from_!r}", (*where, "from"))
+                raise invalid(unknown_name("node", body.from_, nodes), (*where, "from"))
             continue
         if isinstance(body, _Targeted):
             _check_sender(body, where, nodes, clients)
@@ -150,9 +150,9 @@ def _check_references(sc: Scenario) -> None:
                 _check_rooms(body.rooms, clients, (*where, "rooms"))
             continue
         if body.client not in clients:
-            raise invalid(f"unknown client {body.client!r}", (*where, "client"))
+            raise invalid(unknown_name("client", body.client, clients), (*where, "client"))
         if isinstance(body, ConnectStep) and body.node is not None and body.node not in nodes:
-            raise invalid(f"unknown node {body.node!r}", (*where, "node"))
+            raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
         if isinstance(body, (JoinStep, LeaveStep, ConnectStep)):
             _check_rooms(body.rooms, clients, (*where, "rooms"))
     k = 1
@@ -186,7 +186,8 @@ def _check_emit(
 def _check_sender(emit: _Targeted, where: Loc, nodes: set[str], clients: dict[str, str]) -> None:
     namespace = clients.get(emit.from_)  # the sender's, when it is a client
     if namespace is None and emit.from_ not in nodes:
-        raise invalid(f"unknown client or node {emit.from_!r}", (*where, "from"))
+        reason = unknown_name("client or node", emit.from_, [*nodes, *clients])
+        raise invalid(reason, (*where, "from"))
     emit._sender_is_client = namespace is not None
     if namespace is not None and emit.namespace not in (None, namespace):
         reason = f"expected the namespace of client {emit.from_!r} ({namespace!r})"

@@ -9,7 +9,7 @@ problems, :func:`first_problem` keeps the one met first in the file.
 import difflib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -25,6 +25,7 @@ __all__ = [
     "invalid",
     "show",
     "unknown_key",
+    "unknown_name",
 ]
 
 Loc = tuple[str | int, ...]  # where a value is: ("timeline", 2, "emit", "to", 0)
@@ -116,6 +117,24 @@ def unknown_key(key: Any, model: type[BaseModel] | None) -> str:
     if close:
         return f"unknown key {key!r} (did you mean {close[0]!r}?)"
     return f"unknown key {key!r}" + (f" (known keys: {', '.join(known)})" * bool(known))
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
+    """The reason for an unknown client or node ``name``, with the closest known one.
+
+    Examples
+    --------
+    >>> unknown_name("client", "alcie", ["alice", "bob"])
+    "unknown client 'alcie' (did you mean 'alice'?)"
+    >>> unknown_name("node", "n9", ["server1"])
+    "unknown node 'n9'"
+    """
+    names = list(known)
+    if len(names) > 20_000:  # a million clients of groups: only names much like it
+        names = [k for k in names if abs(len(k) - len(name)) <= 2 and k[:1] == name[:1]]
+    close = difflib.get_close_matches(name, names[:20_000], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {what} {show(name)}{hint}"
 
 
 def first_problem(

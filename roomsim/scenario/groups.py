@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, model_validator
 
 from roomsim.ids import rng
-from roomsim.scenario.errors import Expect, invalid, show
+from roomsim.scenario.errors import Expect, invalid, show, unknown_name
 from roomsim.scenario.models import ClientSpec, Part
 from roomsim.scenario.values import Ms, Name, Namespace, Seed, SomeNames
 
@@ -251,7 +251,7 @@ def check_groups(
             if node in seen:
                 raise invalid(f"duplicate node {node!r}", ("groups", i, "nodes", j))
             if node not in nodes:
-                raise invalid(f"unknown node {node!r}", ("groups", i, "nodes", j))
+                raise invalid(unknown_name("node", node, nodes), ("groups", i, "nodes", j))
             seen.add(node)
         names = group.names()
         if not (clients.keys().isdisjoint(names) and nodes.isdisjoint(names)):

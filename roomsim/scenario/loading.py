@@ -5,7 +5,7 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -15,13 +15,21 @@ from roomsim.scenario.errors import LineOf, ScenarioError, first_problem, show
 from roomsim.scenario.models import FILE_KEYS
 from roomsim.scenario.reading import read_json, read_yaml
 
-__all__ = ["MAX_FILE_BYTES", "load_scenario", "parse_scenario", "scenario_from_dict"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_data",
+    "scenario_from_dict",
+]
+
+_T = TypeVar("_T")
 
 #: the largest scenario file read, in bytes (a 1,000,000-step YAML file is about 60 MB)
 MAX_FILE_BYTES = 256 * 2**20
 
 
-def _alone(fn: Callable[..., Scenario]) -> Callable[..., Scenario]:
+def _alone(fn: Callable[..., _T]) -> Callable[..., _T]:
     """Raise a ScenarioError without the parser's or pydantic's error behind it.
 
     The one line says everything; dropping the chained error also lets the
@@ -29,7 +37,7 @@ def _alone(fn: Callable[..., Scenario]) -> Callable[..., Scenario]:
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Scenario:
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
         try:
             return fn(*args, **kwargs)
         except ScenarioError as err:
@@ -81,6 +89,13 @@ def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
     roomsim.scenario.ScenarioError: x.yaml:2: clients[0].nod: unknown key 'nod' ...
     """
     path = str(path)
+    with gc_paused():
+        data, line_of = _read_text(text, path)
+        return _validate(data, path, line_of)
+
+
+def _read_text(text: str | bytes, path: str) -> tuple[Any, LineOf]:
+    """A scenario's text as plain data (YAML, or JSON for a ``.json`` name), not yet checked."""
     if isinstance(text, (bytes, bytearray, memoryview)):
         try:
             text = bytes(text).decode("utf-8")
@@ -94,9 +109,34 @@ def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
     if _is_trace(text):
         raise ScenarioError(path, "this is a trace, not a scenario: use draw, why or check")
     read = read_json if path.lower().endswith(".json") else read_yaml
-    with gc_paused():
-        data, line_of = read(text, path)
-        return _validate(data, path, line_of)
+    return read(text, path)
+
+
+@_alone
+def scenario_data(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A scenario file's data, read exactly as :func:`load_scenario` reads it, not checked.
+
+    For tools that change a scenario before checking it (a sweep's grid).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    dict
+        The file's keys and values (YAML 1.2: a room ``no`` is the text ``'no'``).
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read, or is not a mapping of YAML or JSON.
+    """
+    shown = os.fsdecode(path)
+    data, line_of = _read_text(_read_file(path, shown), shown)
+    _mapping(data, shown, line_of)
+    return data  # type: ignore[no-any-return]
 
 
 def _is_trace(text: str) -> bool:
@@ -224,6 +264,17 @@ def scenario_from_dict(data: dict[str, Any], path: str = "<dict>") -> Scenario:
 
 def _validate(data: Any, path: str, line_of: LineOf) -> Scenario:
     """Validate file data, or raise the problem met first in the file."""
+    _mapping(data, path, line_of)
+    try:
+        return Scenario.model_validate(data, context={FILE_KEYS: True})
+    except ValidationError as exc:
+        raise first_problem(exc, data, path, line_of, Scenario) from None
+    except ValueError as exc:  # pydantic refusing a 5,000-digit number as a name
+        raise ScenarioError(path, f"cannot read a value ({exc})") from None
+
+
+def _mapping(data: Any, path: str, line_of: LineOf) -> None:
+    """Refuse data that is not a mapping at the top level."""
     if not isinstance(data, dict):
         # the kind of value only: a text here may be a file the user did not mean to show
         got = "a text" if isinstance(data, str) else show(data)
@@ -231,9 +282,3 @@ def _validate(data: Any, path: str, line_of: LineOf) -> Scenario:
             got = "a number"
         reason = f"expected a mapping at the top level, got {got}"
         raise ScenarioError(path, reason, line_of(()))
-    try:
-        return Scenario.model_validate(data, context={FILE_KEYS: True})
-    except ValidationError as exc:
-        raise first_problem(exc, data, path, line_of, Scenario) from None
-    except ValueError as exc:  # pydantic refusing a 5,000-digit number as a name
-        raise ScenarioError(path, f"cannot read a value ({exc})") from None
