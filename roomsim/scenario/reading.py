@@ -124,6 +124,7 @@ class _YamlReader:
         self._loader = _Loader(text)
         self._anchors: dict[str, tuple[Any, str | None, int]] = {}  # value, key text, size
         self._open: set[str] = set()  # anchors of values being read, to catch self-reference
+        self._keys: dict[str, str] = {}
         self._count = 0  # values read so far, aliases counted whole
         self._aliased = 0  # values the aliases stood for
         self._unit: _Units | None = None  # the place of the value being read two levels down
@@ -310,7 +311,7 @@ class _YamlReader:
         elif text in top.value:
             raise self._fail(event, (*top.loc, text), f"duplicate key {text!r}")
         else:
-            top.key = text
+            top.key = self._keys.setdefault(text, text)  # one string for each key: less memory
         top.key_line = event.start_mark.line + 1
         self._count += 1
 
