@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from roomsim.cli import main
 from roomsim.reconnect import Backoff
-from roomsim.scenario import ScenarioError, load_scenario, parse_scenario
+from roomsim.scenario import ScenarioError, parse_scenario
 from roomsim.scenario.loading import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
