@@ -34,6 +34,8 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP = _YAML_TAG + "str", _YAML_TAG + "seq", _YAML_TAG + "map"
 _PLAIN_TAGS = (None, "!")
+_DIGITS = frozenset("0123456789")
+_MAYBE_NOT_TEXT = frozenset("-+.0123456789tTfFnN~<")  # the first letters of the core schema
 
 
 def _core_schema(base: type) -> type:
@@ -255,7 +257,16 @@ class _YamlReader:
         if tag in _PLAIN_TAGS:
             if not event.implicit[0]:
                 return text
+            first = text[:1]
+            if first and first not in _MAYBE_NOT_TEXT:  # most names: text at once
+                return text
+            if first in _DIGITS and len(text) < 20 and text.isdigit() and first != "0":
+                return int(text)
             tag = self._loader.resolve(yaml.ScalarNode, text, (True, False))
+        return self._scalar_tagged(event, top, text, tag)
+
+    def _scalar_tagged(self, event: Any, top: _Frame | None, text: str, tag: str) -> Any:
+        """A scalar with its tag (given, or resolved from a plain scalar's text)."""
         if tag == _STR:
             return text
         construct = _CONSTRUCT.get(tag)
