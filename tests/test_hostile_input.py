@@ -196,6 +196,11 @@ def test_errors_show_no_more_than_the_offending_value(tmp_path: Path) -> None:
     long_value = "x" * 5000
     message = problem(f"cluster: {{nodes: 1}}\nseed: {long_value}\n")
     assert message == f"s.yaml:2: seed: expected a whole number, got '{'x' * 35}...'"
+    name = "n" * 3000
+    message = problem(f"cluster: {{nodes: [{name}, {name}]}}\n")
+    assert message == f"s.yaml:1: cluster.nodes[1]: duplicate node '{'n' * 35}...'"
+    message = problem(f"cluster: {{nodes: 1}}\nlatency: {{nodes: {{{name}: {{client_ms: 1}}}}}}\n")
+    assert message == f"s.yaml:2: latency.nodes.{'n' * 36}...: unknown node '{'n' * 35}...'"
 
 
 # --- numbers ------------------------------------------------------------------------

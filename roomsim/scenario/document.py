@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from roomsim.scenario.bulk import gc_paused
-from roomsim.scenario.errors import Expect, Loc, invalid, unknown_name
+from roomsim.scenario.errors import Expect, Loc, invalid, show, unknown_name
 from roomsim.scenario.groups import ClientGroup, check_group_rooms, check_groups
 from roomsim.scenario.models import (
     ClientSpec,
@@ -109,14 +109,14 @@ def _check_references(sc: Scenario) -> None:
     nodes: set[str] = set()
     for i, node in enumerate(sc.cluster.nodes):
         if node in nodes:
-            raise invalid(f"duplicate node {node!r}", ("cluster", "nodes", i))
+            raise invalid(f"duplicate node {show(node)}", ("cluster", "nodes", i))
         nodes.add(node)
     clients: dict[str, str] = {}  # the namespace of each client, by name
     for i, client in enumerate(sc.clients):
         if client.name in clients:
-            raise invalid(f"duplicate client {client.name!r}", ("clients", i, "name"))
+            raise invalid(f"duplicate client {show(client.name)}", ("clients", i, "name"))
         if client.name in nodes:
-            reason = f"{client.name!r} is a node's name; a client may not have the same name"
+            reason = f"{show(client.name)} is a node's name; a client may not have the same name"
             raise invalid(reason, ("clients", i, "name"))
         if client.node not in nodes:
             raise invalid(unknown_name("node", client.node, nodes), ("clients", i, "node"))
@@ -169,7 +169,7 @@ def _check_rooms(rooms: list[str], clients: dict[str, Any], where: Loc) -> None:
         return
     for j, room in enumerate(rooms):
         if room in clients:
-            reason = f"{room!r} is a client's name; a room may not have the same name"
+            reason = f"{show(room)} is a client's name; a room may not have the same name"
             raise invalid(reason, (*where, j))
 
 
@@ -177,7 +177,7 @@ def _check_emit(
     emit: EmitStep, where: Loc, nodes: set[str], clients: dict[str, str], ids: set[str]
 ) -> None:
     if emit.id in ids:
-        raise invalid(f"duplicate message id {emit.id!r}", (*where, "id"))
+        raise invalid(f"duplicate message id {show(emit.id)}", (*where, "id"))
     if emit.id:
         ids.add(emit.id)
     _check_sender(emit, where, nodes, clients)
@@ -190,5 +190,5 @@ def _check_sender(emit: _Targeted, where: Loc, nodes: set[str], clients: dict[st
         raise invalid(reason, (*where, "from"))
     emit._sender_is_client = namespace is not None
     if namespace is not None and emit.namespace not in (None, namespace):
-        reason = f"expected the namespace of client {emit.from_!r} ({namespace!r})"
-        raise invalid(f"{reason}, got {emit.namespace!r}", (*where, "namespace"))
+        reason = f"expected the namespace of client {show(emit.from_)} ({show(namespace)})"
+        raise invalid(f"{reason}, got {show(emit.namespace)}", (*where, "namespace"))

@@ -249,7 +249,7 @@ def check_groups(
         seen: set[str] = set()
         for j, node in enumerate(group.nodes or ()):
             if node in seen:
-                raise invalid(f"duplicate node {node!r}", ("groups", i, "nodes", j))
+                raise invalid(f"duplicate node {show(node)}", ("groups", i, "nodes", j))
             if node not in nodes:
                 raise invalid(unknown_name("node", node, nodes), ("groups", i, "nodes", j))
             seen.add(node)
@@ -286,10 +286,10 @@ def _clash(
 ) -> str:
     """Why a group may not have a client named ``name``."""
     if name in nodes:
-        return f"client {name!r} has a node's name; a client may not have the same name"
+        return f"client {show(name)} has a node's name; a client may not have the same name"
     where = [f"clients[{k}]" for k, client in enumerate(declared) if client.name == name]
     where += [f"groups[{k}]" for k, group in enumerate(before) if group.has_client(name)]
-    return f"client {name!r} is declared twice ({where[0]} and this group)"
+    return f"client {show(name)} is declared twice ({where[0]} and this group)"
 
 
 def check_group_rooms(groups: Sequence[ClientGroup], clients: Mapping[str, str]) -> None:
@@ -300,7 +300,7 @@ def check_group_rooms(groups: Sequence[ClientGroup], clients: Mapping[str, str])
             continue
         for name in clients:
             if name.startswith(rule.prefix) and rule.has_room(name):
-                reason = f"room {name!r} of this group is a client's name"
+                reason = f"room {show(name)} of this group is a client's name"
                 where = ("groups", i, "rooms", "prefix")
                 raise invalid(f"{reason}; a room may not have the same name", where)
 

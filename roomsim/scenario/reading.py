@@ -320,7 +320,7 @@ class _YamlReader:
         if kind is yaml.ScalarEvent and text == "<<" and event.tag is None and event.implicit[0]:
             top.key = _MERGE
         elif text in top.value:
-            raise self._fail(event, (*top.loc, text), f"duplicate key {text!r}")
+            raise self._fail(event, (*top.loc, text), f"duplicate key {show(text)}")
         else:
             top.key = self._keys.setdefault(text, text)  # one string for each key: less memory
         top.key_line = event.start_mark.line + 1
@@ -570,7 +570,7 @@ def _json_duplicate(text: str, path: str, key: str) -> ScenarioError:
             return exc
     except Exception:  # the line is a courtesy; without it the error stands
         pass
-    return ScenarioError(path, f"duplicate key {key!r}")
+    return ScenarioError(path, f"duplicate key {show(key)}")
 
 
 def read_json(text: str, path: str) -> tuple[Any, LineOf]:
