@@ -199,7 +199,8 @@ def test_errors_show_no_more_than_the_offending_value(tmp_path: Path) -> None:
     name = "n" * 3000
     message = problem(f"cluster: {{nodes: [{name}, {name}]}}\n")
     assert message == f"s.yaml:1: cluster.nodes[1]: duplicate node '{'n' * 35}...'"
-    message = problem(f"cluster: {{nodes: 1}}\nlatency: {{nodes: {{{name}: {{client_ms: 1}}}}}}\n")
+    key = "n" * 1000  # YAML's longest plain key is 1024 characters
+    message = problem(f"cluster: {{nodes: 1}}\nlatency: {{nodes: {{{key}: {{client_ms: 1}}}}}}\n")
     assert message == f"s.yaml:2: latency.nodes.{'n' * 36}...: unknown node '{'n' * 35}...'"
 
 
