@@ -171,7 +171,8 @@ class _YamlReader:
                     record(top, event, depth)
                 value = self._scalar(event, top)
                 self._count += 1
-                if event.anchor is not None:
+                if event.anchor is not None:  # the latest anchor of a name is the one used
+                    self._open.discard(event.anchor)
                     self._anchors[event.anchor] = (value, event.value, 1)
                 if depth == 2 and self._unit is not None:
                     self._unit.ends[-1] = event.end_mark.index
@@ -219,14 +220,14 @@ class _YamlReader:
 
     def _record(self, top: _Frame | None, event: Any, depth: int) -> None:
         """Note where the value starting at ``event`` is."""
+        self._unit = None
+        if top is not None and top.key is _MERGE:  # a merge's value: its keys have their own
+            return
         loc = self._here(top)
         mark = event.start_mark
         line = top.key_line if top is not None and top.is_map else mark.line + 1
         if depth <= 1 or self.every_line:
             self.lines[loc] = line
-            return
-        self._unit = None
-        if len(loc) != 2:  # a merge's value
             return
         units = self.units.get(loc[0])  # type: ignore[arg-type]
         if units is None:
