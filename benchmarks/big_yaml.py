@@ -51,7 +51,9 @@ def measure(path: Path) -> tuple[float, float]:
     """Wall time (s) and peak memory (MB) of ``roomsim validate path`` in a child."""
     code = "import sys; from roomsim.cli import main; sys.argv[0] = 'roomsim'; main()"
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", code, "validate", str(path)])
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, "validate", str(path)], stdout=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
