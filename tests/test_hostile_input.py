@@ -411,6 +411,10 @@ def test_a_long_yaml_file_takes_the_memory_of_the_same_json_file() -> None:
             "s.yaml:3: malformed YAML: a tab is used for indentation on line 3; YAML indents with spaces only (no tabs)",
         ),
         (
+            "cluster: {nodes: 1}\nclients:\n  -\t{name: a, node: n1}\n",
+            "s.yaml:3: malformed YAML: a tab is used for indentation on line 3; YAML indents with spaces only (no tabs)",
+        ),
+        (
             "cluster:\n  nodes: 1\n\tadapter: memory\n",
             "s.yaml:3: malformed YAML: a tab is used for indentation on line 3; YAML indents with spaces only (no tabs)",
         ),

@@ -396,17 +396,18 @@ _INDENTATION_PROBLEMS = (
     "did not find expected key",
     "did not find expected '-' indicator",
     "expected <block end>",
+    "did not find expected <document start>",
 )
 
 
-def _layout_problem(text: str, problem: str, line_no: int) -> str | None:
+def _layout_problem(text: str, problem: str, line_no: int, column: int) -> str | None:
     """A tab or a wrong indentation at line ``line_no`` (0-based), in a student's words."""
     lines = text.split("\n", line_no + 1)
     if line_no >= len(lines):
         return None
     line = lines[line_no]
     lead = line[: len(line) - len(line.lstrip(" \t"))]
-    if "\t" in lead or "tab character" in problem:
+    if "\t" in lead or "tab character" in problem or line[column : column + 1] == "\t":
         return (
             f"a tab is used for indentation on line {line_no + 1};"
             " YAML indents with spaces only (no tabs)"
@@ -437,7 +438,7 @@ def _yaml_problem(exc: yaml.YAMLError, path: str, text: str) -> ScenarioError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or context or "cannot parse"
-    layout = _layout_problem(text, problem, mark.line) if mark is not None else None
+    layout = None if mark is None else _layout_problem(text, problem, mark.line, mark.column)
     if layout is not None:
         return ScenarioError(path, f"malformed YAML: {layout}", mark.line + 1)  # type: ignore[union-attr]
     reason = f"malformed YAML: {problem}"
