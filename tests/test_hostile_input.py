@@ -245,12 +245,16 @@ BIG = "1" + "0" * 400
             "s.yaml:2: latency.client_ms: expected a latency in ms (a number >= 0, {uniform: [low, high]}, {exponential: mean} or {lognormal: {median: m, sigma: s}}), got a mapping",
         ),
         (
-            "clients: [{name: a, node: n1, reconnection_delay: 0}]",
-            "s.yaml:2: clients[0].reconnection_delay: expected a time > 0 ms when reconnect is on (with 0 the client retries without end at one instant), got 0",
+            "clients: [{name: a, node: n1, reconnection_delay: 1e-320, reconnection_delay_max: 5}]",
+            "s.yaml:2: clients[0].reconnection_delay: expected a time of at least 1 ms when reconnect is on (with less the client retries without end at one instant), got 1e-320",
         ),
         (
-            "clients: [{name: a, node: n1, reconnection_delay_max: 0}]",
-            "s.yaml:2: clients[0].reconnection_delay_max: expected a time > 0 ms when reconnect is on (with 0 the client retries without end at one instant), got 0",
+            "clients: [{name: a, node: n1, reconnection_delay: 0}]",
+            "s.yaml:2: clients[0].reconnection_delay: expected a time of at least 1 ms when reconnect is on (with less the client retries without end at one instant), got 0.0",
+        ),
+        (
+            "clients: [{name: a, node: n1, reconnection_delay_max: 0.5}]",
+            "s.yaml:2: clients[0].reconnection_delay_max: expected a time of at least 1 ms when reconnect is on (with less the client retries without end at one instant), got 0.5",
         ),
     ],
 )

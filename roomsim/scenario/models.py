@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from roomsim.scenario.errors import Expect, invalid, unknown_key
+from roomsim.scenario.errors import Expect, invalid, show, unknown_key
 from roomsim.scenario.values import (
     A_NAME,
     A_NAMESPACE,
@@ -169,11 +169,13 @@ class ClientSpec(Part):
 
     @model_validator(mode="after")
     def _retries_take_time(self) -> "ClientSpec":
+        # socket.io-client waits whole ms: below 1 ms a delay is 0, and the client
+        # would retry without end at one simulated instant
         for key in ("reconnection_delay", "reconnection_delay_max"):
-            if self.reconnect and getattr(self, key) == 0:
-                reason = "expected a time > 0 ms when reconnect is on"
-                reason += " (with 0 the client retries without end at one instant)"
-                raise invalid(f"{reason}, got 0", (key,))
+            if self.reconnect and getattr(self, key) < 1:
+                reason = "expected a time of at least 1 ms when reconnect is on"
+                reason += " (with less the client retries without end at one instant)"
+                raise invalid(f"{reason}, got {show(getattr(self, key))}", (key,))
         return self
 
 
