@@ -48,7 +48,7 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     (YAML 1.2: a room ``no`` is the text ``'no'``); a grid point that makes the
     scenario invalid is refused in one line naming the point and the key.
     """
-    from roomsim.scenario import ScenarioError
+    from roomsim.scenario import ScenarioError, load_scenario
     from roomsim.scenario.loading import scenario_data
 
     path = Path(path)
@@ -77,8 +77,8 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     if out is not None and not isinstance(out, str):
         raise SweepSpecError(f"{path}: out: expected the path of a .csv or .parquet file")
     scenario = path.parent / data["scenario"]
+    load_scenario(scenario)  # the scenario itself, with its lines, then each grid point
     base = scenario_data(scenario)
-    _changed(base, {}, str(scenario))  # the scenario itself, then each grid point
     for point in expand_grid(grid, [0]):
         _changed(base, point, str(scenario))
     return SweepSpec(scenario, grid, seeds, path.parent / out if out else None)
