@@ -512,3 +512,20 @@ def test_sweep_reads_the_scenario_as_run_does(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     header, row = (tmp_path / "r.csv").read_text().splitlines()
     assert dict(zip(header.split(","), row.split(","), strict=True))["deliveries"] == "2"
+
+
+def test_lines_deep_inside_a_long_yaml_file() -> None:
+    """Lines are found when an error asks for one: an error deep inside the last
+    of 20,000 block-style clients, after comments, blank lines and non-ASCII
+    text, names its own line, as in a short file."""
+    head = "# é€𝄞 a comment\r\ncluster:\r\n  nodes: 2\r\nclients:\r\n"
+    client = (
+        "  - name: c{i}  # 𝄞\r\n    node: n1\r\n\r\n    rooms:\r\n      - r1\r\n      - r{i}\r\n"
+    )
+    body = "".join(client.format(i=i) for i in range(20_000))
+    text = head + body.replace("      - r19999\r\n", "      - 'r 19999'\r\n")
+    line = text[: text.index("'r 19999'")].count("\n") + 1
+    assert problem(text) == (
+        f"s.yaml:{line}: clients[19999].rooms[1]: expected a name (letters, digits, _ - : .),"
+        " got 'r 19999'"
+    )
