@@ -151,7 +151,7 @@ def _is_trace(text: str) -> bool:
     >>> _is_trace('{"cluster": {"nodes": 1}}')
     False
     """
-    first = text.lstrip()[:100_000].partition("\n")[0]
+    first = text[:100_000].lstrip().partition("\n")[0]
     if not first.startswith("{") or '"kind"' not in first:
         return False
     try:
