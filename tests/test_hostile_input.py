@@ -529,3 +529,23 @@ def test_lines_deep_inside_a_long_yaml_file() -> None:
         f"s.yaml:{line}: clients[19999].rooms[1]: expected a name (letters, digits, _ - : .),"
         " got 'r 19999'"
     )
+
+
+def test_many_groups_are_checked_in_time() -> None:
+    """A thousand groups with rooms are checked against every client name in
+    one pass (not a thousand), and the clash of the first group is the one said."""
+    groups = "".join(
+        f"  - {{prefix: g{i}x, count: 200, rooms: {{prefix: room{i}x, count: 10}}}}\n"
+        for i in range(1000)
+    )
+    text = "cluster: {nodes: 2}\ngroups:\n" + groups
+    start = time.perf_counter()
+    assert parse_scenario(text).client_count == 200_000
+    assert time.perf_counter() - start < 5
+    clashing = text.replace("{prefix: room700x,", "{prefix: g5x,").replace(
+        "{prefix: room900x,", "{prefix: g3x,"
+    )
+    assert problem(clashing) == (
+        "s.yaml:703: groups[700].rooms.prefix: room 'g5x1' of this group is a client's name;"
+        " a room may not have the same name"
+    )

@@ -293,16 +293,55 @@ def _clash(
 
 
 def check_group_rooms(groups: Sequence[ClientGroup], clients: Mapping[str, str]) -> None:
-    """Check that no room of a group has a client's name (declared or of a group)."""
+    """Check that no room of a group has a client's name (declared or of a group).
+
+    Of several clashes, the one of the first group is said, with its first
+    client in ``clients``' order.  Each client's name is looked at once,
+    whatever the number of groups: a room is a prefix followed by a number,
+    so only the few ways of cutting a name's final digits can be a room.
+    """
+    rules: dict[str, list[tuple[int, GroupRooms]]] = {}
     for i, group in enumerate(groups):
-        rule = group.rooms
-        if rule is None:
-            continue
-        for name in clients:
-            if name.startswith(rule.prefix) and rule.has_room(name):
-                reason = f"room {show(name)} of this group is a client's name"
-                where = ("groups", i, "rooms", "prefix")
-                raise invalid(f"{reason}; a room may not have the same name", where)
+        if group.rooms is not None:
+            rules.setdefault(group.rooms.prefix, []).append((i, group.rooms))
+    if not rules:
+        return
+    clash: tuple[int, str] | None = None
+    if len(rules) <= 8:  # a few prefixes: the C-level startswith test is faster
+        for i, group in enumerate(groups):
+            rule = group.rooms
+            if rule is not None:
+                name = next((n for n in clients if rule.has_room(n)), None)
+                if name is not None:
+                    clash = (i, name)
+                    break
+    else:
+        clash = _first_clash(rules, clients)
+    if clash is not None:
+        i, name = clash
+        reason = f"room {show(name)} of this group is a client's name"
+        where = ("groups", i, "rooms", "prefix")
+        raise invalid(f"{reason}; a room may not have the same name", where)
+
+
+def _first_clash(
+    rules: Mapping[str, list[tuple[int, GroupRooms]]], clients: Mapping[str, str]
+) -> tuple[int, str] | None:
+    """The first group whose rooms hold a client's name, and its first such client."""
+    best: tuple[int, str] | None = None
+    longest = max(len(str(rule.count)) for found in rules.values() for _, rule in found)
+    first = min(i for found in rules.values() for i, _ in found)
+    for name in clients:
+        digits = len(name) - len(name.rstrip("0123456789"))
+        for cut in range(1, min(digits, longest) + 1):
+            if name[-cut] == "0":  # a room's number has no leading zero
+                continue
+            for i, rule in rules.get(name[:-cut], ()):
+                if (best is None or i < best[0]) and rule.has_room(name):
+                    best = (i, name)
+        if best is not None and best[0] == first:
+            break
+    return best
 
 
 class _Numbered(dict[int, str]):
