@@ -549,3 +549,17 @@ def test_many_groups_are_checked_in_time() -> None:
         "s.yaml:703: groups[700].rooms.prefix: room 'g5x1' of this group is a client's name;"
         " a room may not have the same name"
     )
+
+
+def test_nesting_and_documents_are_bounded() -> None:
+    """Values nest at most 100 levels deep (the key path shown is cut short),
+    and a file holds one YAML document."""
+    deep = "[" * 150 + "]" * 150
+    message = problem(
+        f"cluster: {{nodes: 1}}\ntimeline: [{{at: 1, emit: {{from: n1, data: {deep}}}}}]\n"
+    )
+    assert message == ("s.yaml:2: timeline[0].emit.data[0][0]...: nested more than 100 levels deep")
+    message = problem("cluster: {nodes: 1}\n---\ncluster: {nodes: 2}\n")
+    assert message == (
+        "s.yaml:2: malformed YAML: expected one document, found a second one (after ---)"
+    )
