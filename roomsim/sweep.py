@@ -45,20 +45,20 @@ class SweepSpec:
 
 
 def load_sweep_spec(path: str | Path) -> SweepSpec:
-    """Read and check a sweep spec (and the scenario it names)."""
-    import yaml
+    """Read and check a sweep spec, the scenario it names, and every grid point.
 
-    from roomsim.scenario import load_scenario
+    The spec and the scenario are read as ``roomsim run`` reads a scenario
+    (YAML 1.2: a room ``no`` is the text ``'no'``); a grid point that makes the
+    scenario invalid is refused in one line naming the point and the key.
+    """
+    from roomsim.scenario import ScenarioError, load_scenario
+    from roomsim.scenario.loading import scenario_data
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise SweepSpecError(f"{path}: cannot read it ({err.__class__.__name__})") from None
-    except yaml.YAMLError as err:
-        line = getattr(getattr(err, "problem_mark", None), "line", None)
-        where = f"{path}:{line + 1}" if line is not None else str(path)
-        raise SweepSpecError(f"{where}: not valid YAML") from None
+        data = scenario_data(path)
+    except ScenarioError as err:
+        raise SweepSpecError(str(err)) from None
     if not isinstance(data, dict):
         raise SweepSpecError(f"{path}: expected a mapping with scenario, grid, seeds, out")
     unknown = set(data) - {"scenario", "grid", "seeds", "out"}
@@ -80,17 +80,22 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     if out is not None and not isinstance(out, str):
         raise SweepSpecError(f"{path}: out: expected the path of a .csv or .parquet file")
     scenario = path.parent / data["scenario"]
-    load_scenario(scenario)
+    load_scenario(scenario)  # the scenario itself, with its lines, then each grid point
+    base = scenario_data(scenario)
+    for point in expand_grid(grid, [0]):
+        _changed(base, point, str(scenario))
     return SweepSpec(scenario, grid, seeds, path.parent / out if out else None)
 
 
-def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+def _set(data: dict[str, Any], dotted: str, value: Any, where: str) -> None:
+    from roomsim.scenario import ScenarioError
+
     *parents, last = dotted.split(".")
     node = data
     for key in parents:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
-            raise ValueError(f"grid key {dotted!r}: {key!r} is not a mapping in the scenario")
+            raise ScenarioError(where, f"{key!r} is not a mapping in the scenario", key=dotted)
     node[last] = value
 
 
@@ -120,10 +125,17 @@ def _changed(base: Mapping[str, Any], point: Mapping[str, Any], source: str) -> 
 
     data = copy.deepcopy(dict(base))
     changes = {k: v for k, v in point.items() if k != "seed"}
+    where = f"{source} at grid point " + ", ".join(f"{k}={_short(v)}" for k, v in changes.items())
+    where = where if changes else source
     for key, value in changes.items():
-        _set(data, key, value)
-    where = f"{source} with " + ", ".join(f"{k}={v!r}" for k, v in changes.items())
-    return scenario_from_dict(data, path=where if changes else source)
+        _set(data, key, value, where)
+    return scenario_from_dict(data, path=where)
+
+
+def _short(value: Any) -> str:
+    """A grid value as Python writes it, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "..."
 
 
 def run_point(
@@ -260,9 +272,7 @@ def _close(client: Any, cluster: Any, *, quietly: bool = False) -> None:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
-    import json
+    """The scenario file's data, read exactly as ``roomsim run`` reads it (YAML 1.2)."""
+    from roomsim.scenario.loading import scenario_data
 
-    import yaml
-
-    text = path.read_text(encoding="utf-8")
-    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return scenario_data(path)

@@ -458,7 +458,7 @@ def test_a_step_naming_a_group_client_runs() -> None:
         (
             "from: user7,",
             "from: user11,",
-            "s.yaml:16: timeline[0].emit.from: unknown client or node 'user11'",
+            "s.yaml:16: timeline[0].emit.from: unknown client or node 'user11' (did you mean 'user1'?)",
         ),
         (
             "to: room1,",
@@ -490,7 +490,7 @@ def test_names_of_groups_with_overlapping_prefixes() -> None:
 def test_steps_are_checked_against_group_clients() -> None:
     """A step may name a group client, not one past the group's count; a room may not be one."""
     assert problem(BASE + "  - {at: 20, disconnect: {client: bot4}}\n") == (
-        "s.yaml:17: timeline[1].disconnect.client: unknown client 'bot4'"
+        "s.yaml:17: timeline[1].disconnect.client: unknown client 'bot4' (did you mean 'bot3'?)"
     )
     assert problem(BASE + "  - {at: 20, join: {client: bot1, rooms: [user10]}}\n") == (
         "s.yaml:17: timeline[1].join.rooms[0]: 'user10' is a client's name; a room may not have the same name"

@@ -8,6 +8,11 @@ line and the key::
 
     x.yaml:7: clients[1].nodee: unknown key 'nodee' (did you mean 'node'?)
 
+Reading is bounded (see ``docs/safety.md``): a file is a regular file of at
+most 256 MiB, its aliases stand for at most 1,000,000 values, only plain YAML
+values are read (never a ``!!python`` tag), and times, latencies and group
+sizes have limits that keep every run finite and within memory.
+
 Values are checked by pydantic (fast, even for 100,000 clients); its errors
 are then put in plain words from the :class:`~roomsim.scenario.errors.Expect`
 marker of each field.

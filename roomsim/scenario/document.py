@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from roomsim.scenario.bulk import gc_paused
-from roomsim.scenario.errors import Expect, Loc, invalid
+from roomsim.scenario.errors import Expect, Loc, invalid, show, unknown_name
 from roomsim.scenario.groups import ClientGroup, check_group_rooms, check_groups
 from roomsim.scenario.models import (
     ClientSpec,
@@ -109,24 +109,24 @@ def _check_references(sc: Scenario) -> None:
     nodes: set[str] = set()
     for i, node in enumerate(sc.cluster.nodes):
         if node in nodes:
-            raise invalid(f"duplicate node {node!r}", ("cluster", "nodes", i))
+            raise invalid(f"duplicate node {show(node)}", ("cluster", "nodes", i))
         nodes.add(node)
     clients: dict[str, str] = {}  # the namespace of each client, by name
     for i, client in enumerate(sc.clients):
         if client.name in clients:
-            raise invalid(f"duplicate client {client.name!r}", ("clients", i, "name"))
+            raise invalid(f"duplicate client {show(client.name)}", ("clients", i, "name"))
         if client.name in nodes:
-            reason = f"{client.name!r} is a node's name; a client may not have the same name"
+            reason = f"{show(client.name)} is a node's name; a client may not have the same name"
             raise invalid(reason, ("clients", i, "name"))
         if client.node not in nodes:
-            raise invalid(f"unknown node {client.node!r}", ("clients", i, "node"))
+            raise invalid(unknown_name("node", client.node, nodes), ("clients", i, "node"))
         clients[client.name] = client.namespace
     check_groups(sc.groups, nodes, clients, sc.clients)
     for i, client in enumerate(sc.clients):
         _check_rooms(client.rooms, clients, ("clients", i, "rooms"))
     for node in sc.latency.nodes:
         if node not in nodes:
-            raise invalid(f"unknown node {node!r}", ("latency", "nodes", node))
+            raise invalid(unknown_name("node", node, nodes), ("latency", "nodes", node))
     check_group_rooms(sc.groups, clients)
     ids: set[str] = set()
     for i, step in enumerate(sc.timeline):
@@ -136,13 +136,13 @@ def _check_references(sc: Scenario) -> None:
             continue
         if isinstance(body, (NodeStep, PartitionStep)):
             if body.node not in nodes:
-                raise invalid(f"unknown node {body.node!r}", (*where, "node"))
+                raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
             continue
         if isinstance(body, str):  # broker: down | up
             continue
         if isinstance(body, ServerSideEmitStep):
             if body.from_ not in nodes:
-                raise invalid(f"unknown node {body.from_!r}", (*where, "from"))
+                raise invalid(unknown_name("node", body.from_, nodes), (*where, "from"))
             continue
         if isinstance(body, _Targeted):
             _check_sender(body, where, nodes, clients)
@@ -150,9 +150,9 @@ def _check_references(sc: Scenario) -> None:
                 _check_rooms(body.rooms, clients, (*where, "rooms"))
             continue
         if body.client not in clients:
-            raise invalid(f"unknown client {body.client!r}", (*where, "client"))
+            raise invalid(unknown_name("client", body.client, clients), (*where, "client"))
         if isinstance(body, ConnectStep) and body.node is not None and body.node not in nodes:
-            raise invalid(f"unknown node {body.node!r}", (*where, "node"))
+            raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
         if isinstance(body, (JoinStep, LeaveStep, ConnectStep)):
             _check_rooms(body.rooms, clients, (*where, "rooms"))
     k = 1
@@ -169,7 +169,7 @@ def _check_rooms(rooms: list[str], clients: dict[str, Any], where: Loc) -> None:
         return
     for j, room in enumerate(rooms):
         if room in clients:
-            reason = f"{room!r} is a client's name; a room may not have the same name"
+            reason = f"{show(room)} is a client's name; a room may not have the same name"
             raise invalid(reason, (*where, j))
 
 
@@ -177,7 +177,7 @@ def _check_emit(
     emit: EmitStep, where: Loc, nodes: set[str], clients: dict[str, str], ids: set[str]
 ) -> None:
     if emit.id in ids:
-        raise invalid(f"duplicate message id {emit.id!r}", (*where, "id"))
+        raise invalid(f"duplicate message id {show(emit.id)}", (*where, "id"))
     if emit.id:
         ids.add(emit.id)
     _check_sender(emit, where, nodes, clients)
@@ -186,8 +186,9 @@ def _check_emit(
 def _check_sender(emit: _Targeted, where: Loc, nodes: set[str], clients: dict[str, str]) -> None:
     namespace = clients.get(emit.from_)  # the sender's, when it is a client
     if namespace is None and emit.from_ not in nodes:
-        raise invalid(f"unknown client or node {emit.from_!r}", (*where, "from"))
+        reason = unknown_name("client or node", emit.from_, [*nodes, *clients])
+        raise invalid(reason, (*where, "from"))
     emit._sender_is_client = namespace is not None
     if namespace is not None and emit.namespace not in (None, namespace):
-        reason = f"expected the namespace of client {emit.from_!r} ({namespace!r})"
-        raise invalid(f"{reason}, got {emit.namespace!r}", (*where, "namespace"))
+        reason = f"expected the namespace of client {show(emit.from_)} ({show(namespace)})"
+        raise invalid(f"{reason}, got {show(emit.namespace)}", (*where, "namespace"))

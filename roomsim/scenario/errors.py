@@ -9,7 +9,7 @@ problems, :func:`first_problem` keeps the one met first in the file.
 import difflib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -25,6 +25,7 @@ __all__ = [
     "invalid",
     "show",
     "unknown_key",
+    "unknown_name",
 ]
 
 Loc = tuple[str | int, ...]  # where a value is: ("timeline", 2, "emit", "to", 0)
@@ -80,7 +81,9 @@ def show(value: Any) -> str:
             text = repr(value)
         except ValueError:  # an integer with thousands of digits
             return "a very long number"
-        return text if len(text) <= 40 else text[:36] + "..." + text[0]
+        if len(text) <= 40:
+            return text
+        return text[:36] + "..." + (text[0] if isinstance(value, str) else "")
     if isinstance(value, (list, tuple)):
         return "a list" if value else "an empty list"
     if isinstance(value, dict):
@@ -95,7 +98,8 @@ def dotted(loc: Loc) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            part = str(part) if len(str(part)) <= 40 else str(part)[:36] + "..."
+            text += f".{part}" if text else part
     return text
 
 
@@ -112,8 +116,26 @@ def unknown_key(key: Any, model: type[BaseModel] | None) -> str:
     known = [k for k in _fields(model) if k not in hidden] if model else []
     close = difflib.get_close_matches(str(key), known, n=1)
     if close:
-        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
-    return f"unknown key {key!r}" + (f" (known keys: {', '.join(known)})" * bool(known))
+        return f"unknown key {show(key)} (did you mean {show(close[0])}?)"
+    return f"unknown key {show(key)}" + (f" (known keys: {', '.join(known)})" * bool(known))
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
+    """The reason for an unknown client or node ``name``, with the closest known one.
+
+    Examples
+    --------
+    >>> unknown_name("client", "alcie", ["alice", "bob"])
+    "unknown client 'alcie' (did you mean 'alice'?)"
+    >>> unknown_name("node", "n9", ["server1"])
+    "unknown node 'n9'"
+    """
+    names = list(known)
+    if len(names) > 20_000:  # a million clients of groups: only names much like it
+        names = [k for k in names if abs(len(k) - len(name)) <= 2 and k[:1] == name[:1]]
+    close = difflib.get_close_matches(name, names[:20_000], n=1)
+    hint = f" (did you mean {show(close[0])}?)" if close else ""
+    return f"unknown {what} {show(name)}{hint}"
 
 
 def first_problem(
@@ -194,7 +216,7 @@ def _explain(error: Any, root: type[BaseModel]) -> tuple[Loc, str]:
     if kind == "extra_forbidden":
         return loc, unknown_key(loc[-1], _model_in(_hint_at(root, loc[:-1])[0]))
     if kind == "missing":
-        return loc, f"missing key {loc[-1]!r}"
+        return loc, f"missing key {show(loc[-1])}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return loc, f"expected a mapping, got {show(got)}"
     for mark in _hint_at(root, loc)[1]:

@@ -19,13 +19,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, model_validator
 
 from roomsim.ids import rng
-from roomsim.scenario.errors import Expect, invalid
+from roomsim.scenario.errors import Expect, invalid, show, unknown_name
 from roomsim.scenario.models import ClientSpec, Part
 from roomsim.scenario.values import Ms, Name, Namespace, Seed, SomeNames
 
 __all__ = [
+    "MAX_CLIENTS",
     "MAX_GROUP_CLIENTS",
     "MAX_GROUP_ROOMS",
+    "MAX_MEMBERSHIPS",
     "ClientGroup",
     "GroupRooms",
     "check_group_rooms",
@@ -34,6 +36,10 @@ __all__ = [
 
 MAX_GROUP_CLIENTS = 1_000_000
 MAX_GROUP_ROOMS = 1_000_000_000
+#: clients of a scenario in all, declared one by one or by groups
+MAX_CLIENTS = 2_000_000
+#: rooms the clients of all groups join, in all (each group's count times its per_client)
+MAX_MEMBERSHIPS = 10_000_000
 
 
 def _per_client(value: Any) -> Any:
@@ -88,9 +94,12 @@ class GroupRooms(Part):
     def _per_client_fits(self) -> "GroupRooms":
         lo, hi = self.per_client
         if lo > hi:
-            raise invalid(f"expected [lo, hi] with lo <= hi, got [{lo}, {hi}]", ("per_client",))
+            reason = f"expected [lo, hi] with lo <= hi, got [{show(lo)}, {show(hi)}]"
+            raise invalid(reason, ("per_client",))
         if hi > self.count:
-            reason = f"expected at most {self.count} rooms per client (the rooms' count), got {hi}"
+            reason = (
+                f"expected at most {self.count} rooms per client (the rooms' count), got {show(hi)}"
+            )
             raise invalid(reason, ("per_client",))
         return self
 
@@ -235,13 +244,14 @@ def check_groups(
     declared : sequence of ClientSpec
         The declared clients, to say where a name was declared first.
     """
+    _check_sizes(groups, len(declared))
     for i, group in enumerate(groups):
         seen: set[str] = set()
         for j, node in enumerate(group.nodes or ()):
             if node in seen:
-                raise invalid(f"duplicate node {node!r}", ("groups", i, "nodes", j))
+                raise invalid(f"duplicate node {show(node)}", ("groups", i, "nodes", j))
             if node not in nodes:
-                raise invalid(f"unknown node {node!r}", ("groups", i, "nodes", j))
+                raise invalid(unknown_name("node", node, nodes), ("groups", i, "nodes", j))
             seen.add(node)
         names = group.names()
         if not (clients.keys().isdisjoint(names) and nodes.isdisjoint(names)):
@@ -250,28 +260,88 @@ def check_groups(
         clients.update(dict.fromkeys(names, group.namespace))
 
 
+def _check_sizes(groups: Sequence[ClientGroup], declared: int) -> None:
+    """Refuse groups that would make more clients, or memberships, than fit in memory."""
+    clients, joined = declared, 0
+    for i, group in enumerate(groups):
+        clients += group.count
+        if clients > MAX_CLIENTS:
+            reason = (
+                f"the clients come to {clients:,} with this group;"
+                f" a scenario may have at most {MAX_CLIENTS:,} clients in all"
+            )
+            raise invalid(reason, ("groups", i, "count"))
+        if group.rooms is not None:
+            joined += group.count * group.rooms.per_client[1]
+            if joined > MAX_MEMBERSHIPS:
+                reason = (
+                    f"the groups' clients would join up to {joined:,} rooms in all with this"
+                    f" group (count x per_client); at most {MAX_MEMBERSHIPS:,} fit"
+                )
+                raise invalid(reason, ("groups", i, "rooms", "per_client"))
+
+
 def _clash(
     name: str, nodes: set[str], before: Sequence[ClientGroup], declared: Sequence[ClientSpec]
 ) -> str:
     """Why a group may not have a client named ``name``."""
     if name in nodes:
-        return f"client {name!r} has a node's name; a client may not have the same name"
+        return f"client {show(name)} has a node's name; a client may not have the same name"
     where = [f"clients[{k}]" for k, client in enumerate(declared) if client.name == name]
     where += [f"groups[{k}]" for k, group in enumerate(before) if group.has_client(name)]
-    return f"client {name!r} is declared twice ({where[0]} and this group)"
+    return f"client {show(name)} is declared twice ({where[0]} and this group)"
 
 
 def check_group_rooms(groups: Sequence[ClientGroup], clients: Mapping[str, str]) -> None:
-    """Check that no room of a group has a client's name (declared or of a group)."""
+    """Check that no room of a group has a client's name (declared or of a group).
+
+    Of several clashes, the one of the first group is said, with its first
+    client in ``clients``' order.  Each client's name is looked at once,
+    whatever the number of groups: a room is a prefix followed by a number,
+    so only the few ways of cutting a name's final digits can be a room.
+    """
+    rules: dict[str, list[tuple[int, GroupRooms]]] = {}
     for i, group in enumerate(groups):
-        rule = group.rooms
-        if rule is None:
-            continue
-        for name in clients:
-            if name.startswith(rule.prefix) and rule.has_room(name):
-                reason = f"room {name!r} of this group is a client's name"
-                where = ("groups", i, "rooms", "prefix")
-                raise invalid(f"{reason}; a room may not have the same name", where)
+        if group.rooms is not None:
+            rules.setdefault(group.rooms.prefix, []).append((i, group.rooms))
+    if not rules:
+        return
+    clash: tuple[int, str] | None = None
+    if len(rules) <= 8:  # a few prefixes: the C-level startswith test is faster
+        for i, group in enumerate(groups):
+            rule = group.rooms
+            if rule is not None:
+                name = next((n for n in clients if rule.has_room(n)), None)
+                if name is not None:
+                    clash = (i, name)
+                    break
+    else:
+        clash = _first_clash(rules, clients)
+    if clash is not None:
+        i, name = clash
+        reason = f"room {show(name)} of this group is a client's name"
+        where = ("groups", i, "rooms", "prefix")
+        raise invalid(f"{reason}; a room may not have the same name", where)
+
+
+def _first_clash(
+    rules: Mapping[str, list[tuple[int, GroupRooms]]], clients: Mapping[str, str]
+) -> tuple[int, str] | None:
+    """The first group whose rooms hold a client's name, and its first such client."""
+    best: tuple[int, str] | None = None
+    longest = max(len(str(rule.count)) for found in rules.values() for _, rule in found)
+    first = min(i for found in rules.values() for i, _ in found)
+    for name in clients:
+        digits = len(name) - len(name.rstrip("0123456789"))
+        for cut in range(1, min(digits, longest) + 1):
+            if name[-cut] == "0":  # a room's number has no leading zero
+                continue
+            for i, rule in rules.get(name[:-cut], ()):
+                if (best is None or i < best[0]) and rule.has_room(name):
+                    best = (i, name)
+        if best is not None and best[0] == first:
+            break
+    return best
 
 
 class _Numbered(dict[int, str]):

@@ -1,10 +1,11 @@
 """Loading a scenario: from a file, a text or Python data, to a checked :class:`Scenario`."""
 
 import functools
+import json
 import os
+import stat
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -14,10 +15,21 @@ from roomsim.scenario.errors import LineOf, ScenarioError, first_problem, show
 from roomsim.scenario.models import FILE_KEYS
 from roomsim.scenario.reading import read_json, read_yaml
 
-__all__ = ["load_scenario", "parse_scenario", "scenario_from_dict"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_data",
+    "scenario_from_dict",
+]
+
+_T = TypeVar("_T")
+
+#: the largest scenario file read, in bytes (a 1,000,000-step YAML file is about 60 MB)
+MAX_FILE_BYTES = 256 * 2**20
 
 
-def _alone(fn: Callable[..., Scenario]) -> Callable[..., Scenario]:
+def _alone(fn: Callable[..., _T]) -> Callable[..., _T]:
     """Raise a ScenarioError without the parser's or pydantic's error behind it.
 
     The one line says everything; dropping the chained error also lets the
@@ -25,7 +37,7 @@ def _alone(fn: Callable[..., Scenario]) -> Callable[..., Scenario]:
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Scenario:
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
         try:
             return fn(*args, **kwargs)
         except ScenarioError as err:
@@ -77,6 +89,13 @@ def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
     roomsim.scenario.ScenarioError: x.yaml:2: clients[0].nod: unknown key 'nod' ...
     """
     path = str(path)
+    with gc_paused():
+        data, line_of = _read_text(text, path)
+        return _validate(data, path, line_of)
+
+
+def _read_text(text: str | bytes, path: str) -> tuple[Any, LineOf]:
+    """A scenario's text as plain data (YAML, or JSON for a ``.json`` name), not yet checked."""
     if isinstance(text, (bytes, bytearray, memoryview)):
         try:
             text = bytes(text).decode("utf-8")
@@ -87,10 +106,59 @@ def parse_scenario(text: str | bytes, path: str = "<string>") -> Scenario:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ScenarioError(path, "the file is empty")
+    if _is_trace(text):
+        raise ScenarioError(path, "this is a trace, not a scenario: use draw, why or check")
     read = read_json if path.lower().endswith(".json") else read_yaml
-    with gc_paused():
-        data, line_of = read(text, path)
-        return _validate(data, path, line_of)
+    return read(text, path)
+
+
+@_alone
+def scenario_data(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A scenario file's data, read exactly as :func:`load_scenario` reads it, not checked.
+
+    For tools that change a scenario before checking it (a sweep's grid).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    dict
+        The file's keys and values (YAML 1.2: a room ``no`` is the text ``'no'``).
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read, or is not a mapping of YAML or JSON.
+    """
+    shown = os.fsdecode(path)
+    data, line_of = _read_text(_read_file(path, shown), shown)
+    _mapping(data, shown, line_of)
+    return data  # type: ignore[no-any-return]
+
+
+def _is_trace(text: str) -> bool:
+    """Whether ``text`` is a trace that ``roomsim run --trace`` wrote (JSON Lines).
+
+    Its first line is a record: a JSON mapping with a time ``t`` and a ``kind``.
+
+    Examples
+    --------
+    >>> _is_trace('{"t":0,"kind":"connect","client":"a"}\\n{"t":1,"kind":"join"}\\n')
+    True
+    >>> _is_trace('{"cluster": {"nodes": 1}}')
+    False
+    """
+    first = text[:100_000].lstrip().partition("\n")[0]
+    if not first.startswith("{") or '"kind"' not in first:
+        return False
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "t" in record and isinstance(record.get("kind"), str)
 
 
 @_alone
@@ -112,8 +180,19 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         When the file is missing, unreadable, not UTF-8 text, empty or invalid.
     """
     shown = os.fsdecode(path)
+    return parse_scenario(_read_file(path, shown), shown)
+
+
+def _read_file(path: str | os.PathLike[str], shown: str) -> bytes:
+    """A scenario file's bytes: a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    A device (``/dev/zero``), a FIFO or a socket is refused without reading
+    from it (a FIFO is opened without waiting for a writer), and a file is
+    never read beyond the limit, so nothing given as a scenario can hang the
+    command or fill the memory.
+    """
     try:
-        raw = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise ScenarioError(shown, "file not found") from None
     except IsADirectoryError:
@@ -121,9 +200,43 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     except PermissionError:
         raise ScenarioError(shown, "permission denied") from None
     except OSError as exc:
-        reason = f"cannot read the file ({exc.strerror or exc})"
-        raise ScenarioError(shown, reason) from None
-    return parse_scenario(raw, shown)
+        raise ScenarioError(shown, f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd)
+        if stat.S_ISDIR(mode.st_mode):
+            raise ScenarioError(shown, "is a directory, not a file")
+        if not stat.S_ISREG(mode.st_mode):
+            what = _special_kind(mode.st_mode)
+            raise ScenarioError(shown, f"is {what}, not a scenario file (a regular file)")
+        if mode.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(shown, _too_big(mode.st_size))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(shown, f"cannot read the file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:  # it grew, or says a wrong size (/proc)
+        raise ScenarioError(shown, _too_big(None))
+    return raw
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (a named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _too_big(size: int | None) -> str:
+    limit = f"a scenario file may be at most {MAX_FILE_BYTES // 2**20} MiB"
+    if size is None:
+        return f"the file is too large: {limit}"
+    return f"the file is {size / 2**20:,.0f} MiB: {limit}"
 
 
 @_alone
@@ -151,12 +264,21 @@ def scenario_from_dict(data: dict[str, Any], path: str = "<dict>") -> Scenario:
 
 def _validate(data: Any, path: str, line_of: LineOf) -> Scenario:
     """Validate file data, or raise the problem met first in the file."""
-    if not isinstance(data, dict):
-        reason = f"expected a mapping at the top level, got {show(data)}"
-        raise ScenarioError(path, reason, line_of(()))
+    _mapping(data, path, line_of)
     try:
         return Scenario.model_validate(data, context={FILE_KEYS: True})
     except ValidationError as exc:
         raise first_problem(exc, data, path, line_of, Scenario) from None
     except ValueError as exc:  # pydantic refusing a 5,000-digit number as a name
         raise ScenarioError(path, f"cannot read a value ({exc})") from None
+
+
+def _mapping(data: Any, path: str, line_of: LineOf) -> None:
+    """Refuse data that is not a mapping at the top level."""
+    if not isinstance(data, dict):
+        # the kind of value only: a text here may be a file the user did not mean to show
+        got = "a text" if isinstance(data, str) else show(data)
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            got = "a number"
+        reason = f"expected a mapping at the top level, got {got}"
+        raise ScenarioError(path, reason, line_of(()))

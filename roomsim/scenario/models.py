@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from roomsim.scenario.errors import Expect, invalid, unknown_key
+from roomsim.scenario.errors import Expect, invalid, show, unknown_key
 from roomsim.scenario.values import (
     A_NAME,
     A_NAMESPACE,
@@ -170,6 +170,17 @@ class ClientSpec(Part):
     reconnection_delay: Ms = 1000.0
     reconnection_delay_max: Ms = 5000.0
     randomization_factor: Probability = 0.5
+
+    @model_validator(mode="after")
+    def _retries_take_time(self) -> "ClientSpec":
+        # socket.io-client waits whole ms: below 1 ms a delay is 0, and the client
+        # would retry without end at one simulated instant
+        for key in ("reconnection_delay", "reconnection_delay_max"):
+            if self.reconnect and getattr(self, key) < 1:
+                reason = "expected a time of at least 1 ms when reconnect is on"
+                reason += " (with less the client retries without end at one instant)"
+                raise invalid(f"{reason}, got {show(getattr(self, key))}", (key,))
+        return self
 
 
 class JoinStep(Part):

@@ -16,7 +16,9 @@ __all__ = [
     "A_NAME",
     "A_NAMESPACE",
     "DISCONNECT_REASONS",
+    "MAX_MS",
     "MAX_NODES",
+    "MAX_SIGMA",
     "NAME_PATTERN",
     "RESERVED_EVENTS",
     "Flag",
@@ -49,6 +51,11 @@ DISCONNECT_REASONS = (
     "forced server close",
 )
 MAX_NODES = 10_000
+#: the longest time a scenario may give, in ms (about 31.7 years): sums of times stay exact
+#: to the microsecond and can never overflow to infinity
+MAX_MS = 1e12
+#: the largest sigma of a lognormal latency: larger ones make draws overflow
+MAX_SIGMA = 10.0
 
 _NAME = re.compile(NAME_PATTERN)
 
@@ -81,6 +88,14 @@ def _namespace(value: Any) -> Any:
     if isinstance(value, str) and value[:1] == "/" and _NAME.fullmatch(value[1:] or "_"):
         return value
     raise ValueError("not a namespace")
+
+
+def _at_most_max_ms(value: float) -> float:
+    if value > MAX_MS:
+        raise invalid(
+            f"expected a time in ms of at most {MAX_MS:.0e} (about 31 years), got {show(value)}"
+        )
+    return value
 
 
 def _json_data(value: Any) -> Any:
@@ -125,6 +140,7 @@ Ms = Annotated[
     float,
     Strict(),
     Field(ge=0, allow_inf_nan=False),
+    AfterValidator(_at_most_max_ms),
     Expect("a time in ms (a number >= 0)"),
 ]
 Flag = Annotated[bool, Strict(), Expect("true or false")]
@@ -143,12 +159,31 @@ def _latency(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
         raise invalid(f"expected {A_LATENCY}, got {show(value)}")
     try:
-        delay(value)
-    except (ValueError, TypeError, KeyError):
+        d = delay(value)
+    except (ValueError, TypeError, KeyError, OverflowError):
         raise invalid(f"expected {A_LATENCY}, got {show(value)}") from None
-    if isinstance(value, (int, float)) and not math.isfinite(value):
-        raise invalid(f"expected {A_LATENCY}, got {show(value)}")
+    if d.kind == "constant":
+        _bounded_latency(d.a, value, ())
+    else:
+        params = value[d.kind] if isinstance(value, dict) else None
+        if d.kind == "uniform":
+            _bounded_latency(d.a, params[0], (d.kind, 0))  # type: ignore[index]
+            _bounded_latency(d.b, params[1], (d.kind, 1))  # type: ignore[index]
+        elif d.kind == "exponential":
+            _bounded_latency(d.a, params, (d.kind,))
+        else:
+            _bounded_latency(d.a, params["median"], (d.kind, "median"))  # type: ignore[index]
+            if not (math.isfinite(d.b) and d.b <= MAX_SIGMA):
+                reason = f"expected a sigma of at most {MAX_SIGMA:g}"
+                reason += f" (a larger one makes latencies overflow), got {show(d.b)}"
+                raise invalid(reason, (d.kind, "sigma"))
     return value
+
+
+def _bounded_latency(ms: float, given: Any, sub: tuple[str | int, ...]) -> None:
+    """Refuse a latency parameter that is not a finite number of ms up to :data:`MAX_MS`."""
+    if not (math.isfinite(ms) and ms <= MAX_MS):
+        raise invalid(f"expected a latency in ms from 0 to {MAX_MS:.0e}, got {show(given)}", sub)
 
 
 A_LATENCY = (
