@@ -26,7 +26,7 @@ from typing import Any
 
 import simpy
 
-from roomsim._sched import call_later
+from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay
 
@@ -148,18 +148,65 @@ class Broker:
         """Give ``node``'s link to the broker its own one-hop latency distribution."""
         self._hops[node] = hop
 
-    def hop(self, node: str, direction: str) -> float:
-        """The delay of one hop between ``node`` and the broker, now (FIFO per link)."""
+    def hop(
+        self,
+        node: str,
+        direction: str,
+        message: BrokerMessage | None = None,
+        channel: str = "",
+        start: float | None = None,
+        what: str = "copy",
+    ) -> float:
+        """When a packet that enters ``node``'s link to the broker at ``start``
+        (default: now) comes out at the far end: an absolute time.
+
+        ``direction`` is ``up`` (node to broker) or ``down``.  The link is first
+        in, first out: a packet never comes out before one that entered it
+        earlier.  With a latency distribution, each packet's draw comes from
+        its own stream, named after the link, the direction and the message
+        (``broker-link:<node>:<direction>:<what>:<msg>:<channel>``), so another
+        client's messages never change this one's latency; a message without
+        an id (a request's response) draws from the stream of its link,
+        direction and channel.  What links share is their order: a packet can
+        wait behind an earlier one on the same link.
+        """
+        at = self.env.now if start is None else start
         dist = self._hops.get(node)
         if dist is None:
-            return self.hop_ms
-        stream = self._hop_streams.get(node)
-        if stream is None:
-            stream = self._hop_streams[node] = rng(self.seed, f"broker-link:{node}")
-        now = self.env.now
-        arrival = max(now + dist.sample(stream), self._last.get((node, direction), 0.0))
+            return reachable(self.env.now, at + self.hop_ms)
+        if message is not None and message.msg is not None:
+            stream = rng(
+                self.seed, f"broker-link:{node}:{direction}:{what}:{message.msg}:{channel}"
+            )
+        else:
+            name = f"broker-link:{node}:{direction}:{channel}"
+            stream = self._hop_streams.get(name)
+            if stream is None:
+                stream = self._hop_streams[name] = rng(self.seed, name)
+        arrival = reachable(
+            self.env.now, max(at + dist.sample(stream), self._last.get((node, direction), 0.0))
+        )
         self._last[(node, direction)] = arrival
-        return arrival - now
+        return arrival
+
+    def _after_hop(
+        self,
+        node: str,
+        direction: str,
+        offset: float,
+        message: BrokerMessage,
+        channel: str,
+        what: str,
+        fn: Callable[..., Any],
+        *args: Any,
+    ) -> None:
+        """Call ``fn(*args)`` when a packet entering ``node``'s link ``offset`` ms
+        from now comes out (:meth:`hop`)."""
+        if node not in self._hops:  # a constant hop: in order as it is
+            call_later(self.env, offset + self.hop_ms, fn, *args)
+            return
+        start = self.env.now + offset
+        call_at(self.env, self.hop(node, direction, message, channel, start, what), fn, *args)
 
     # -- subscriptions ---------------------------------------------------------
     def _add(self, sub: Subscription, immediate: bool) -> Subscription:
@@ -290,8 +337,19 @@ class Broker:
             if on_failed is not None:
                 on_failed()
             return
-        delay = self.hop(message.sender, "up")
-        call_later(self.env, delay, self._arrive, channel, message, on_reply, on_failed)
+        self._after_hop(
+            message.sender,
+            "up",
+            0.0,
+            message,
+            channel,
+            "copy",
+            self._arrive,
+            channel,
+            message,
+            on_reply,
+            on_failed,
+        )
 
     def _arrive(
         self,
@@ -360,8 +418,18 @@ class Broker:
                 self.received_by_node[sub.node] += 1
             if self.copy_ms or self._hops:
                 for i, sub in enumerate(reached, 1):
-                    delay = self.publish_ms + i * self.copy_ms + self.hop(sub.node, "down")
-                    call_later(env, delay, sub.listener, channel, message)
+                    offset = self.publish_ms + i * self.copy_ms
+                    self._after_hop(
+                        sub.node,
+                        "down",
+                        offset,
+                        message,
+                        channel,
+                        "copy",
+                        sub.listener,
+                        channel,
+                        message,
+                    )
             else:
                 call_later(env, done + self.hop_ms, self._hand_out, channel, message, reached)
         if on_reply is not None:
@@ -369,7 +437,7 @@ class Broker:
                 if on_failed is not None:
                     on_failed()
             else:
-                call_later(env, done + self.hop(message.sender, "down"), on_reply)
+                self._after_hop(message.sender, "down", done, message, channel, "reply", on_reply)
         return done
 
     @staticmethod

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import call_later
+from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay, delay
 from roomsim.packet import Packet
@@ -201,7 +201,10 @@ class ClientLinks:
             start = max(now, link.busy_until)
             link.busy_until = start + spec.transport_ms
             link.last_write = now
-            arrival = max(link.busy_until + spec.latency.sample(link.stream), link.last_arrival)
+            # the instant the packet's event will have, never before the previous packet's
+            arrival = reachable(
+                now, max(link.busy_until + spec.latency.sample(link.stream), link.last_arrival)
+            )
             link.last_arrival = arrival
             groups.setdefault(arrival, []).append(sid)
             sent.append(sid)
@@ -209,8 +212,8 @@ class ClientLinks:
         for arrival in sorted(groups):
             if arrival <= now:
                 self._arrive(packet, node, groups[arrival])
-            else:
-                call_later(self.env, arrival - now, self._arrive, packet, node, groups[arrival])
+            else:  # at the arrival time exactly: a packet never overtakes an earlier one
+                call_at(self.env, arrival, self._arrive, packet, node, groups[arrival])
 
     def _arrive(self, packet: Packet, node: str, sids: list[str]) -> None:
         watched = self.watched
