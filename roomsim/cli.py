@@ -1,4 +1,4 @@
-"""The ``roomsim`` command line: ``run``, ``validate``, ``generate`` and ``sweep``.
+"""The ``roomsim`` command line: ``run``, ``check``, ``validate``, ``generate`` and ``sweep``.
 
 Bad input gets one line (file, line, key, what was expected) on stderr and
 exit status 2, with nothing written.
@@ -7,17 +7,15 @@ exit status 2, with nothing written.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from roomsim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
-
-#: runs with more records than this skip the checks unless --check is given
-CHECK_LIMIT = 200_000
 
 
 def _fail(message: str) -> NoReturn:
@@ -63,9 +61,9 @@ def main() -> None:
 @click.option(
     "--check/--no-check",
     "run_checks",
-    default=None,
-    help="Check the trace against Socket.IO's guarantees (default: runs of up to "
-    f"{CHECK_LIMIT:,} records).",
+    default=True,
+    show_default=True,
+    help="Check the trace against Socket.IO's guarantees (in one pass, any size).",
 )
 def run(
     file: Path,
@@ -73,7 +71,7 @@ def run(
     seed: int | None,
     out_dir: Path | None,
     quiet: bool,
-    run_checks: bool | None,
+    run_checks: bool,
 ) -> None:
     """Play scenario FILE, print a summary and check the result.
 
@@ -121,24 +119,93 @@ def run(
                 click.echo(f"wrote {path}")
     if trace_path is not None and not quiet:
         click.echo(f"wrote {trace_path}")
-    if run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT):
-        if not quiet and run_checks is None:
-            click.echo(f"checks skipped: {len(trace):,} records (--check to run them)")
-        return
-    from roomsim.analysis.check import check
-    from roomsim.analysis.delivery import delivery_summary, format_delivery_summary
+    from roomsim.analysis.jsonl import TraceReader
 
-    records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
+    records = trace if keep else TraceReader(trace_path)  # type: ignore[arg-type]
+    found = _check_records(
+        records,
+        complete=scenario.until is None,
+        checks=run_checks,
+        adapter=cluster.adapter,
+        quiet=quiet,
+    )
+    if found:
+        sys.exit(1)
+
+
+def _check_records(
+    records: Iterable[dict[str, Any]],
+    *,
+    complete: bool,
+    checks: bool = True,
+    adapter: str = "",
+    quiet: bool = False,
+    as_json: bool = False,
+) -> int:
+    """Print the latency table and every violation of ``records`` (one pass);
+    return the number of violations.  ``roomsim run`` and ``roomsim check``
+    both report through here."""
+    import json
+
+    from roomsim.analysis.check import Checker
+    from roomsim.analysis.delivery import DeliverySummary, format_delivery_summary
+
+    checker = Checker(complete) if checks else None
+    summary = DeliverySummary()
+    for rec in records:
+        summary.add(rec)
+        if checker is not None:
+            checker.add(rec)
+    violations = checker.finish() if checker is not None else []
+    if as_json:
+        out = {
+            "deliveries": summary.result(),
+            "checked": checks,
+            "violations": [v.as_dict() for v in violations],
+        }
+        click.echo(json.dumps(out, indent=2))
+        return len(violations)
     if not quiet:
-        click.echo(format_delivery_summary(delivery_summary(records), cluster.adapter))
-    violations = check(records, complete=scenario.until is None)
+        click.echo(format_delivery_summary(summary.result(), adapter))
     if violations:
         click.echo(f"{len(violations)} violation(s):")
-        for violation in violations[:50]:
+        for violation in violations:
             click.echo(f"  {violation}")
-        sys.exit(1)
-    if not quiet:
+    elif checks and not quiet:
         click.echo("checks: ok (at most once, order, recipients, nothing lost silently)")
+    return len(violations)
+
+
+@main.command()
+@click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path, allow_dash=True))
+@click.option(
+    "--incomplete",
+    is_flag=True,
+    help="The run was stopped (by until): do not count messages still in flight as lost.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but violations.")
+def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> None:
+    """Check saved trace TRACE (JSON Lines, - for standard input) against
+    Socket.IO's guarantees and print its latency table.
+
+    Each violation is one line: time, rule, message, client and what happened.
+    Exit status 0 when there is none, 1 when there is one, 2 when TRACE
+    cannot be read as a trace.
+    """
+    from roomsim.analysis.jsonl import TraceFileError, TraceReader
+
+    reader = TraceReader(trace_file)
+    try:
+        found = _check_records(reader, complete=not incomplete, quiet=quiet, as_json=as_json)
+    except TraceFileError as err:
+        _fail(str(err))
+    except (KeyError, TypeError, AttributeError) as err:
+        key = err.args[0] if isinstance(err, KeyError) and err.args else None
+        what = f"it has no {key!r}" if key is not None else "a key has a value of the wrong type"
+        _fail(f"{reader.where()}: not a trace record: {what}")
+    if found:
+        sys.exit(1)
 
 
 @main.command()
