@@ -91,7 +91,9 @@ def run(
         _writable(trace_path, "trace")
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         _fail(f"{out_dir}: cannot write pictures there: it is not a directory")
-    keep = out_dir is not None or trace_path is None
+    # the checks read a trace file back; one that cannot be read back (a device,
+    # a FIFO) is checked from memory
+    keep = out_dir is not None or trace_path is None or _not_regular(trace_path)
     trace = Trace(trace_path, keep=keep)
     try:
         cluster = run_scenario(scenario, seed=seed, trace=trace, progress=False if quiet else None)
@@ -119,18 +121,29 @@ def run(
                 click.echo(f"wrote {path}")
     if trace_path is not None and not quiet:
         click.echo(f"wrote {trace_path}")
-    from roomsim.analysis.jsonl import TraceReader
+    from roomsim.analysis.jsonl import TraceFileError, TraceReader
 
     records = trace if keep else TraceReader(trace_path)  # type: ignore[arg-type]
-    found = _check_records(
-        records,
-        complete=scenario.until is None,
-        checks=run_checks,
-        adapter=cluster.adapter,
-        quiet=quiet,
-    )
+    try:
+        found = _check_records(
+            records,
+            complete=scenario.until is None,
+            checks=run_checks,
+            adapter=cluster.adapter,
+            quiet=quiet,
+        )
+    except TraceFileError as err:
+        _fail(f"the run is done, but its trace cannot be read back to check it: {err}")
     if found:
         sys.exit(1)
+
+
+def _not_regular(path: Path) -> bool:
+    """Whether ``path`` exists and is not a regular file (a device, a FIFO)."""
+    try:
+        return path.exists() and not path.resolve().is_file()
+    except OSError:
+        return False
 
 
 def _check_records(
