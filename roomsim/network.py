@@ -49,13 +49,15 @@ class LinkSpec:
 class _Link:
     """The state of one socket's link: its random stream and what it is busy with."""
 
-    __slots__ = ("busy_until", "last_arrival", "last_write", "spec", "stream")
+    __slots__ = ("busy_until", "last_arrival", "last_up", "last_write", "spec", "stream")
 
     def __init__(self, spec: LinkSpec, stream: Any) -> None:
         self.spec = spec
         self.stream = stream
         self.busy_until = 0.0
+        #: when the last packet to the client, and the last one from it, arrives
         self.last_arrival = 0.0
+        self.last_up = 0.0
         self.last_write = -1.0
 
 
@@ -144,6 +146,29 @@ class ClientLinks:
             return self.client_ms
         link = self._link(client.sid, client.node)  # type: ignore[arg-type]
         return link.spec.latency.sample(link.stream)
+
+    def carry(self, client: Client, direction: str, fn: Any, *args: Any) -> None:
+        """Call ``fn(*args)`` when a packet ``client``'s link carries from now arrives.
+
+        ``direction`` is ``"up"`` (client to server: an event, an
+        acknowledgement, a close) or ``"down"`` (server to client: the
+        connection, an acknowledgement's answer, the server's close).  Each
+        direction is first in, first out, as a connection is: a packet never
+        arrives before one sent earlier the same way (``down`` shares its
+        order with the messages :meth:`send` writes).
+        """
+        if self._simple or client.sid is None:
+            call_later(self.env, self.client_ms, fn, *args)
+            return
+        link = self._link(client.sid, client.node)  # type: ignore[arg-type]
+        now = self.env.now
+        last = link.last_up if direction == "up" else link.last_arrival
+        arrival = reachable(now, max(now + link.spec.latency.sample(link.stream), last))
+        if direction == "up":
+            link.last_up = arrival
+        else:
+            link.last_arrival = arrival
+        call_at(self.env, arrival, fn, *args)
 
     # -- bookkeeping by the client side --------------------------------------
     def opened(self, sid: str, client: Client) -> None:
@@ -264,9 +289,7 @@ class ClientLinks:
                 return
             answered = True
             if client.sid == sid and client.connected:
-                call_later(
-                    self.env, self.client_ms, self._ack_arrives, packet, node, sid, client, args
-                )
+                self.carry(client, "up", self._ack_arrives, packet, node, sid, client, args)
 
         return ack
 

@@ -8,7 +8,10 @@ its packets in order"; Socket.IO's per-connection order):
   and any transport speed;
 * a node gets the broadcasts another node published in the order they were
   published (the publisher's link to the broker, the broker's queue and the
-  broker's link to the receiving node are each first in, first out).
+  broker's link to the receiving node are each first in, first out);
+* a client's events reach the server in the order it sent them, and its
+  disconnection after them;
+* latency streams: another client's messages change no one's latency.
 
 Hypothesis draws the latency distributions, loss, transport times, seeds and
 emit times that are not whole milliseconds (with whole times and whole
@@ -22,6 +25,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import roomsim
 from roomsim.runner import run_scenario
 from roomsim.scenario import scenario_from_dict
 
@@ -146,3 +150,38 @@ def test_another_clients_emits_leave_everyones_latencies_as_they_were() -> None:
     got = deliveries(plain)
     assert len({t - 10 * int(m[1]) for m, _, t in got}) > 3  # the latencies are random
     assert deliveries(extra) == got
+
+
+# -- client to server -------------------------------------------------------------------
+@SETTINGS
+@given(
+    latency=distributions(),
+    seed=st.integers(0, 2**16),
+    rnd=st.randoms(use_true_random=False),
+    count=st.integers(2, 40),
+)
+def test_a_clients_events_reach_the_server_in_the_order_it_sent_them(
+    latency: Any, seed: int, rnd: Any, count: int
+) -> None:
+    """The events a client emits reach its socket's handler in the order it sent them,
+    and its own disconnect reaches the server after all of them."""
+    sim = roomsim.Cluster(nodes=1, client_ms=latency, seed=seed)
+    heard: list[Any] = []
+
+    @sim.on("connection")
+    def on_connection(socket: Any) -> None:
+        socket.on("e", heard.append)
+        socket.on("disconnect", lambda reason: heard.append(reason))
+
+    client = sim.connect("a")
+    times = sorted(rnd.uniform(1, 20) for _ in range(count))
+
+    def script(env: Any) -> Any:
+        for i, at in enumerate(times):
+            yield env.timeout(at - env.now)
+            client.emit("e", i)
+        client.disconnect()
+
+    sim.process(script)
+    sim.run()
+    assert heard == [*range(count), "client namespace disconnect"]
