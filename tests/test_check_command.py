@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_fault_properties import scenarios as fault_scenarios
 
 import roomsim
 from roomsim.analysis.check import check
@@ -297,3 +300,40 @@ def test_a_clean_trace_of_every_fault_kind_stays_clean(records: list[dict[str, A
     read back from a file as well as in memory."""
     assert check(records) == []
     assert check(iter(records)) == []
+
+
+# -- planted faults in random runs -------------------------------------------------------
+PLANTS = ("remove a deliver", "repeat a deliver", "remove a socket's drop")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=fault_scenarios(), plant=st.sampled_from(PLANTS), pick=st.randoms())
+def test_a_fault_planted_in_any_run_is_caught(data: dict[str, Any], plant: str, pick: Any) -> None:
+    """Whatever the run (faults, loss, reconnections, every kind of emit; the
+    scenarios of ``test_fault_properties``), removing one ``deliver``, repeating
+    one, or removing one socket's ``drop`` is a violation the checker reports."""
+    records = list(run_scenario(scenario_from_dict(data)).trace)
+    acks = {r["msg"] for r in records if r["kind"] == "emit" and r.get("ack")}
+    if plant == "remove a socket's drop":
+        places = [
+            i
+            for i, r in enumerate(records)
+            if r["kind"] == "drop"
+            and "client" in r
+            and "node" in r
+            and r["reason"] != "disconnected"  # (also a socket.emit to a closed socket)
+        ]
+    else:
+        places = [
+            i
+            for i, r in enumerate(records)
+            if r["kind"] == "deliver" and (plant == "remove a deliver" or r["msg"] not in acks)
+        ]
+    assume(places)
+    i = pick.choice(places)
+    planted = list(records)
+    if plant == "repeat a deliver":
+        planted.insert(i + 1, dict(planted[i]))
+    else:
+        del planted[i]
+    assert check(planted), f"{plant} at record {i}: {records[i]}"
