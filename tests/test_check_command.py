@@ -303,7 +303,24 @@ def test_a_clean_trace_of_every_fault_kind_stays_clean(records: list[dict[str, A
 
 
 # -- planted faults in random runs -------------------------------------------------------
-PLANTS = ("remove a deliver", "repeat a deliver", "remove a socket's drop")
+PLANTS = ("remove a deliver", "repeat a deliver", "remove a socket's drop", "silence a node")
+#: records that change who is where on a node
+MOVES = {"connect", "join", "leave", "disconnect", "crash", "restart"}
+
+
+def silent_nodes(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(msg, node) of a broker copy a node acted on (``relay`` with targets) where
+    nothing moved on that node between the emit and the relay."""
+    emitted = {r["msg"]: i for i, r in enumerate(records) if r["kind"] == "emit"}
+    out = []
+    for i, r in enumerate(records):
+        if r["kind"] == "relay" and r.get("targets") and not r.get("ignored"):
+            start = emitted.get(r["msg"])
+            if start is not None and not any(
+                m["kind"] in MOVES and m.get("node") == r["node"] for m in records[start:i]
+            ):
+                out.append((r["msg"], r["node"]))
+    return out
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -311,9 +328,17 @@ PLANTS = ("remove a deliver", "repeat a deliver", "remove a socket's drop")
 def test_a_fault_planted_in_any_run_is_caught(data: dict[str, Any], plant: str, pick: Any) -> None:
     """Whatever the run (faults, loss, reconnections, every kind of emit; the
     scenarios of ``test_fault_properties``), removing one ``deliver``, repeating
-    one, or removing one socket's ``drop`` is a violation the checker reports."""
+    one, removing one socket's ``drop``, or every record of a node that acted on
+    a broker's copy, is a violation the checker reports."""
     records = list(run_scenario(scenario_from_dict(data)).trace)
     acks = {r["msg"] for r in records if r["kind"] == "emit" and r.get("ack")}
+    if plant == "silence a node":
+        places = silent_nodes(records)
+        assume(places)
+        msg, node = pick.choice(places)
+        planted = [r for r in records if not (r.get("msg") == msg and r.get("node") == node)]
+        assert check(planted), f"{node} said nothing of {msg}"
+        return
     if plant == "remove a socket's drop":
         places = [
             i
