@@ -91,6 +91,9 @@ class ClientLinks:
         #: the default latency when it is constant (the fast path), else None
         self.client_ms = constant if constant is not None else self.default.latency.mean
         self._simple = constant is not None
+        #: when the last packet sent the simple way arrives: links made later keep
+        #: their packets behind it (a link set while packets are in flight)
+        self._simple_until = 0.0
         self._by_node: dict[str, LinkSpec] = {}
         self._by_client: dict[str, LinkSpec] = {}
         self._links: dict[str, _Link] = {}
@@ -126,6 +129,10 @@ class ClientLinks:
         )
         if not 0 <= table[key].loss <= 1:  # type: ignore[index]
             raise ValueError(f"loss must be a probability, got {loss}")
+        if self._simple:
+            for link in self._links.values():
+                link.last_arrival = max(link.last_arrival, self._simple_until)
+                link.last_up = max(link.last_up, self._simple_until)
         self._simple = False
 
     def _spec(self, name: str, node: str) -> LinkSpec:
@@ -138,6 +145,7 @@ class ClientLinks:
             link = self._links[sid] = _Link(
                 self._spec(name, node), rng(self.seed, f"link:{name}:{sid}")
             )
+            link.last_arrival = link.last_up = self._simple_until
         return link
 
     def delay(self, client: Client) -> float:
@@ -158,6 +166,8 @@ class ClientLinks:
         order with the messages :meth:`send` writes).
         """
         if self._simple or client.sid is None:
+            if self._simple:
+                self._simple_until = self.env.now + self.client_ms
             call_later(self.env, self.client_ms, fn, *args)
             return
         link = self._link(client.sid, client.node)  # type: ignore[arg-type]
@@ -196,6 +206,7 @@ class ClientLinks:
             self._written_at, self._written = now, []
         if self._simple and not volatile:
             self._written.append(sids)
+            self._simple_until = now + self.client_ms
             if self.client_ms:
                 call_later(self.env, self.client_ms, self._arrive, packet, node, sids)
             else:

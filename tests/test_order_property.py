@@ -185,3 +185,20 @@ def test_a_clients_events_reach_the_server_in_the_order_it_sent_them(
     sim.process(script)
     sim.run()
     assert heard == [*range(count), "client namespace disconnect"]
+
+
+def test_a_link_set_while_packets_are_in_flight_keeps_them_in_order() -> None:
+    """A node writes m1 over a 10 ms link, then the link becomes a 1 ms one and it
+    writes m2: m2 still arrives after m1 (a connection is first in, first out)."""
+    sim = roomsim.Cluster(nodes=1, client_ms=10)
+    sim.connect("a")
+
+    def script(env: Any) -> Any:
+        sim.io("n1").emit("news", msg_id="m1")
+        yield env.timeout(1)
+        sim.links.configure(client="a", latency=1)
+        sim.io("n1").emit("news", msg_id="m2")
+
+    sim.process(script)
+    sim.run()
+    assert [(r["msg"], r["t"]) for r in sim.trace.records("deliver")] == [("m1", 10), ("m2", 10)]
