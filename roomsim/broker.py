@@ -203,7 +203,11 @@ class Broker:
         """Call ``fn(*args)`` when a packet entering ``node``'s link ``offset`` ms
         from now comes out (:meth:`hop`)."""
         if node not in self._hops:  # a constant hop: in order as it is
-            call_later(self.env, offset + self.hop_ms, fn, *args)
+            delay = offset + self.hop_ms
+            call_later(self.env, delay, fn, *args)
+            key = (node, direction)  # (for a distribution given to the link later)
+            if self.env.now + delay > self._last.get(key, 0.0):
+                self._last[key] = self.env.now + delay
             return
         start = self.env.now + offset
         call_at(self.env, self.hop(node, direction, message, channel, start, what), fn, *args)
