@@ -303,13 +303,19 @@ class Checker:
             if waiting is not None:
                 waiting.discard(msg)  # type: ignore[arg-type]
 
-    def _excuse(self, node: str) -> None:
-        """Rooms changed on ``node``: what it owed may rightly never come (the room
-        it had may be gone, and with it the subscription)."""
-        for msg in self._waiting.pop(node, ()):
+    def _excuse(self, node: str, crashed: bool = False) -> None:
+        """A socket left a room on ``node``, or ``node`` crashed: what it owed for a
+        message it now has no socket for may rightly never come (the room may be
+        gone, and with it the subscription).  What it still has sockets for it owes."""
+        waiting = self._waiting.get(node)
+        if not waiting:
+            return
+        for msg in list(waiting):
             emit = self._emits.get(msg)
-            if emit is not None:
-                emit.nodes.discard(node)
+            if emit is None or crashed or not self._targets_any(emit, node):
+                waiting.discard(msg)
+                if emit is not None:
+                    emit.nodes.discard(node)
 
     def _close(self, sock: _Sock, rec: Record) -> None:
         sock.closed_seq, sock.closed_t = self._seq, rec["t"]
@@ -384,7 +390,7 @@ class Checker:
             self._close(sock, rec)
 
     def _on_crash(self, rec: Record) -> None:
-        self._excuse(rec["node"])
+        self._excuse(rec["node"], crashed=True)
 
     def _on_emit(self, rec: Record) -> None:
         emit = self._emits[rec["msg"]] = _Emit(rec)
