@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import roomsim
+from roomsim.analysis.check import check
 from roomsim.runner import run_scenario
 from roomsim.scenario import scenario_from_dict
 
@@ -93,6 +94,7 @@ def test_a_connection_gets_its_nodes_messages_in_write_order(data: dict[str, Any
             arrived.setdefault(key, []).append(written[rec["node"]][rec["msg"]])
     for key, order in arrived.items():
         assert order == sorted(order), f"connection {key} got its node's messages out of order"
+    assert check(records) == []  # and the run passes its own checks
 
 
 @SETTINGS
