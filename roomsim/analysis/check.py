@@ -176,9 +176,14 @@ class Checker:
         t = rec["t"]
         kind = rec["kind"]
         if t < 0:
-            self._flag("time", rec, None, f"a {kind} record at a negative time", t)
+            self._flag("time", rec, rec.get("client"), f"a {kind} record at a negative time")
         elif t < self._t:
-            self._flag("time", rec, None, f"a {kind} record before the one above it (t={self._t})")
+            self._flag(
+                "time",
+                rec,
+                rec.get("client"),
+                f"a {kind} record before the one above (t={self._t})",
+            )
         else:
             self._t = t
         if self._retired and self._retired[0][0] + self._grace < self._t:
