@@ -311,16 +311,24 @@ MOVES = {"connect", "join", "leave", "disconnect", "crash", "restart"}
 
 def silent_nodes(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(msg, node) of a broker copy a node acted on (``relay`` with targets) where
-    nothing moved on that node between the emit and the relay."""
+    nothing moved on that node between the emit and the relay, and no socket left
+    it and it did not crash after the emit (either excuses a node that says
+    nothing: its room, and so its subscription, may be gone)."""
     emitted = {r["msg"]: i for i, r in enumerate(records) if r["kind"] == "emit"}
     out = []
     for i, r in enumerate(records):
         if r["kind"] == "relay" and r.get("targets") and not r.get("ignored"):
             start = emitted.get(r["msg"])
-            if start is not None and not any(
-                m["kind"] in MOVES and m.get("node") == r["node"] for m in records[start:i]
-            ):
-                out.append((r["msg"], r["node"]))
+            if start is None:
+                continue
+            node = r["node"]
+            moved = any(m["kind"] in MOVES and m.get("node") == node for m in records[start:i])
+            left = any(
+                m["kind"] in ("leave", "disconnect", "crash") and m.get("node") == node
+                for m in records[start:]
+            )
+            if not moved and not left:
+                out.append((r["msg"], node))
     return out
 
 

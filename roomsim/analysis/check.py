@@ -2,7 +2,9 @@
 
 :func:`check` reports, as :class:`Violation` s:
 
-- ``duplicate``: a client got the same message twice (at most once);
+- ``duplicate``: a socket got the same message twice (at most once, per
+  connection: a client that reconnects elsewhere may get it again on its new
+  socket, as in Socket.IO);
 - ``order``: a connection got two messages of one node out of the order
   that node wrote them (per-connection order);
 - ``disconnected``: a message reached a socket that was not connected when
