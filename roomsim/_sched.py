@@ -9,13 +9,14 @@ generator-based process.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
 from simpy.events import Timeout
 
-__all__ = ["call_later", "run_handler"]
+__all__ = ["call_at", "call_later", "delay_until", "reachable", "run_handler"]
 
 
 def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *args: Any) -> Timeout:
@@ -36,6 +37,65 @@ def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *ar
     event = Timeout(env, delay)
     event.callbacks.append(lambda _event: fn(*args))
     return event
+
+
+def delay_until(now: float, at: float) -> float:
+    """The smallest delay ``d >= 0`` for which ``now + d >= at`` in floating point.
+
+    ``at - now`` is not that delay: ``now + (at - now)`` can differ from
+    ``at`` in the last bit, either way, so two packets meant to arrive at
+    the same instant could be due at different times, the later one first.
+    Some instants cannot be reached from ``now`` at all; then ``now + d`` is
+    the first one after ``at`` that can (see :func:`reachable`).
+
+    Examples
+    --------
+    >>> now, at = 11.848902120022318, 29.90021669219998   # no d gives exactly at
+    >>> now + (at - now) < at, now + delay_until(now, at) > at
+    (True, True)
+    >>> now + delay_until(now, 20.0) == 20.0
+    True
+    """
+    if at <= now:
+        return 0.0
+    d = at - now
+    while now + d < at:
+        d = math.nextafter(d, math.inf)
+    while d > 0 and now + math.nextafter(d, 0.0) >= at:
+        d = math.nextafter(d, 0.0)
+    return d
+
+
+def reachable(now: float, at: float) -> float:
+    """The first instant at or after ``at`` that an event scheduled at ``now`` can have.
+
+    Give a first-in, first-out link this time as its last arrival: the next
+    packet's time is then never earlier, and packets due at the same instant
+    run in the order they were scheduled.
+
+    Examples
+    --------
+    >>> reachable(11.848902120022318, 29.90021669219998)
+    29.900216692199983
+    >>> reachable(2.0, 7.5), reachable(9.0, 7.5)
+    (7.5, 9.0)
+    """
+    return now + delay_until(now, at)
+
+
+def call_at(env: simpy.Environment, at: float, fn: Callable[..., Any], *args: Any) -> Timeout:
+    """Call ``fn(*args)`` at ``reachable(env.now, at)``: at ``at`` when it can be.
+
+    Examples
+    --------
+    >>> env = simpy.Environment()
+    >>> seen = []
+    >>> _ = call_at(env, 2.5, lambda: seen.append(env.now))
+    >>> env.run()
+    >>> seen
+    [2.5]
+    """
+    return call_later(env, delay_until(env.now, at), fn, *args)
 
 
 def run_handler(env: simpy.Environment, handler: Callable[..., Any], *args: Any) -> Any:

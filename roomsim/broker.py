@@ -37,7 +37,7 @@ from typing import Any
 
 import simpy
 
-from roomsim._sched import call_later
+from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay
 
@@ -173,18 +173,70 @@ class Broker:
         """Give ``node``'s link to the broker its own one-hop latency distribution."""
         self._hops[node] = hop
 
-    def hop(self, node: str, direction: str) -> float:
-        """The delay of one hop between ``node`` and the broker, now (FIFO per link)."""
+    def hop(
+        self,
+        node: str,
+        direction: str,
+        message: BrokerMessage | None = None,
+        channel: str = "",
+        start: float | None = None,
+        what: str = "copy",
+    ) -> float:
+        """When a packet that enters ``node``'s link to the broker at ``start``
+        (default: now) comes out at the far end: an absolute time.
+
+        ``direction`` is ``up`` (node to broker) or ``down``.  The link is first
+        in, first out: a packet never comes out before one that entered it
+        earlier.  With a latency distribution, each packet's draw comes from
+        its own stream, named after the link, the direction and the message
+        (``broker-link:<node>:<direction>:<what>:<msg>:<channel>``), so another
+        client's messages never change this one's latency; a message without
+        an id (a request's response) draws from the stream of its link,
+        direction and channel.  What links share is their order: a packet can
+        wait behind an earlier one on the same link.
+        """
+        at = self.env.now if start is None else start
         dist = self._hops.get(node)
         if dist is None:
-            return self.hop_ms
-        stream = self._hop_streams.get(node)
-        if stream is None:
-            stream = self._hop_streams[node] = rng(self.seed, f"broker-link:{node}")
-        now = self.env.now
-        arrival = max(now + dist.sample(stream), self._last.get((node, direction), 0.0))
+            return reachable(self.env.now, at + self.hop_ms)
+        if message is not None and message.msg is not None:
+            stream = rng(
+                self.seed, f"broker-link:{node}:{direction}:{what}:{message.msg}:{channel}"
+            )
+        else:
+            name = f"broker-link:{node}:{direction}:{channel}"
+            known = self._hop_streams.get(name)
+            if known is None:
+                known = self._hop_streams[name] = rng(self.seed, name)
+            stream = known
+        arrival = reachable(
+            self.env.now, max(at + dist.sample(stream), self._last.get((node, direction), 0.0))
+        )
         self._last[(node, direction)] = arrival
-        return arrival - now
+        return arrival
+
+    def _after_hop(
+        self,
+        node: str,
+        direction: str,
+        offset: float,
+        message: BrokerMessage | None,
+        channel: str,
+        what: str,
+        fn: Callable[..., Any],
+        *args: Any,
+    ) -> None:
+        """Call ``fn(*args)`` when a packet entering ``node``'s link ``offset`` ms
+        from now comes out (:meth:`hop`)."""
+        if node not in self._hops:  # a constant hop: in order as it is
+            delay = offset + self.hop_ms
+            call_later(self.env, delay, fn, *args)
+            key = (node, direction)  # (for a distribution given to the link later)
+            if self.env.now + delay > self._last.get(key, 0.0):
+                self._last[key] = self.env.now + delay
+            return
+        start = self.env.now + offset
+        call_at(self.env, self.hop(node, direction, message, channel, start, what), fn, *args)
 
     # -- subscriptions ---------------------------------------------------------
     def _add(self, sub: Subscription, immediate: bool | None) -> Subscription:
@@ -241,7 +293,12 @@ class Broker:
 
     # -- a node's link to the broker -----------------------------------------------
     def _to_broker(
-        self, node: str, arrive: Callable[[], None], lost: Callable[[str], None]
+        self,
+        node: str,
+        arrive: Callable[[], None],
+        lost: Callable[[str], None],
+        message: BrokerMessage | None = None,
+        channel: str = "",
     ) -> None:
         """Send something from ``node``: ``arrive()`` runs at the broker one hop
         later; it waits in the node's offline queue while the broker is down, or
@@ -254,17 +311,17 @@ class Broker:
             else:
                 self._held_up.setdefault(node, []).append(arrive)
         else:
-            call_later(self.env, self.hop(node, "up"), arrive)
+            self._after_hop(node, "up", 0.0, message, channel, "copy", arrive)
 
-    def _to_node(self, node: str, deliver: Callable[[], None], delay: float) -> bool:
-        """Send something to ``node``, arriving after ``delay``; held behind a
+    def _to_node(self, node: str, deliver: Callable[[], None], at: float) -> bool:
+        """Send something to ``node``, arriving at time ``at``; held behind a
         partition that holds.  False if a partition loses it."""
         if node in self.cut_from:
             if node in self._losing:
                 return False
             self._held_down.setdefault(node, []).append(deliver)
         else:
-            call_later(self.env, delay, deliver)
+            call_at(self.env, at, deliver)
         return True
 
     def reachable(self, node: str) -> bool:
@@ -350,9 +407,9 @@ class Broker:
         self.cut_from.discard(node)
         self._losing.discard(node)
         for arrive in self._held_up.pop(node, []):
-            call_later(self.env, self.hop(node, "up"), arrive)
+            call_at(self.env, self.hop(node, "up"), arrive)
         for deliver in self._held_down.pop(node, []):
-            call_later(self.env, self.hop(node, "down"), deliver)
+            call_at(self.env, self.hop(node, "down"), deliver)
 
     def _lost(self, channel: str, message: BrokerMessage, reason: str) -> None:
         """Nobody gets ``message``: tell each node that would have."""
@@ -419,6 +476,8 @@ class Broker:
             message.sender,
             lambda: self._arrive(channel, message, on_reply, on_failed),
             lost,
+            message,
+            channel,
         )
 
     def _arrive(
@@ -493,17 +552,28 @@ class Broker:
             if held:  # behind a partition that holds: handed over after the heal
                 reached = [sub for sub in reached if sub.node not in cut]
                 for sub in held:
-                    self._to_node(sub.node, functools.partial(sub.listener, channel, message), 0)
+                    deliver = functools.partial(sub.listener, channel, message)
+                    self._to_node(sub.node, deliver, env.now)
             if self.copy_ms or self._hops:
                 for i, sub in enumerate(reached, 1):
-                    delay = self.publish_ms + i * self.copy_ms + self.hop(sub.node, "down")
-                    call_later(env, delay, sub.listener, channel, message)
+                    offset = self.publish_ms + i * self.copy_ms
+                    self._after_hop(
+                        sub.node,
+                        "down",
+                        offset,
+                        message,
+                        channel,
+                        "copy",
+                        sub.listener,
+                        channel,
+                        message,
+                    )
             elif reached:
                 call_later(env, done + self.hop_ms, self._hand_out, channel, message, reached)
         if on_reply is not None:
             sender = message.sender
-            delay = done + self.hop(sender, "down")
-            if not self._to_node(sender, on_reply, delay) and on_failed is not None:
+            at = self.hop(sender, "down", message, channel, env.now + done, "reply")
+            if not self._to_node(sender, on_reply, at) and on_failed is not None:
                 on_failed()  # the reply cannot come back
         return done
 

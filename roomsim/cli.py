@@ -1,4 +1,4 @@
-"""The ``roomsim`` command line: ``run``, ``validate``, ``generate``, ``sweep``, ...
+"""The ``roomsim`` command line: ``run``, ``check``, ``validate``, ``generate``, ``sweep``, ...
 
 Bad input gets one line (file, line, key, what was expected) on stderr and
 exit status 2, with nothing written.  Exit statuses: 0 done, 1 a check
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,9 +25,6 @@ from roomsim.outputs import Output, OutputError, check_folder, check_target, ref
 from roomsim.scenario import ScenarioError, load_scenario
 
 __all__ = ["main"]
-
-#: runs with more records than this skip the checks unless --check is given
-CHECK_LIMIT = 200_000
 
 
 def _fail(message: str) -> NoReturn:
@@ -112,9 +109,9 @@ def main() -> None:
 @click.option(
     "--check/--no-check",
     "run_checks",
-    default=None,
-    help="Check the trace against Socket.IO's guarantees (default: runs of up to "
-    f"{CHECK_LIMIT:,} records).",
+    default=True,
+    show_default=True,
+    help="Check the trace against Socket.IO's guarantees (in one pass, any size).",
 )
 @click.option(
     "--full",
@@ -134,7 +131,7 @@ def run(
     seed: int | None,
     out_dir: Path | None,
     quiet: bool,
-    run_checks: bool | None,
+    run_checks: bool,
     full: bool,
     as_json: bool,
 ) -> None:
@@ -200,16 +197,19 @@ def run(
                 written.append(str(trace_path))
         except OutputError as err:
             trace_error = err
-        skipped = run_checks is False or (run_checks is None and len(trace) > CHECK_LIMIT)
         delivery = violations = None
-        if not skipped and (keep or trace_error is None):
-            from roomsim.analysis.check import check
-            from roomsim.analysis.delivery import delivery_summary
+        if keep or trace_error is None:
+            from roomsim.analysis.jsonl import TraceFileError, TraceReader
 
             phase = "checking"
-            records = list(trace) if keep else list(Trace.read_jsonl(trace_path))  # type: ignore[arg-type]
-            delivery = delivery_summary(records)
-            violations = check(records, complete=scenario.until is None)
+            records = trace if keep else TraceReader(trace_path)  # type: ignore[arg-type]
+            try:
+                delivery, found = _check_pass(
+                    records, complete=scenario.until is None, checks=run_checks
+                )
+            except TraceFileError as err:
+                _fail(f"the run is done, but its trace cannot be read back to check it: {err}")
+            violations = found if run_checks else None
         picture_error = None
         if out_dir is not None:
             from roomsim.drawing import save_overview
@@ -238,8 +238,6 @@ def run(
             echo(json.dumps(figures, indent=2))
         elif not quiet:
             echo(format_summary(figures, full=full))
-            if skipped and run_checks is None:
-                echo(f"checks skipped: {len(trace):,} records (--check to run them)")
         elif violations:
             echo(f"{len(violations):,} violation{'s' if len(violations) != 1 else ''}:")
             for violation in violations[:50]:
@@ -265,6 +263,90 @@ def _trace_fate(output: Output | None, path: Path | None) -> str:
     if output.replaces:
         return f"the trace was not written (the previous {path} is kept)"
     return f"the trace was not written (nothing at {path})"
+
+
+def _check_pass(
+    records: Iterable[dict[str, Any]], *, complete: bool, checks: bool = True
+) -> tuple[dict[str, Any], list[Any]]:
+    """The latency table's figures and every violation of ``records``, in one
+    pass and bounded memory.  ``roomsim run`` and ``roomsim check`` both use it."""
+    from roomsim.analysis.check import Checker
+    from roomsim.analysis.delivery import DeliverySummary
+
+    checker = Checker(complete) if checks else None
+    summary = DeliverySummary()
+    for rec in records:
+        summary.add(rec)
+        if checker is not None:
+            checker.add(rec)
+    return summary.result(), (checker.finish() if checker is not None else [])
+
+
+def _check_records(
+    records: Iterable[dict[str, Any]],
+    *,
+    complete: bool,
+    checks: bool = True,
+    adapter: str = "",
+    quiet: bool = False,
+    as_json: bool = False,
+) -> int:
+    """Print the latency table and every violation of ``records`` (one pass);
+    return the number of violations."""
+    import json
+
+    from roomsim.analysis.delivery import format_delivery_summary
+
+    delivery, violations = _check_pass(records, complete=complete, checks=checks)
+    if as_json:
+        out = {
+            "deliveries": delivery,
+            "checked": checks,
+            "violations": [v.as_dict() for v in violations],
+        }
+        click.echo(json.dumps(out, indent=2))
+        return len(violations)
+    if not quiet:
+        click.echo(format_delivery_summary(delivery, adapter))
+    if violations:
+        click.echo(f"{len(violations):,} violation{'s' if len(violations) != 1 else ''}:")
+        for violation in violations:
+            click.echo(f"  {violation}")
+    elif checks and not quiet:
+        click.echo("checks: ok (at most once, order, recipients, nothing lost silently)")
+    return len(violations)
+
+
+@main.command()
+@click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path, allow_dash=True))
+@click.option(
+    "--incomplete",
+    is_flag=True,
+    help="The run was stopped (by until): do not count messages still in flight as lost.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but violations.")
+def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> None:
+    """Check saved trace TRACE (JSON Lines, - for standard input) against
+    Socket.IO's guarantees and print its latency table.
+
+    Each violation is one line: time, rule, message, client and what happened.
+    Exit status 0 when there is none, 1 when there is one, 2 when TRACE
+    cannot be read as a trace.
+    """
+    from roomsim.analysis.jsonl import TraceFileError, TraceReader
+
+    reader = TraceReader(trace_file)
+    try:
+        found = _check_records(reader, complete=not incomplete, quiet=quiet, as_json=as_json)
+    except TraceFileError as err:
+        _fail(str(err))
+    except (KeyError, TypeError, AttributeError) as err:
+        key = err.args[0] if isinstance(err, KeyError) and err.args else None
+        what = f"it has no {key!r}" if key is not None else "a key has a value of the wrong type"
+        _fail(f"{reader.where()}: not a trace record: {what}")
+    if found:
+        sys.exit(1)
 
 
 @main.command()

@@ -125,12 +125,7 @@ class Client:
                 self.last_offset = None
             self.cluster.links.watch(socket.id, self)  # to see each packet's offset
         if "connect" in self._handlers:
-            call_later(
-                self.cluster.env,
-                self.cluster.links.delay(self),
-                self._fire_connect,
-                socket.id,
-            )
+            self.cluster.links.carry(self, "down", self._fire_connect, socket.id)
 
     def _fire_connect(self, sid: str) -> None:
         if self.sid == sid and self.connected:
@@ -142,9 +137,9 @@ class Client:
             return
         socket = self.socket
         self._closed(self.sid, "io client disconnect")  # type: ignore[arg-type]
-        call_later(
-            self.cluster.env,
-            self.cluster.links.delay(self),
+        self.cluster.links.carry(
+            self,
+            "up",
             socket.close,  # type: ignore[union-attr]
             "client namespace disconnect",
         )
@@ -155,13 +150,7 @@ class Client:
         if reason in CLIENT_SIDE_REASONS:
             self._closed(socket.id, client_reason)
         else:
-            call_later(
-                self.cluster.env,
-                self.cluster.links.closing_delay(self),
-                self._closed,
-                socket.id,
-                client_reason,
-            )
+            self.cluster.links.carry(self, "down", self._closed, socket.id, client_reason)
 
     def lost_node(self, sid: str) -> bool:
         """Whether socket ``sid`` ended because its node went down."""
@@ -237,16 +226,10 @@ class Client:
             sid = self.sid
 
             def answer(_sid: str, reply: tuple[Any, ...]) -> None:
-                call_later(cluster.env, cluster.links.delay(self), self._answered, sid, ack, reply)
+                cluster.links.carry(self, "down", self._answered, sid, ack, reply)
 
         packet = Packet(msg, event, args, self.namespace, answer)
-        call_later(
-            cluster.env,
-            cluster.links.delay(self),
-            self._reach_server,
-            self.socket,
-            packet,
-        )
+        cluster.links.carry(self, "up", self._reach_server, self.socket, packet)
         return msg
 
     def send(self, *args: Any, msg_id: str | None = None) -> str:

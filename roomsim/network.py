@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import call_later
+from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay, delay
 from roomsim.packet import Packet
@@ -49,13 +49,15 @@ class LinkSpec:
 class _Link:
     """The state of one socket's link: its random stream and what it is busy with."""
 
-    __slots__ = ("busy_until", "last_arrival", "last_write", "spec", "stream")
+    __slots__ = ("busy_until", "last_arrival", "last_up", "last_write", "spec", "stream")
 
     def __init__(self, spec: LinkSpec, stream: Any) -> None:
         self.spec = spec
         self.stream = stream
         self.busy_until = 0.0
+        #: when the last packet to the client, and the last one from it, arrives
         self.last_arrival = 0.0
+        self.last_up = 0.0
         self.last_write = -1.0
 
 
@@ -89,6 +91,9 @@ class ClientLinks:
         #: the default latency when it is constant (the fast path), else None
         self.client_ms = constant if constant is not None else self.default.latency.mean
         self._simple = constant is not None
+        #: when the last packet sent the simple way arrives: links made later keep
+        #: their packets behind it (a link set while packets are in flight)
+        self._simple_until = 0.0
         self._by_node: dict[str, LinkSpec] = {}
         self._by_client: dict[str, LinkSpec] = {}
         self._links: dict[str, _Link] = {}
@@ -124,6 +129,10 @@ class ClientLinks:
         )
         if not 0 <= table[key].loss <= 1:  # type: ignore[index]
             raise ValueError(f"loss must be a probability, got {loss}")
+        if self._simple:
+            for link in self._links.values():
+                link.last_arrival = max(link.last_arrival, self._simple_until)
+                link.last_up = max(link.last_up, self._simple_until)
         self._simple = False
 
     def _spec(self, name: str, node: str) -> LinkSpec:
@@ -136,6 +145,7 @@ class ClientLinks:
             link = self._links[sid] = _Link(
                 self._spec(name, node), rng(self.seed, f"link:{name}:{sid}")
             )
+            link.last_arrival = link.last_up = self._simple_until
         return link
 
     def delay(self, client: Client) -> float:
@@ -145,14 +155,30 @@ class ClientLinks:
         link = self._link(client.sid, client.node)  # type: ignore[arg-type]
         return link.spec.latency.sample(link.stream)
 
-    def closing_delay(self, client: Client) -> float:
-        """When the news that its node closed the connection reaches ``client``:
-        one trip, and never before what the node wrote to it earlier."""
-        trip = self.delay(client)
-        link = self._links.get(client.sid) if client.sid is not None else None
-        if link is not None:
-            trip = max(trip, link.last_arrival - self.env.now)
-        return trip
+    def carry(self, client: Client, direction: str, fn: Any, *args: Any) -> None:
+        """Call ``fn(*args)`` when a packet ``client``'s link carries from now arrives.
+
+        ``direction`` is ``"up"`` (client to server: an event, an
+        acknowledgement, a close) or ``"down"`` (server to client: the
+        connection, an acknowledgement's answer, the server's close).  Each
+        direction is first in, first out, as a connection is: a packet never
+        arrives before one sent earlier the same way (``down`` shares its
+        order with the messages :meth:`send` writes).
+        """
+        if self._simple or client.sid is None:
+            if self._simple:
+                self._simple_until = self.env.now + self.client_ms
+            call_later(self.env, self.client_ms, fn, *args)
+            return
+        link = self._link(client.sid, client.node)  # type: ignore[arg-type]
+        now = self.env.now
+        last = link.last_up if direction == "up" else link.last_arrival
+        arrival = reachable(now, max(now + link.spec.latency.sample(link.stream), last))
+        if direction == "up":
+            link.last_up = arrival
+        else:
+            link.last_arrival = arrival
+        call_at(self.env, arrival, fn, *args)
 
     # -- bookkeeping by the client side --------------------------------------
     def opened(self, sid: str, client: Client) -> None:
@@ -180,6 +206,7 @@ class ClientLinks:
             self._written_at, self._written = now, []
         if self._simple and not volatile:
             self._written.append(sids)
+            self._simple_until = now + self.client_ms
             if self.client_ms:
                 call_later(self.env, self.client_ms, self._arrive, packet, node, sids)
             else:
@@ -210,7 +237,10 @@ class ClientLinks:
             start = max(now, link.busy_until)
             link.busy_until = start + spec.transport_ms
             link.last_write = now
-            arrival = max(link.busy_until + spec.latency.sample(link.stream), link.last_arrival)
+            # the instant the packet's event will have, never before the previous packet's
+            arrival = reachable(
+                now, max(link.busy_until + spec.latency.sample(link.stream), link.last_arrival)
+            )
             link.last_arrival = arrival
             groups.setdefault(arrival, []).append(sid)
             sent.append(sid)
@@ -218,8 +248,8 @@ class ClientLinks:
         for arrival in sorted(groups):
             if arrival <= now:
                 self._arrive(packet, node, groups[arrival])
-            else:
-                call_later(self.env, arrival - now, self._arrive, packet, node, groups[arrival])
+            else:  # at the arrival time exactly: a packet never overtakes an earlier one
+                call_at(self.env, arrival, self._arrive, packet, node, groups[arrival])
 
     def _arrive(self, packet: Packet, node: str, sids: list[str]) -> None:
         watched = self.watched
@@ -270,9 +300,7 @@ class ClientLinks:
                 return
             answered = True
             if client.sid == sid and client.connected:
-                call_later(
-                    self.env, self.client_ms, self._ack_arrives, packet, node, sid, client, args
-                )
+                self.carry(client, "up", self._ack_arrives, packet, node, sid, client, args)
 
         return ack
 

@@ -9,6 +9,7 @@ from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
 from roomsim.packet import BroadcastOptions, Packet
 from roomsim.recovery import RECOVERABLE_REASONS, Session
+from roomsim.vocabulary import CLIENT_SIDE_REASONS as CLIENT_SIDE_REASONS
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -20,15 +21,7 @@ __all__ = ["CLIENT_SIDE_REASONS", "Socket", "SocketFlags"]
 #: transport's): the client is gone at once.  For the others the server tells
 #: the client, which learns of it one link latency later (after what the
 #: server wrote before: a connection keeps its order).
-CLIENT_SIDE_REASONS = frozenset(
-    {
-        "client namespace disconnect",
-        "transport close",
-        "transport error",
-        "ping timeout",
-        "parse error",
-    }
-)
+
 
 #: What the socket's handlers see for a reason asked of the server: over
 #: WebSocket, ``Client.close()`` closes the transport first, so the socket
@@ -275,9 +268,7 @@ class Socket:
         )
         client = self.client
         client._lost_to_crash.add(self.id)
-        call_later(
-            nsp.env, nsp.cluster.links.closing_delay(client), client._closed, self.id, reason
-        )
+        nsp.cluster.links.carry(client, "down", client._closed, self.id, reason)
 
     def _receive(self, packet: Packet) -> None:
         """A packet from the client reached this socket."""

@@ -24,6 +24,7 @@ __all__ = [
     "BROKER",
     "BROKER_DOWN",
     "CLIENT_EMIT",
+    "CLIENT_SIDE_REASONS",
     "CONNECT",
     "CRASH",
     "DELIVER",
@@ -147,3 +148,17 @@ OTHER_NAMESPACE: Final = "other namespace"  #: a namespace the node does not ser
 
 #: every reason a node gives for throwing a broker's copy away
 IGNORED: Final[tuple[str, ...]] = (OWN_MESSAGE, UNKNOWN_ROOM, OTHER_NAMESPACE)
+
+
+#: Disconnect reasons that start at the client's end (or its transport's): the
+#: client is gone at once.  For the others the server tells the client, which
+#: learns of it one link latency later, after what the server wrote before.
+CLIENT_SIDE_REASONS: Final = frozenset(
+    {
+        "client namespace disconnect",
+        "transport close",
+        "transport error",
+        "ping timeout",
+        "parse error",
+    }
+)

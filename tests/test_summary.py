@@ -162,7 +162,7 @@ def test_a_violation_exits_1_with_the_json_saying_so(tmp_path: Path, monkeypatch
     """A violation found by the checks: exit 1, and ``--json`` lists it."""
     from roomsim.analysis import check as check_module
 
-    monkeypatch.setattr(check_module, "check", lambda records, complete=True: ["dup: m1"])
+    monkeypatch.setattr(check_module.Checker, "finish", lambda self: ["dup: m1"])
     result = invoke("run", str(_scenario(tmp_path)), "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["checks"] == {"ok": False, "violations": ["dup: m1"]}

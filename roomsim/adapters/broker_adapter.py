@@ -201,10 +201,16 @@ class BrokerAdapter(InMemoryAdapter):
         The node gets a ``drop`` record, and so does each of its sockets the
         broadcast would have reached (chosen as if it had arrived now).
         """
+        opts = self.broadcast_in(channel, message, any_room=not self.nsp.server.alive)
+        if opts is not None:
+            self.record_missed(opts, channel, message, reason)
+
+    def record_missed(
+        self, opts: BroadcastOptions, channel: str, message: BrokerMessage, reason: str
+    ) -> None:
+        """The ``drop`` records of a broadcast with options ``opts`` that never reached
+        this node: one for the node, one for each socket it would have reached."""
         nsp = self.nsp
-        opts = self.broadcast_in(channel, message, any_room=not nsp.server.alive)
-        if opts is None:
-            return
         now, node, msg = nsp.env.now, nsp.node, message.msg
         nsp.trace.record(now, "drop", msg=msg, node=node, reason=reason, channel=channel)
         if not nsp.server.alive:

@@ -77,7 +77,13 @@ class RedisAdapter(BrokerAdapter):
         self.requests_timeout_ms = requests_timeout_ms
         node = nsp.node
         broker.psubscribe(self.channel + "*", self.on_message, node=node, on_missed=self.missed)
-        broker.subscribe(self.request_channel, self.on_request, node=node, immediate=True)
+        broker.subscribe(
+            self.request_channel,
+            self.on_request,
+            node=node,
+            immediate=True,
+            on_missed=self.missed_request,
+        )
         broker.subscribe(self.response_channel, self.on_response, node=node, immediate=True)
 
     def channel_for(self, opts: BroadcastOptions) -> str:
@@ -203,6 +209,13 @@ class RedisAdapter(BrokerAdapter):
                 BROADCAST, packet.msg, requestId=request_id, packet=packet.wire(), opts=_wire(opts)
             )
         super().broadcast_with_ack(packet, opts, client_count, ack)
+
+    def missed_request(self, channel: str, message: BrokerMessage, reason: str) -> None:
+        """A request that never reached this node: a broadcast with acknowledgements
+        is recorded as lost for the node and each socket it would have reached."""
+        p = message.payload
+        if p.get("type") == BROADCAST and p.get("uid") != self.uid:
+            self.record_missed(decode_options(p["opts"]), channel, message, reason)
 
     def on_request(self, channel: str, message: BrokerMessage) -> None:
         """A request reaches this node (its own included)."""

@@ -227,8 +227,6 @@ class ShardedRedisAdapter(BrokerAdapter):
         p = message.payload
         if p["type"] != BROADCAST or p["uid"] == self.uid or p["nsp"] != self.nsp.name:
             return None
-        if "requestId" in p["data"]:
-            return None
         return decode_options(p["data"]["opts"])
 
     def on_message(self, channel: str, message: BrokerMessage) -> None:

@@ -10,12 +10,17 @@ the way (a ``drop`` all the same).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from roomsim.analysis.records import as_records
-
-__all__ = ["EMIT_KINDS", "delivery_summary", "emit_kind", "format_delivery_summary"]
+__all__ = [
+    "EMIT_KINDS",
+    "DeliverySummary",
+    "delivery_summary",
+    "emit_kind",
+    "format_delivery_summary",
+]
 
 EMIT_KINDS = ("room", "broadcast", "private")
 
@@ -35,17 +40,97 @@ def emit_kind(emit: dict[str, Any], sids: set[str]) -> str:
     return "private" if all(room in sids for room in to) else "room"
 
 
-def _quantile(sorted_values: list[float], q: float) -> float | None:
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
+#: distinct latencies kept exactly; beyond, they are kept to 6 significant digits
+EXACT_LATENCIES = 100_000
+
+
+class _Latencies:
+    """A multiset of latencies in bounded memory: exact while they are few."""
+
+    __slots__ = ("count", "exact", "values")
+
+    def __init__(self) -> None:
+        self.values: Counter[float] = Counter()
+        self.count = 0
+        self.exact = True
+
+    def add(self, value: float) -> None:
+        if not self.exact:
+            value = _rounded(value)
+        self.values[value] += 1
+        self.count += 1
+        if self.exact and len(self.values) > EXACT_LATENCIES:
+            self.exact = False
+            binned: Counter[float] = Counter()
+            for v, n in self.values.items():
+                binned[_rounded(v)] += n
+            self.values = binned
+
+    def quantiles(self, *qs: float) -> list[float | None]:
+        """The ``q`` quantiles (the smallest value with at least ``q`` of them at or below)."""
+        if not self.count:
+            return [None] * len(qs)
+        ranks = [max(1, math.ceil(q * self.count)) for q in qs]
+        out: list[float | None] = [None] * len(qs)
+        seen = 0
+        for value in sorted(self.values):
+            seen += self.values[value]
+            for i, rank in enumerate(ranks):
+                if out[i] is None and seen >= rank:
+                    out[i] = value
+        return out
+
+
+def _rounded(value: float) -> float:
+    return value if value.__class__ is int else float(f"{value:.6g}")
+
+
+class DeliverySummary:
+    """:func:`delivery_summary`, fed one record at a time (for a trace of any size)."""
+
+    def __init__(self) -> None:
+        self._sids: set[str] = set()
+        self._kinds: dict[str, str] = {}
+        self._sent: dict[str, float] = {}
+        self._latencies = {k: _Latencies() for k in EMIT_KINDS}
+        self._lost = dict.fromkeys(EMIT_KINDS, 0)
+
+    def add(self, rec: dict[str, Any]) -> None:
+        kind = rec["kind"]
+        if kind == "deliver":
+            msg = rec["msg"]
+            of = self._kinds.get(msg)
+            if of is not None:
+                self._latencies[of].add(rec["t"] - self._sent[msg])
+        elif kind == "connect":
+            self._sids.add(rec["sid"])
+        elif kind == "emit":
+            self._kinds[rec["msg"]] = emit_kind(rec, self._sids)
+            self._sent[rec["msg"]] = rec["t"]
+        elif kind == "drop" and "client" in rec and rec.get("msg") in self._kinds:
+            self._lost[self._kinds[rec["msg"]]] += 1
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        summary = {}
+        for name in EMIT_KINDS:
+            values = self._latencies[name]
+            p50, p95, p99, top = values.quantiles(0.5, 0.95, 0.99, 1.0)
+            summary[name] = {
+                "targeted": values.count + self._lost[name],
+                "delivered": values.count,
+                "lost": self._lost[name],
+                "p50": p50,
+                "p95": p95,
+                "p99": p99,
+                "max": top,
+            }
+        return summary
 
 
 def delivery_summary(trace: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per kind of emit: ``targeted``, ``delivered``, ``lost``, ``p50``, ``p95``,
     ``p99`` and ``max`` delivery latency (ms, emit to delivery; None when nothing
-    was delivered).
+    was delivered).  One pass over the records, in bounded memory.
 
     Examples
     --------
@@ -58,34 +143,10 @@ def delivery_summary(trace: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any
     >>> s["room"]["delivered"], s["broadcast"]["delivered"], s["broadcast"]["p99"]
     (1, 2, 5)
     """
-    records = as_records(trace)
-    sids = {r["sid"] for r in records if r["kind"] == "connect"}
-    kinds: dict[str, str] = {}
-    sent: dict[str, float] = {}
-    latencies: dict[str, list[float]] = {k: [] for k in EMIT_KINDS}
-    lost = dict.fromkeys(EMIT_KINDS, 0)
-    for rec in records:
-        kind = rec["kind"]
-        if kind == "emit":
-            kinds[rec["msg"]] = emit_kind(rec, sids)
-            sent[rec["msg"]] = rec["t"]
-        elif kind == "deliver" and rec["msg"] in kinds:
-            latencies[kinds[rec["msg"]]].append(rec["t"] - sent[rec["msg"]])
-        elif kind == "drop" and "client" in rec and rec["msg"] in kinds:
-            lost[kinds[rec["msg"]]] += 1
-    summary = {}
-    for name in EMIT_KINDS:
-        values = sorted(latencies[name])
-        summary[name] = {
-            "targeted": len(values) + lost[name],
-            "delivered": len(values),
-            "lost": lost[name],
-            "p50": _quantile(values, 0.5),
-            "p95": _quantile(values, 0.95),
-            "p99": _quantile(values, 0.99),
-            "max": values[-1] if values else None,
-        }
-    return summary
+    summary = DeliverySummary()
+    for rec in trace:
+        summary.add(rec)
+    return summary.result()
 
 
 def format_delivery_summary(summary: dict[str, dict[str, Any]], adapter: str = "") -> str:
