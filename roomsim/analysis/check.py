@@ -64,6 +64,12 @@ def check(trace: Iterable[dict[str, Any]], *, complete: bool = True) -> list[Vio
     >>> [v.rule for v in check(records)]
     ['duplicate', 'accounting']
     """
+    if isinstance(trace, str):
+        raise TypeError(
+            f"check(trace) checks a trace against Socket.IO's rules; {trace!r} is not a trace."
+            " To check an exercise answer, call"
+            " roomsim.exercises.check_answer(exercise_id, answer)."
+        )
     records = as_records(trace)
     history = History(records)
     violations: list[Violation] = []
