@@ -306,12 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = leaderboard(args.submissions, args.out)
     print(
-        f"{'rank':>4}  {'submission':24} {'correct':>7} {'viol.':>5} {'copies/deliv.':>13} {'p99 ms':>7}  target"
+        f"{'rank':>4}  {'submission':24} {'correct':>7} {'viol.':>5}"
+        f" {'copies/deliv.':>13} {'p99 ms':>7}  target"
     )
     for r in rows:
         print(
             f"{r['rank']:>4}  {r['submission']:24} {r['correct']:>7} {r['violations']:>5}"
-            f" {r['copies_per_delivery']:>13} {r['p99_ms']:>7}  {'yes' if r['meets_cost_target'] else 'no'}"
+            f" {r['copies_per_delivery']:>13} {r['p99_ms']:>7}"
+            f"  {'yes' if r['meets_cost_target'] else 'no'}"
         )
         if r["first_problem"]:
             print(f"      first problem: {r['first_problem']}")

@@ -10,7 +10,7 @@ def user_of(socket):
 
 
 def on_connection(socket):
-    user = user_of(socket)
+    user = user_of(socket)  # noqa: F841 (you will use it)
 
     @socket.on("join")
     def join(room):
