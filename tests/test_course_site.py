@@ -108,7 +108,8 @@ window.addEventListener('load', () => {
   const out = [];
   for (const f of document.querySelectorAll('iframe')) {
     const d = f.contentDocument;
-    const imgs = [...d.querySelectorAll('img')]
+    // the notebook's figures: PNG outputs (an animation's frames are not counted)
+    const imgs = [...d.querySelectorAll('.jp-RenderedImage img')]
       .filter(i => (i.getAttribute('src') || '').startsWith('data:image/png'));
     const h1 = d.querySelector('h1');
     out.push({page: f.getAttribute('src'), h1: h1 ? h1.textContent.trim() : '',

@@ -273,3 +273,25 @@ def test_every_notebook_exercise_has_an_id_of_its_notebook() -> None:
 def test_no_solutions_ship_beside_the_student_notebooks() -> None:
     """The student notebooks' folder holds no solutions."""
     assert not (ROOT / "notebooks" / "solutions").exists()
+
+
+def test_the_exercise_modules_expose_no_answer() -> None:
+    """The public functions of the exercise modules are the checks themselves and the
+    notebooks' own stand-ins (fetch_user_id, ...): what computes an answer is private."""
+    import importlib
+    import inspect
+
+    checks = {e.check for e in exercises().values()}
+    helpers = {"user_of", "fetch_user_id", "fetch_projects"}
+    for name in {i.split(".")[0] for i in IDS}:
+        module = importlib.import_module(f"roomsim.exercises.nb{name}")
+        public = [
+            fn
+            for attr, fn in vars(module).items()
+            if inspect.isfunction(fn)
+            and fn.__module__ == module.__name__
+            and not attr.startswith("_")
+        ]
+        assert [
+            fn.__name__ for fn in public if fn not in checks and fn.__name__ not in helpers
+        ] == []

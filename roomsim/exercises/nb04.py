@@ -113,7 +113,7 @@ def private_messages(answer: Any) -> Result:
 # -- 04.2: a message to an id that is gone ----------------------------------------------------
 
 
-def relay(socket: Any) -> None:
+def _relay(socket: Any) -> None:
     """The rooms page's private-message handler (used by 04.2's simulation)."""
 
     @socket.on("private message")
@@ -139,7 +139,7 @@ WHY: dict[str, str] = {
 def _gone_and_back() -> list[str]:
     """Play 04.2's timeline (alice on n1, bob on n2, then n1); the texts bob gets, in order."""
     sim = _cluster()
-    sim.on("connection", relay)
+    sim.on("connection", _relay)
     alice = sim.connect("alice", node="n1")
     bob = sim.connect("bob", node="n2")
     got: list[str] = []
