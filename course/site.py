@@ -54,6 +54,12 @@ def _execute(path: Path, dest: Path) -> None:
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = previous
+    for cell in nb.cells:  # headings lose inline code in the site's titles: keep the words
+        if cell.cell_type == "markdown":
+            cell.source = "\n".join(
+                line.replace("`", "") if line.startswith("#") else line
+                for line in cell.source.splitlines()
+            )
     nbformat.write(nb, dest)
 
 
