@@ -16,23 +16,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "course" / "assignments" / "01-rooms" / "01-rooms.ipynb"
+ASSIGNMENTS = ROOT / "course" / "assignments"
+SOURCE = ASSIGNMENTS / "01-rooms" / "01-rooms.ipynb"
+SOURCE_2 = ASSIGNMENTS / "02-clusters" / "02-clusters.ipynb"
 
 pytest.importorskip("otter")
 nbformat = pytest.importorskip("nbformat")
 
 #: Pieces of the instructor's solutions: none may reach the student release.
-SOLUTION_PIECES = (
-    'socket.to(room).emit("chat", text)',
-    '("alice", "bob", "erin")',
-    '["one", "four"]',
-    "sim.trace.deliveries()",
-    "BEGIN SOLUTION",
-    "END SOLUTION",
-    "# SOLUTION",
-)
-#: Pieces of the hidden tests: likewise.
-HIDDEN_PIECES = ("hidden-a", "_grade(")
+COMMON_PIECES = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "_grade(")
+SOLUTION_PIECES = {
+    "01-rooms": (
+        'socket.to(room).emit("chat", text)',
+        '("alice", "bob", "erin")',
+        '["one", "four"]',
+        "sim.trace.deliveries()",
+        "hidden-a",  # a hidden test's variant
+    ),
+    "02-clusters": (
+        '{"alice", "bob", "erin"}',
+        "nodes - nodes_with_room",
+        "answer_q3 = 4",
+        "leave: {client: bob",
+        "_run_classic",  # a hidden test's helper
+    ),
+}
 
 
 def _grade_module():
@@ -63,23 +71,45 @@ def _returns_a_value(tree: ast.AST) -> list[str]:
     return found
 
 
+_BUILT: dict[str, Path] = {}
+
+
+def _built(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if name not in _BUILT:
+        source = ASSIGNMENTS / name / f"{name}.ipynb"
+        _BUILT[name] = _grade_module().build(source, tmp_path_factory.mktemp(name))
+    return _BUILT[name]
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _grade_module().build(SOURCE, tmp_path_factory.mktemp("dist"))
+    return _built("01-rooms", tmp_path_factory)
 
 
-def test_the_source_notebook_is_committed_without_outputs() -> None:
+def test_every_assignment_has_its_checks_here() -> None:
+    """Each assignment folder holds one source notebook, listed in SOLUTION_PIECES."""
+    names = sorted(p.name for p in ASSIGNMENTS.iterdir() if p.is_dir())
+    assert names == sorted(SOLUTION_PIECES)
+    for name in names:
+        assert [p.name for p in (ASSIGNMENTS / name).glob("*.ipynb")] == [f"{name}.ipynb"]
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTION_PIECES))
+def test_the_source_notebook_is_committed_without_outputs(name: str) -> None:
     """The instructor's source carries no outputs."""
-    nb = nbformat.read(SOURCE, as_version=4)
+    nb = nbformat.read(ASSIGNMENTS / name / f"{name}.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
-def test_the_student_release_gives_nothing_away(dist: Path) -> None:
+@pytest.mark.parametrize("name", sorted(SOLUTION_PIECES))
+def test_the_student_release_gives_nothing_away(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The student notebook has no solution, no hidden test and no function that returns
     an answer; its public tests are there, one check per question."""
-    path = dist / "student" / "01-rooms.ipynb"
+    path = _built(name, tmp_path_factory) / "student" / f"{name}.ipynb"
     text = path.read_text(encoding="utf-8")
-    for piece in SOLUTION_PIECES + HIDDEN_PIECES:
+    for piece in SOLUTION_PIECES[name] + COMMON_PIECES:
         assert piece not in text, piece
     nb = nbformat.read(path, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -92,15 +122,68 @@ def test_the_student_release_gives_nothing_away(dist: Path) -> None:
     assert [c.source for c in nb.cells].count('grader.check("q1")') == 1
 
 
-def test_the_autograder_holds_the_hidden_tests(dist: Path) -> None:
+@pytest.mark.parametrize("name", sorted(SOLUTION_PIECES))
+def test_the_autograder_holds_the_hidden_tests(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The autograder zip (not the release) has a hidden test for every question."""
     import zipfile
 
-    with zipfile.ZipFile(_grade_module().autograder_zip(dist)) as zf:
+    zip_path = _grade_module().autograder_zip(_built(name, tmp_path_factory))
+    with zipfile.ZipFile(zip_path) as zf:
         tests = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")}
     assert sorted(tests) == [f"tests/q{i}.py" for i in (1, 2, 3, 4)]
     assert all("'hidden': True" in body for body in tests.values())
-    assert "hidden-a" in tests["tests/q2.py"]
+    hidden = "".join(tests.values())
+    assert any(piece in hidden for piece in ("hidden-a", "_run_classic"))
+
+
+def test_assignment_2_full_marks_and_typical_mistakes(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """Assignment 2: the solutions earn 10 of 10; a submission that thinks every node
+    picks at the emit (q1), gets the copies right (q2), counts the emitting node's own
+    members as lost (q3) and leaves news only after m2 was sent (q4) earns 0 + 3 + 0 + 0."""
+    grade = _grade_module()
+    dist2 = _built("02-clusters", tmp_path_factory)
+    solutions = nbformat.read(dist2 / "autograder" / "02-clusters.ipynb", as_version=4)
+    _set_cell(
+        solutions,
+        "STUDENT_ID =",
+        'from roomsim.exercises import check_answer\n\nSTUDENT_ID = "s100"',
+    )
+    typical = nbformat.read(dist2 / "student" / "02-clusters.ipynb", as_version=4)
+    _set_cell(
+        typical, "STUDENT_ID =", 'from roomsim.exercises import check_answer\n\nSTUDENT_ID = "s300"'
+    )
+    _set_cell(typical, "answer_q1 = ...", 'answer_q1 = {"alice", "bob", "dave"}')
+    _set_cell(
+        typical,
+        "def copies",
+        "def copies(nodes, nodes_with_room):\n    return nodes, nodes - nodes_with_room\n",
+    )
+    _set_cell(typical, "answer_q3 = ...", "answer_q3 = 7")
+    _set_cell(
+        typical,
+        "your scenario here",
+        'answer_q4 = """\n'
+        "cluster: {nodes: [n1, n2], adapter: redis}\n"
+        "latency: {client_ms: 5, adapter_ms: 2}\n"
+        "clients:\n"
+        "  - {name: bob, node: n1, rooms: [news]}\n"
+        "  - {name: carol, node: n2, rooms: [news]}\n"
+        "timeline:\n"
+        "  - {at: 10, emit: {id: m1, from: n1, to: [news], event: headline}}\n"
+        "  - {at: 30, emit: {id: m2, from: n1, to: [news], event: headline}}\n"
+        "  - {at: 31, leave: {client: bob, rooms: [news]}}\n"
+        '"""\n',
+    )
+    nbformat.write(solutions, tmp_path / "s100.ipynb")
+    nbformat.write(typical, tmp_path / "s300.ipynb")
+    rows = grade.grade(dist2, sorted(tmp_path.glob("*.ipynb")), tmp_path / "grades.csv")
+    scores = {r["student_id"]: (r["q1"], r["q2"], r["q3"], r["q4"], r["total"]) for r in rows}
+    assert scores["s100"] == (2, 3, 2, 3, 10)
+    assert scores["s300"] == (0, 3, 0, 0, 3)
 
 
 def test_grading_gives_full_marks_to_the_solutions_and_partial_marks_to_typical_mistakes(
