@@ -1,6 +1,6 @@
 """The course site: built offline by one command, every page opened in headless Chromium.
 
-``python course/site.py build`` executes the notebooks and builds the site with
+``python course/build_site.py build`` executes the notebooks and builds the site with
 mkdocs; this test builds it, serves it on 127.0.0.1, opens every page in
 Debian's ``chromium`` (with every host but 127.0.0.1 unresolvable, so a page
 that needs the internet shows it), and asserts that each page loads with its
@@ -47,7 +47,7 @@ pytestmark = pytest.mark.slow
 
 
 def _site_module():
-    spec = importlib.util.spec_from_file_location("course_site", ROOT / "course" / "site.py")
+    spec = importlib.util.spec_from_file_location("course_site", ROOT / "course" / "build_site.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module

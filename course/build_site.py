@@ -2,7 +2,7 @@
 
 Usage (from the repository's root)::
 
-    python course/site.py build [--out build/site]
+    python course/build_site.py build [--out build/site]
 
 Executes every notebook of ``notebooks/`` in a fresh kernel with the inline
 backend (as Jupyter shows them), copies them with the instructor guide and the
