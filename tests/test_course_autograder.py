@@ -34,7 +34,7 @@ SOLUTION_PIECES = {
         "hidden-a",  # a hidden test's variant
     ),
     "02-clusters": (
-        '{"alice", "bob", "erin"}',
+        "recipients(sent[0])",
         "nodes - nodes_with_room",
         "answer_q3 = 4",
         "leave: {client: bob",
@@ -147,16 +147,16 @@ def test_assignment_2_full_marks_and_typical_mistakes(
     grade = _grade_module()
     dist2 = _built("02-clusters", tmp_path_factory)
     solutions = nbformat.read(dist2 / "autograder" / "02-clusters.ipynb", as_version=4)
-    _set_cell(
-        solutions,
-        "STUDENT_ID =",
-        'from roomsim.exercises import check_answer\n\nSTUDENT_ID = "s100"',
-    )
+    imports = "from roomsim.exercises import check_answer, scenario, variant\n\n"
+    _set_cell(solutions, "STUDENT_ID =", imports + 'STUDENT_ID = "s100"')
     typical = nbformat.read(dist2 / "student" / "02-clusters.ipynb", as_version=4)
+    _set_cell(typical, "STUDENT_ID =", imports + 'STUDENT_ID = "s300"')
+    # every node picking at the emit: the room's members at t=10, in s300's names
     _set_cell(
-        typical, "STUDENT_ID =", 'from roomsim.exercises import check_answer\n\nSTUDENT_ID = "s300"'
+        typical,
+        "answer_q1 = ...",
+        'v = variant(STUDENT_ID)\nanswer_q1 = {v.name(n) for n in ("alice", "bob", "dave")}',
     )
-    _set_cell(typical, "answer_q1 = ...", 'answer_q1 = {"alice", "bob", "dave"}')
     _set_cell(
         typical,
         "def copies",

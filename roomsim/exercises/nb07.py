@@ -6,7 +6,7 @@ from collections.abc import Generator
 from typing import Any
 
 from roomsim.cluster import Cluster
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
 from roomsim.exercises.answers import keyed, names, whole_number
 from roomsim.trace import Trace, discarded
 
@@ -37,27 +37,59 @@ CHANGES = (
 EMIT_AT, EMIT_NODE, ADAPTER_MS = 10, "n2", 6
 
 
-def _run_join_times() -> tuple[Trace, str]:
+def _start(v: Variant) -> dict[str, tuple[str, bool]]:
+    return {v.name(n): spec for n, spec in START.items()}
+
+
+def _changes(v: Variant) -> tuple[tuple[int, str, str], ...]:
+    """The joins and leaves of a variant: renamed, and erin's join moved later by shift_ms
+    when that is 2 or more (never onto t=16, when n3's copy comes: no tie to break)."""
+    erin_later = v.shift_ms if v.shift_ms >= 2 else 0
+    return tuple(
+        sorted(
+            (at + (erin_later if who == "erin" else 0), v.name(who), act)
+            for at, who, act in CHANGES
+        )
+    )
+
+
+def _run_join_times(v: Variant) -> tuple[Trace, str]:
+    room = v.room("room1")
     sim = Cluster(nodes=["n1", "n2", "n3"], adapter="redis", client_ms=5, adapter_ms=ADAPTER_MS)
-    for name, (node, member) in START.items():
-        sim.connect(name, node=node, rooms=["room1"] if member else [])
+    for name, (node, member) in _start(v).items():
+        sim.connect(name, node=node, rooms=[room] if member else [])
     sent: list[str] = []
 
     def timeline(env: Any) -> Generator[Any, Any, None]:
         yield env.timeout(EMIT_AT)
-        sent.append(sim.io(EMIT_NODE).to("room1").emit("news"))
-        for at, name, action in CHANGES:
+        sent.append(sim.io(EMIT_NODE).to(room).emit("news"))
+        for at, name, action in _changes(v):
             yield env.timeout(at - env.now)
             socket = sim.client(name).socket
             assert socket is not None
             if action == "join":
-                socket.join("room1")
+                socket.join(room)
             else:
-                socket.leave("room1")
+                socket.leave(room)
 
     sim.process(timeline)
     sim.run(until=100)
     return sim.trace, sent[0]
+
+
+def _scenario_07_1(v: Variant) -> str:
+    room = v.room("room1")
+    start = _start(v)
+    members = ", ".join(f"{n} ({node})" for n, (node, m) in start.items() if m)
+    others = ", ".join(f"{n} ({node})" for n, (node, m) in start.items() if not m)
+    changes = ", ".join(
+        f"{who} {'joins' if act == 'join' else 'leaves'} at t={at}" for at, who, act in _changes(v)
+    )
+    return (
+        f"Three nodes, classic Redis adapter, client_ms=5, adapter_ms={ADAPTER_MS}. In {room!r}"
+        f" from the start: {members}; not in it: {others}. At t={EMIT_AT}, {EMIT_NODE} sends"
+        f" io.to({room!r}).emit('news'). Then {changes}. Who receives the message?"
+    )
 
 
 def _picked_at(trace: Trace, msg: str, node: str) -> float:
@@ -75,11 +107,14 @@ def _picked_at(trace: Trace, msg: str, node: str) -> float:
         "each node picks its recipients from its own rooms: the emitting node at the emit,"
         " every other node when the broker's copy reaches it, adapter_ms later."
     ),
+    takes_variant=True,
+    scenario=_scenario_07_1,
 )
-def who_gets_it(answer: Any) -> Result:
+def who_gets_it(answer: Any, v: Variant) -> Result:
     """The answer is the set of client names that receive the message."""
-    got = names(answer, known=START)
-    trace, msg = _run_join_times()
+    start, room = _start(v), v.room("room1")
+    got = names(answer, known=start)
+    trace, msg = _run_join_times(v)
     expected = set(trace.recipients(msg))
     if got == expected:
         return Result(
@@ -95,17 +130,17 @@ def who_gets_it(answer: Any) -> Result:
     if not wrong:
         return Result(
             False,
-            "someone is missing: a client gets it if it is in room1 on its node when that"
+            f"someone is missing: a client gets it if it is in {room} on its node when that"
             f" node picks (n2 at t={EMIT_AT}, the others when the broker's copy comes).",
         )
     name = wrong[0]
-    node = START[name][0]
+    node = start[name][0]
     picked = _picked_at(trace, msg, node)
     how = "it emitted" if node == EMIT_NODE else "its copy came from the broker"
     hint = f"{name} is on {node}, which chose its recipients at t={picked:g} ({how})"
-    change = next(((at, act) for at, who, act in CHANGES if who == name), None)
+    change = next(((at, act) for at, who, act in _changes(v) if who == name), None)
     if change is not None:
-        hint += f"; {name} {'joined' if change[1] == 'join' else 'left'} room1 at t={change[0]}"
+        hint += f"; {name} {'joined' if change[1] == 'join' else 'left'} {room} at t={change[0]}"
     more = f" ({len(wrong) - 1} more of yours to look at)" if len(wrong) > 1 else ""
     return Result(False, f"not {name}: {hint}{more}.")
 

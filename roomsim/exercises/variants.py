@@ -27,7 +27,7 @@ __all__ = ["BASE_NAMES", "BASE_ROOMS", "NAME_POOL", "ROOM_POOL", "Variant", "var
 
 #: The names and rooms the notebooks use; a variant renames each of them.
 BASE_NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
-BASE_ROOMS = ("a", "b", "c", "lobby", "kitchen", "quiet", "chat")
+BASE_ROOMS = ("a", "b", "c", "lobby", "kitchen", "quiet", "chat", "room1")
 #: What a variant picks from (the base names are left out so a renaming shows).
 NAME_POOL = (
     "ada", "ben", "cleo", "dev", "eli", "fay", "gus", "hana", "ivo", "jun",
@@ -44,7 +44,8 @@ class Variant:
     """One student's version of the exercises.
 
     ``names`` and ``rooms`` rename the notebooks' clients and rooms,
-    ``shift_ms`` moves the disconnection of 06.2 later (0 to 5 ms) and
+    ``shift_ms`` moves the disconnection of 06.2 later (0 to 5 ms), and erin's
+    join in 07.1 (when 2 or more), and
     ``leaver`` is the base name of the client that disconnects there.
     """
 
