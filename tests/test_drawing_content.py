@@ -40,7 +40,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from roomsim import analysis, drawing
 from roomsim.drawing.colours import FATE_COLOURS
-from roomsim.drawing.overview import COLOURS
+from roomsim.drawing.colours import OUTCOME_COLOURS as COLOURS
 from roomsim.runner import run_scenario
 from roomsim.scenario import load_scenario
 from roomsim.trace import Trace

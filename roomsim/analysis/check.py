@@ -597,6 +597,12 @@ def check(trace: Iterable[Record], *, complete: bool = True) -> list[Violation]:
     >>> [(v.rule, v.client) for v in check(records)]
     [('duplicate', 'a')]
     """
+    if isinstance(trace, str):
+        raise TypeError(
+            f"check(trace) checks a trace against Socket.IO's rules; {trace!r} is not a trace."
+            " To check an exercise answer, call"
+            " roomsim.exercises.check_answer(exercise_id, answer)."
+        )
     checker = Checker(complete)
     for rec in trace:
         checker.add(rec)

@@ -1,24 +1,47 @@
-"""The colours of the pictures: one per fate, one per message, one per kind of emit."""
+"""The colours of the pictures: one per fate, one per message, one per kind of emit.
+
+The fates that tell outcomes apart (delivered, dropped, discarded) come from
+the Okabe-Ito palette, chosen to stay distinct under deuteranopia and
+protanopia (``tests/test_colours.py`` simulates both with colorspacious), and
+every picture that tells outcomes apart also uses a second cue: a glyph,
+a hatch or a label.
+"""
 
 from __future__ import annotations
 
 import colorsys
 
-__all__ = ["EMIT_KIND_COLOURS", "FATE_COLOURS", "message_colours"]
+__all__ = [
+    "EMIT_KIND_COLOURS",
+    "FATE_COLOURS",
+    "OUTCOME_COLOURS",
+    "OUTCOME_HATCHES",
+    "OUTCOME_MARKERS",
+    "message_colours",
+]
 
 #: A colour per ``fate`` of :func:`~roomsim.analysis.delivery_graph` (and of hops).
 FATE_COLOURS = {
-    "sender": "#1f77b4",
-    "sent": "#1f77b4",
+    "sender": "#56b4e9",
+    "sent": "#56b4e9",
     "origin": "#1f4e79",
     "published": "#8e6cbf",
-    "relayed": "#17a2b8",
-    "received": "#2e8b57",
-    "delivered": "#2e8b57",
-    "discarded": "#f0a04b",
+    "relayed": "#009e73",
+    "received": "#005a9c",
+    "delivered": "#005a9c",
+    "discarded": "#cc79a7",
     "ignored": "#a0a0a0",
-    "dropped": "#c0392b",
+    "dropped": "#e69f00",
 }
+
+#: The "who got which message" grid: dark blue, orange and light grey differ in
+#: lightness as well as hue (delivered/dropped contrast 3.2:1), so they stay apart in
+#: grey and under every common colour-vision deficiency.
+OUTCOME_COLOURS = {"not targeted": "#f2f2f2", "delivered": "#005a9c", "dropped": "#e69f00"}
+#: The grid's second cue: a marker in each cell (none when not targeted) ...
+OUTCOME_MARKERS = {"not targeted": "", "delivered": "o", "dropped": "X"}
+#: ... and a hatch over dropped cells.
+OUTCOME_HATCHES = {"not targeted": "", "delivered": "", "dropped": "///"}
 
 #: A colour per kind of emit (latency plots).
 EMIT_KIND_COLOURS = {"room": "#1f77b4", "broadcast": "#ff7f0e", "private": "#2ca02c"}

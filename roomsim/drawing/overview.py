@@ -8,40 +8,93 @@ from pathlib import Path
 from typing import Any
 
 from roomsim.analysis.outcomes import OUTCOMES, outcome_table
+from roomsim.drawing.colours import OUTCOME_COLOURS, OUTCOME_HATCHES, OUTCOME_MARKERS
 
 __all__ = ["OVERVIEW_FILES", "draw_outcomes", "save_overview"]
 
-COLOURS = {"not targeted": "#eeeeee", "delivered": "#2e8b57", "dropped": "#c0392b"}
+#: The marker colour on each cell's fill (white on dark blue, black on orange).
+_MARKER_COLOURS = {"delivered": "white", "dropped": "black"}
 
 
 def draw_outcomes(records: Iterable[dict[str, Any]], ax: Any = None) -> Any:
-    """Draw a grid of clients (rows) by messages (columns), coloured by fate.
+    """Draw a grid of clients (rows) by messages (columns), one cell per pair.
+
+    A cell tells its fate three ways: its colour (a colour-blind-safe palette,
+    :data:`~roomsim.drawing.colours.OUTCOME_COLOURS`), a marker (a dot for
+    delivered, a cross for dropped, nothing when not targeted) and, for
+    dropped, a hatch; white gridlines separate the cells.
 
     Returns the matplotlib ``Axes``.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
 
     msgs, clients, fate = outcome_table(records)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4, 0.5 * len(msgs) + 2), max(2, 0.35 * len(clients) + 1)))
     code = {name: i for i, name in enumerate(OUTCOMES)}
-    grid = [[code[fate.get((m, c), "not targeted")] for m in msgs] for c in clients]
-    cmap = ListedColormap([COLOURS[name] for name in OUTCOMES])
-    if grid and msgs:
+    names = [[fate.get((m, c), "not targeted") for m in msgs] for c in clients]
+    if names and msgs:
+        cmap = ListedColormap([OUTCOME_COLOURS[name] for name in OUTCOMES])
+        grid = [[code[name] for name in row] for row in names]
         ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(OUTCOMES) - 1, aspect="auto")
+    for name in OUTCOMES:
+        cells = [(x, y) for y, row in enumerate(names) for x, n in enumerate(row) if n == name]
+        if not cells:
+            continue
+        if OUTCOME_HATCHES[name]:
+            for x, y in cells:
+                ax.add_patch(
+                    Rectangle(
+                        (x - 0.5, y - 0.5),
+                        1,
+                        1,
+                        fill=False,
+                        hatch=OUTCOME_HATCHES[name],
+                        edgecolor="#5a3d00",
+                        linewidth=0,
+                    )
+                )
+        if OUTCOME_MARKERS[name]:
+            ax.scatter(
+                [x for x, _ in cells],
+                [y for _, y in cells],
+                marker=OUTCOME_MARKERS[name],
+                s=36,
+                c=_MARKER_COLOURS[name],
+                zorder=3,
+                gid=f"outcome:{name}",
+            )
     ax.set_xticks(range(len(msgs)), msgs, rotation=90 if len(msgs) > 12 else 0)
     ax.set_yticks(range(len(clients)), clients)
+    ax.set_xticks([x - 0.5 for x in range(1, len(msgs))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(clients))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="both", length=0)
     ax.set_xlabel("message")
     ax.set_ylabel("client")
     ax.set_title("who got which message")
-    ax.legend(
-        handles=[Patch(color=COLOURS[n], label=n) for n in OUTCOMES],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1),
-        frameon=False,
-    )
+    handles: list[Any] = []
+    for name in OUTCOMES:
+        colour = OUTCOME_COLOURS[name]
+        if OUTCOME_MARKERS[name]:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker=OUTCOME_MARKERS[name],
+                    linestyle="",
+                    markersize=10,
+                    markerfacecolor=colour,
+                    markeredgecolor="#333333",
+                    label=name,
+                )
+            )
+        else:
+            handles.append(Patch(facecolor=colour, edgecolor="#999999", label=name))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 
 

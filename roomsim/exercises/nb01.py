@@ -12,6 +12,7 @@ from typing import Any
 
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, exercise
+from roomsim.exercises.answers import AnswerError, describe
 from roomsim.rooms import ROOM_EVENTS
 
 #: The calls of exercise 01.1, as the notebook shows them (client, method, argument).
@@ -26,7 +27,7 @@ STEPS_01_1: tuple[tuple[str, str, Any], ...] = (
 Event = tuple[str, ...]
 
 
-def room_events(steps: tuple[tuple[str, str, Any], ...] = STEPS_01_1) -> list[Event]:
+def _room_events(steps: tuple[tuple[str, str, Any], ...] = STEPS_01_1) -> list[Event]:
     """Play ``steps`` on one node (alice and bob already connected) and return the
     room events the adapter fired, with client names in place of socket ids."""
     sim = Cluster(nodes=1)
@@ -44,18 +45,28 @@ def room_events(steps: tuple[tuple[str, str, Any], ...] = STEPS_01_1) -> list[Ev
 
 
 def _as_events(answer: Any) -> list[Event]:
-    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
-        raise TypeError("give a list of tuples, such as [('create-room', 'a'), ...]")
+    if isinstance(answer, (set, frozenset)):
+        raise AnswerError(
+            "give a list of tuples, not a set: the order of the events matters and a set has none"
+        )
+    if isinstance(answer, (str, bytes, dict)) or not hasattr(answer, "__iter__"):
+        raise AnswerError(
+            f"give a list of tuples, such as [('create-room', 'a'), ...], not {describe(answer)}"
+        )
     events = []
     for item in answer:
-        if isinstance(item, str) or not hasattr(item, "__iter__"):
-            raise TypeError(
-                f"each event is a tuple such as ('join-room', 'a', 'alice'), not {item!r}"
+        if isinstance(item, (str, bytes, dict)) or not hasattr(item, "__iter__"):
+            raise AnswerError(
+                f"each event is a tuple such as ('join-room', 'a', 'alice'), not {describe(item)}"
             )
-        event = tuple(str(part) for part in item)
-        if len(event) not in (2, 3):
-            raise TypeError(f"an event has a name, a room, and for join/leave a client: {item!r}")
-        events.append(event)
+        parts = tuple(item)
+        if not all(isinstance(part, str) for part in parts):
+            raise AnswerError(f"each part of an event is a string: {parts!r}")
+        if len(parts) not in (2, 3):
+            raise AnswerError(
+                f"an event has a name, a room, and for join/leave a client: {parts!r}"
+            )
+        events.append(parts)
     return events
 
 
@@ -79,23 +90,33 @@ def _why_extra(event: Event) -> str:
 
 
 def _why_missing(event: Event) -> str:
-    kind, room, *who = event
+    """The rule behind a missing event, without naming its room or client."""
+    kind = event[0]
     if kind == "create-room":
-        return f"a new room is created (create-room {room!r}) just before its first member joins."
+        return "a new room is created (create-room) just before its first member joins."
     if kind == "join-room":
-        return f"{who[0]} joining {room!r} fires join-room {room!r} {who[0]}: check each join."
+        return "every join of a room the socket was not in fires join-room: check each join."
     if kind == "delete-room":
         return (
-            f"when the last member leaves, {room!r} is deleted at once (delete-room, right"
-            " after the leave-room)."
+            "when the last member leaves a room, the room is deleted at once (delete-room,"
+            " right after the leave-room)."
         )
-    return f"{who[0]} leaving {room!r} fires leave-room {room!r} {who[0]}."
+    return "every leave of a room the socket was in fires leave-room."
 
 
-@exercise("01.1", "The adapter's room events for a few joins and leaves")
+@exercise(
+    "01.1",
+    "The adapter's room events for a few joins and leaves",
+    answer="a list of tuples such as ('join-room', 'a', 'alice')",
+    rule=(
+        "each call fires its events at once, in order: create-room before the first"
+        " join-room of a room, leave-room before delete-room of an emptied room, nothing"
+        " for a join or leave that changes nothing."
+    ),
+)
 def events_in_order(answer: Any) -> Result:
     """The answer is the list of room events, with client names for socket ids."""
-    expected = room_events()
+    expected = _room_events()
     given = _as_events(answer)
     if not given:
         return Result(

@@ -2,20 +2,23 @@
 
 Both exercises use the same clients on one node (:data:`MEMBERS`).  Each
 check plays the emit in a simulation and reads who got it from the trace.
+02.1 takes a per-student :class:`~roomsim.exercises.Variant`: other names,
+other rooms.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Integral
 from typing import Any
 
 from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
+from roomsim.exercises.answers import names, whole_number
+from roomsim.exercises.variants import variant as _variant
 from roomsim.server import Server
 
-#: Who is in which room (besides each socket's own room).
+#: Who is in which room (besides each socket's own room), in the notebook's version.
 MEMBERS: dict[str, list[str]] = {
     "alice": ["a"],
     "bob": ["a", "b"],
@@ -26,58 +29,72 @@ MEMBERS: dict[str, list[str]] = {
 }
 
 
-def _cluster() -> tuple[Cluster, Server]:
+def _members(v: Variant) -> dict[str, list[str]]:
+    return {v.name(n): [v.room(r) for r in rooms] for n, rooms in MEMBERS.items()}
+
+
+def _cluster(v: Variant) -> tuple[Cluster, Server]:
     sim = Cluster(nodes=1, client_ms=5)
-    for name, rooms in MEMBERS.items():
+    for name, rooms in _members(v).items():
         sim.connect(name, node="n1", rooms=rooms)
     return sim, sim.io("n1")
 
 
-def deliveries(emit: Callable[[Server], str]) -> list[str]:
-    """Run ``emit(io)`` on a fresh cluster of :data:`MEMBERS`; the clients that got it."""
-    sim, io = _cluster()
+def _deliveries(emit: Callable[[Server], str], v: Variant | None = None) -> list[str]:
+    """Run ``emit(io)`` on a fresh cluster of the members; the clients that got it."""
+    sim, io = _cluster(v or _variant())
     msg = emit(io)
     sim.run()
     return sim.trace.recipients(msg)
 
 
-def _names(answer: Any) -> set[str]:
-    if isinstance(answer, str):
-        raise TypeError("give a set of names, such as {'alice', 'bob'}")
-    names = {str(n) for n in answer}
-    unknown = names - set(MEMBERS)
-    if unknown:
-        raise ValueError(f"no client {sorted(unknown)}; the clients are {', '.join(MEMBERS)}")
-    return names
-
-
-def _rooms_of(name: str) -> str:
-    rooms = MEMBERS[name]
+def _rooms_of(members: dict[str, list[str]], name: str) -> str:
+    rooms = members[name]
     return f"in {', '.join(map(repr, rooms))}" if rooms else "in no room but its own"
 
 
-@exercise("02.1", "Who gets io.to(['a', 'b']).except_('c').emit(...)?")
-def to_a_b_except_c(answer: Any) -> Result:
+def _scenario_02_1(v: Variant) -> str:
+    members = _members(v)
+    who = "; ".join(f"{n} is {_rooms_of(members, n)}" for n in members)
+    a, b, c = v.room("a"), v.room("b"), v.room("c")
+    return f"On one node: {who}. Who gets io.to([{a!r}, {b!r}]).except_({c!r}).emit('news')?"
+
+
+@exercise(
+    "02.1",
+    "Who gets io.to(['a', 'b']).except_('c').emit(...)?",
+    answer="a set of client names",
+    rule=(
+        "to() of several rooms is their union; except_() then removes every member of the"
+        " excluded room, even one that is also in a target room."
+    ),
+    takes_variant=True,
+    scenario=_scenario_02_1,
+)
+def to_a_b_except_c(answer: Any, v: Variant) -> Result:
     """The answer is the set of client names that get the message."""
-    targets, left_out = ("a", "b"), ("c",)
-    right = set(deliveries(lambda io: io.to(list(targets)).except_(left_out[0]).emit("news")))
-    given = _names(answer)
+    members = _members(v)
+    a, b, c = v.room("a"), v.room("b"), v.room("c")
+    given = names(answer, known=members)
+    right = set(_deliveries(lambda io: io.to([a, b]).except_(c).emit("news"), v))
     if not given:
         return Result(False, "name the clients that get the message, such as {'alice'}.")
     if given == right:
-        return Result(True, "the union of a and b, then every member of c taken away.")
+        return Result(True, f"the union of {a} and {b}, then every member of {c} taken away.")
     for name in sorted(given - right):
-        if set(MEMBERS[name]) & set(left_out):
+        if c in members[name]:
             return Result(
                 False,
-                f"{name} is {_rooms_of(name)}: except_('c') removes every member of c,"
-                " even one that is also in a target room.",
+                f"{name} is {_rooms_of(members, name)}: except_({c!r}) removes every member of"
+                f" {c}, even one that is also in a target room.",
             )
-        return Result(False, f"{name} is {_rooms_of(name)}: not in a or b, so not targeted.")
-    name = sorted(right - given)[0]
+        return Result(
+            False, f"{name} is {_rooms_of(members, name)}: not in {a} or {b}, so not targeted."
+        )
     return Result(
         False,
-        f"{name} is missing: {name} is {_rooms_of(name)}, in the union of a and b and not in c.",
+        f"someone is missing: every member of {a} or {b} (the union) gets it, unless they are"
+        f" in {c}.",
     )
 
 
@@ -88,26 +105,33 @@ def _operator_chain(io: Server) -> str:
     return op.to("c").to("a").emit("ping")
 
 
-@exercise("02.2", "How many deliver records does this emit make?")
+@exercise(
+    "02.2",
+    "How many deliver records does this emit make?",
+    answer="a whole number",
+    rule=(
+        "a broadcast operator never changes: to() returns a new one. The operator that"
+        " emits names its rooms once each, and each socket gets the message once."
+    ),
+)
 def how_many_deliveries(answer: Any) -> Result:
     """The answer is a number: the deliver records of the ``ping`` emit."""
-    if isinstance(answer, bool) or not isinstance(answer, Integral):
-        raise TypeError(f"give a whole number, not {answer!r}")
-    right = len(deliveries(_operator_chain))
-    if answer == right:
+    given = whole_number(answer)
+    right = len(_deliveries(_operator_chain))
+    if given == right:
         return Result(True, f"{right}: the members of a or c, once each; op never had b.")
     # the counts the usual mistakes lead to, from the same simulation
-    mutated = len(deliveries(lambda io: io.to(["a", "b", "c", "a"]).emit("ping")))
-    _, io = _cluster()
+    mutated = len(_deliveries(lambda io: io.to(["a", "b", "c", "a"]).emit("ping")))
+    _, io = _cluster(_variant())
     rooms = io.of("/").adapter.rooms
     with_repeats = len(rooms["a"]) + len(rooms["c"]) + len(rooms["a"])
-    if answer == mutated:
+    if given == mutated:
         return Result(
             False,
             "op.to('b') made a new operator and nobody kept it: op itself still targets only"
             " room a. The operator never changes.",
         )
-    if answer >= with_repeats:  # type: ignore[operator]  # an Integral
+    if given >= with_repeats:
         return Result(
             False,
             "a chain of to() is a union: a socket in several target rooms (or a room named"

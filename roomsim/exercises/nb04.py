@@ -12,6 +12,8 @@ from typing import Any
 
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, exercise
+from roomsim.exercises.answers import function, ordered_texts
+from roomsim.exercises.bounds import run_bounded
 
 #: Clients of exercise 04.1 and their nodes.
 NODES: dict[str, str] = {"alice": "n1", "bob": "n2", "carol": "n1", "dave": "n2"}
@@ -27,9 +29,9 @@ def _cluster() -> Cluster:
     return Cluster(nodes=["n1", "n2"], adapter="redis", client_ms=5, adapter_ms=2)
 
 
-def run_private(on_connection: Callable[[Any], Any]) -> tuple[dict[str, list[tuple]], Cluster]:
+def _run_private(on_connection: Callable[[Any], Any]) -> tuple[dict[str, list[tuple]], Cluster]:
     """Install ``on_connection`` on both nodes, play :data:`PRIVATE`; each client's
-    ``private message`` arguments, in order, and the cluster."""
+    ``private message`` arguments, in order, and the cluster (a bounded run)."""
     sim = _cluster()
     sim.on("connection", on_connection)
     got: dict[str, list[tuple]] = {}
@@ -44,7 +46,7 @@ def run_private(on_connection: Callable[[Any], Any]) -> tuple[dict[str, list[tup
             sim.client(sender).emit("private message", sim.client(to).id, text)
 
     sim.process(messages)
-    sim.run()
+    run_bounded(sim)
     return got, sim
 
 
@@ -55,12 +57,19 @@ def _expected(sim: Cluster) -> dict[str, list[tuple]]:
     }
 
 
-@exercise("04.1", "Private messages across two nodes")
+@exercise(
+    "04.1",
+    "Private messages across two nodes",
+    answer="a function on_connection(socket)",
+    rule=(
+        "on 'private message' (id, text), send ('private message', socket.id, text) to the"
+        " room named by the id: every socket is in a room named by its own id, on any node."
+    ),
+)
 def private_messages(answer: Any) -> Result:
     """The answer is a function ``on_connection(socket)``."""
-    if not callable(answer):
-        raise TypeError("give the function itself: def on_connection(socket): ...")
-    got, sim = run_private(answer)
+    handler = function(answer, "def on_connection(socket): ...")
+    got, sim = _run_private(handler)
     expected = _expected(sim)
     names = {c.id: c.name for c in sim.clients.values()}
     if got == expected:
@@ -104,7 +113,7 @@ def private_messages(answer: Any) -> Result:
 # -- 04.2: a message to an id that is gone ----------------------------------------------------
 
 
-def relay(socket: Any) -> None:
+def _relay(socket: Any) -> None:
     """The rooms page's private-message handler (used by 04.2's simulation)."""
 
     @socket.on("private message")
@@ -127,10 +136,10 @@ WHY: dict[str, str] = {
 }
 
 
-def gone_and_back() -> list[str]:
+def _gone_and_back() -> list[str]:
     """Play 04.2's timeline (alice on n1, bob on n2, then n1); the texts bob gets, in order."""
     sim = _cluster()
-    sim.on("connection", relay)
+    sim.on("connection", _relay)
     alice = sim.connect("alice", node="n1")
     bob = sim.connect("bob", node="n2")
     got: list[str] = []
@@ -156,18 +165,22 @@ def gone_and_back() -> list[str]:
     return got
 
 
-@exercise("04.2", "Which private messages reach bob?")
+@exercise(
+    "04.2",
+    "Which private messages reach bob?",
+    answer="a list of texts, in order, such as ['one']",
+    rule=(
+        "a message to a socket id reaches that socket only while it is connected; nothing is"
+        " kept for a socket that is gone, and a client that comes back has a new id."
+    ),
+)
 def which_reach_bob(answer: Any) -> Result:
-    """The answer is the list of texts bob receives, in order."""
-    if isinstance(answer, str):
-        raise TypeError("give a list of texts, such as ['one']")
-    given = [str(t) for t in answer]
-    unknown = [t for t in given if t not in WHY]
-    if unknown:
-        raise ValueError(f"alice sends only {', '.join(WHY)}; not {unknown}")
+    """The answer is the list of texts bob receives, in order (a list: a set has no order,
+    so it is refused the same way under any hash seed)."""
+    given = ordered_texts(answer, known=list(WHY))
     if not given:
         return Result(False, "list the texts bob gets, in order, such as ['one'].")
-    right = gone_and_back()
+    right = _gone_and_back()
     if given == right:
         return Result(
             True, f"bob gets {', '.join(right)}: nothing waits for a socket id that is gone."
@@ -177,5 +190,9 @@ def which_reach_bob(answer: Any) -> Result:
         return Result(False, WHY[extra[0]])
     missing = [t for t in right if t not in given]
     if missing:
-        return Result(False, f"a message is missing: {WHY[missing[0]]}")
+        return Result(
+            False,
+            "a message bob gets is missing: a message sent to the id of a socket that is"
+            " connected at that moment reaches it.",
+        )
     return Result(False, "list each text once, in the order bob gets them.")

@@ -11,6 +11,8 @@ from typing import Any
 
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, exercise
+from roomsim.exercises.answers import function, names
+from roomsim.exercises.bounds import NeverFinished, run_bounded
 from roomsim.trace import Trace
 
 #: How long the stand-in database takes to answer, in ms (as in the notebook).
@@ -39,6 +41,14 @@ def fetch_projects(socket: Any) -> Generator[Any, Any, list[dict[str, int]]]:
 
 def _names(clients: set[str]) -> str:
     return ", ".join(sorted(clients))
+
+
+def _kind(err: Exception) -> str:
+    """What was given to join, from the error's text, without its memory address."""
+    text = str(err)
+    if "got <" in text:
+        return text.split("got <", 1)[1].split("(")[0].split(" ")[0].rstrip(">") + " object"
+    return "value that is not a string"
 
 
 # -- 05.1 ---------------------------------------------------------------------------
@@ -71,18 +81,27 @@ def _run_user_rooms(handler: Callable[[Any], Any]) -> dict[str, set[str]]:
         sent["late"] = sim.io("n2").to("dana").emit("hi")
 
     sim.process(timeline)
-    sim.run(until=100)
+    run_bounded(sim, until=100, must_finish=False)
     return {key: set(sim.trace.recipients(msg)) for key, msg in sent.items()}
 
 
-@exercise("05.1", "A room per user: write the connection handler")
+@exercise(
+    "05.1",
+    "A room per user: write the connection handler",
+    answer="a function on_connection(socket)",
+    rule=(
+        "wait for the look-up (user_id = yield from fetch_user_id(socket)), then join the"
+        " room named by what it returns, on whichever node the socket is."
+    ),
+)
 def user_room_handler(answer: Any) -> Result:
     """The answer is a function ``on_connection(socket)``; the check installs it."""
-    if not callable(answer):
-        return Result(False, "the answer is your function itself: check('05.1', my_on_connection).")
+    handler = function(answer, "check_answer('05.1', my_on_connection)")
     expected = _run_user_rooms(_user_rooms)
     try:
-        got = _run_user_rooms(answer)
+        got = _run_user_rooms(handler)
+    except NeverFinished:
+        raise
     except TypeError as err:
         hint = ""
         if "a room is a string" in str(err):
@@ -91,7 +110,9 @@ def user_room_handler(answer: Any) -> Result:
                 " `yield from` before fetch_user_id(socket)?  Without it you get the look-up"
                 " itself (a generator), not the user id it returns."
             )
-        return Result(False, f"your handler raised TypeError: {err}.{hint}")
+        if hint:
+            return Result(False, f"your handler gave socket.join() a {_kind(err)}.{hint}")
+        return Result(False, f"your handler raised TypeError: {err}.")
     except Exception as err:
         return Result(False, f"your handler raised {err.__class__.__name__}: {err}.")
     missed = expected["late"] - got["late"]
@@ -178,18 +199,32 @@ def _why(trace: Trace, name: str, room: str, at: float) -> str:
     )
 
 
-@exercise("05.2", "A room per project: who is notified?")
+@exercise(
+    "05.2",
+    "A room per project: who is notified?",
+    answer="a set of client (device) names",
+    rule=(
+        "a device is in a project's room only once its look-up has ended (DB_MS after it"
+        " connected); the emit reaches the devices in the room at that moment."
+    ),
+)
 def project_recipients(answer: Any) -> Result:
     """The answer is the set of client names that get the notification."""
+    known = [name for _at, name, _node in PROJECT_DEVICES]
+    got = names(answer, known=known)
     trace, msg = _run_projects()
     at, _node, room = PROJECT_EMIT
     expected = set(trace.recipients(msg))
-    got = {str(name) for name in answer}
     if got == expected:
         return Result(True, f"{_names(expected)}: the devices in {room} at t={at}.")
     if not got:
         return Result(False, f"an empty set: somebody is in {room} at t={at}. Who joined it, when?")
-    wrong = sorted(got ^ expected)
-    more = f" ({len(wrong) - 1} more to look at)" if len(wrong) > 1 else ""
-    verdict = "missing" if wrong[0] in expected else "not"
-    return Result(False, f"{verdict} {wrong[0]}: {_why(trace, wrong[0], room, at)}{more}.")
+    extra = sorted(got - expected)
+    if extra:
+        more = f" ({len(extra) - 1} more of yours to look at)" if len(extra) > 1 else ""
+        return Result(False, f"not {extra[0]}: {_why(trace, extra[0], room, at)}{more}.")
+    return Result(
+        False,
+        f"someone is missing: a device whose user works on the project and whose look-up"
+        f" ended (DB_MS = {DB_MS} ms after it connected) by t={at} is in {room}.",
+    )

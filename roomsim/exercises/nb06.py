@@ -6,7 +6,8 @@ from collections.abc import Generator
 from typing import Any
 
 from roomsim.cluster import Cluster
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
+from roomsim.exercises.answers import keyed, names
 from roomsim.trace import Trace
 
 
@@ -52,12 +53,21 @@ def _run_switch_then_leave() -> tuple[list[str], str]:
     return printed, sid  # type: ignore[return-value]
 
 
-@exercise("06.1", "Which rooms does the disconnecting handler print?")
+@exercise(
+    "06.1",
+    "Which rooms does the disconnecting handler print?",
+    answer="a set of room names (bob's own id may be left out)",
+    rule=(
+        "the server handles a client's packets in the order they arrive, each one latency"
+        " after it was sent; `disconnecting` runs before the socket leaves its rooms."
+    ),
+)
 def disconnecting_rooms(answer: Any) -> Result:
     """The answer is a set of room names, the socket's own id left out."""
+    got = names(answer)
     printed, sid = _run_switch_then_leave()
     expected = set(printed) - {sid}
-    got = {str(room) for room in answer} - {sid}
+    got -= {sid}
     if got == expected:
         return Result(
             True,
@@ -77,10 +87,17 @@ def disconnecting_rooms(answer: Any) -> Result:
             'bob sent "switch game" at t=10 and disconnected at t=12; each reaches the'
             " server 5 ms later, in that order. Which one does the server handle first?",
         )
+    extra = sorted(got - expected)
+    if extra:
+        return Result(
+            False,
+            f"bob is not in {extra[0]!r} when `disconnecting` runs. Follow bob's rooms:"
+            " where he started, and what the switch did when it reached the server.",
+        )
     return Result(
         False,
-        f"not quite: missing {_names(expected - got)}, extra {_names(got - expected)}."
-        " Follow bob's rooms: where he started, what the switch did at t=15.",
+        "a room is missing. Follow bob's rooms: where he started, and what the switch did"
+        " when it reached the server.",
     )
 
 
@@ -88,79 +105,104 @@ def disconnecting_rooms(answer: Any) -> Result:
 
 #: bob closes his side at t=12; the server hears of it one latency (5 ms) later.
 BOB_LEAVES_AT = 12
+#: The six emits of 06.2: (t, msg id, to the room chat (True) or to everyone (False)).
+NEWS = ((5, "m1", True), (8, "m2", True), (14, "m3", True), (18, "m4", True),
+        (22, "m5", False), (22, "m6", True))  # fmt: skip
+#: The one who leaves comes back at t=20.
+BACK_AT = 20
 
 
-def _run_bob_comes_back() -> Trace:
-    """alice and bob in chat; bob leaves at t=12 and comes back at t=20 (a new socket)."""
+def _leaves_at(v: Variant) -> int:
+    return BOB_LEAVES_AT + v.shift_ms
+
+
+def _run_bob_comes_back(v: Variant) -> Trace:
+    """alice and bob in chat; one of them (bob in the notebook) leaves at t=12 and comes
+    back at t=20 (a new socket).  A variant renames them, picks who leaves, and moves the
+    leaving later by up to 5 ms."""
     sim = Cluster(nodes=1, client_ms=5)
     io = sim.io("n1")
-    sim.connect("alice", node="n1", rooms=["chat"])
-    bob = sim.connect("bob", node="n1", rooms=["chat"])
+    chat = v.room("chat")
+    clients = {
+        base: sim.connect(v.name(base), node="n1", rooms=[chat]) for base in ("alice", "bob")
+    }
+    leaver = clients[v.leaver]
 
-    def timeline(env: Any) -> Generator[Any, Any, None]:
-        yield env.timeout(5)
-        io.to("chat").emit("news", msg_id="m1")
-        yield env.timeout(3)  # t = 8
-        io.to("chat").emit("news", msg_id="m2")
-        yield env.timeout(4)  # t = 12
-        bob.disconnect()
-        yield env.timeout(2)  # t = 14
-        io.to("chat").emit("news", msg_id="m3")
-        yield env.timeout(4)  # t = 18
-        io.to("chat").emit("news", msg_id="m4")
-        yield env.timeout(2)  # t = 20
-        bob.connect(node="n1")
-        yield env.timeout(2)  # t = 22
-        io.emit("news", msg_id="m5")
-        io.to("chat").emit("news", msg_id="m6")
+    def news(env: Any) -> Generator[Any, Any, None]:
+        for at, msg, to_room in NEWS:
+            yield env.timeout(at - env.now)
+            (io.to(chat) if to_room else io).emit("news", msg_id=msg)
 
-    sim.process(timeline)
+    def leaving(env: Any) -> Generator[Any, Any, None]:
+        yield env.timeout(_leaves_at(v))
+        leaver.disconnect()
+        yield env.timeout(BACK_AT - env.now)
+        leaver.connect(node="n1")
+
+    sim.process(news)
+    sim.process(leaving)
     sim.run(until=100)
     return sim.trace
 
 
-def _fate(trace: Trace, msg: str) -> str:
-    """What happened to ``msg`` for bob, with the times, in a sentence."""
-    emitted = trace.records("emit", msg=msg)[0]["t"]
-    for rec in trace.records(msg=msg, client="bob"):
-        if rec["kind"] == "deliver":
-            return f"{msg} (sent at t={emitted}) reached bob at t={rec['t']}"
-        if rec["kind"] == "drop":
-            return (
-                f"{msg} was written to bob at t={emitted} and arrived at t={rec['t']}, after"
-                f" he had closed his side (t={BOB_LEAVES_AT}): dropped"
-            )
-    gone = trace.records("disconnect", client="bob")[0]["t"]
+def _scenario_06_2(v: Variant) -> str:
+    who, other = v.name(v.leaver), v.name("bob" if v.leaver == "alice" else "alice")
+    sends = ", ".join(
+        f"{msg} at t={at} to {v.room('chat')!r}" if to_room else f"{msg} at t={at} to everyone"
+        for at, msg, to_room in NEWS
+    )
     return (
-        f"{msg} (sent at t={emitted}) was never meant for bob: his old socket had left"
-        f" every room at t={gone}, his new one is in no room but its own"
+        f"One node, client_ms=5: {other} and {who} are in {v.room('chat')!r}. The server"
+        f" sends {sends}. {who} closes their side at t={_leaves_at(v)} and connects again"
+        f" (a new socket) at t={BACK_AT}. Which messages does {who} receive, which are dropped?"
     )
 
 
-@exercise("06.2", "Which messages does bob receive, which are dropped?")
-def bob_received_and_dropped(answer: Any) -> Result:
+@exercise(
+    "06.2",
+    "Which messages does bob receive, which are dropped?",
+    answer='a dict {"received": set of message ids, "dropped": set of message ids}',
+    rule=(
+        "a message reaches the client if it was written while the server thought the socket"
+        " connected and arrived before the client closed its side; written but arriving after"
+        " is dropped; after the server has heard of the leaving (one latency later), the old"
+        " socket is in no room and nothing is written to it."
+    ),
+    takes_variant=True,
+    scenario=_scenario_06_2,
+)
+def bob_received_and_dropped(answer: Any, v: Variant) -> Result:
     """The answer is ``{"received": {...}, "dropped": {...}}``, sets of message ids."""
-    if not isinstance(answer, dict) or set(answer) != {"received", "dropped"}:
-        return Result(False, 'the answer is a dict: {"received": {...}, "dropped": {...}}.')
-    trace = _run_bob_comes_back()
+    known = [msg for _at, msg, _room in NEWS]
+    given = keyed(answer, ["received", "dropped"], '{"received": {...}, "dropped": {...}}')
+    got = {key: names(given[key], known=known, what=key) for key in ("received", "dropped")}
+    who = v.name(v.leaver)
+    trace = _run_bob_comes_back(v)
     expected = {
-        "received": {msg for msg, client in trace.deliveries() if client == "bob"},
-        "dropped": {r["msg"] for r in trace.records("drop", client="bob")},
+        "received": {msg for msg, client in trace.deliveries() if client == who},
+        "dropped": {r["msg"] for r in trace.records("drop", client=who)},
     }
-    got = {key: {str(m) for m in answer[key]} for key in expected}
-    known = {r["msg"] for r in trace.records("emit")}
-    unknown = (got["received"] | got["dropped"]) - known
-    if unknown:
-        return Result(False, f"{_names(unknown)}: the messages are {_names(known)}.")
     if got == expected:
         return Result(
             True,
             f"received {_names(expected['received'])}, dropped {_names(expected['dropped'])};"
-            " the others were never sent to him.",
+            " the others were never sent to them.",
         )
-    wrong = sorted(
-        (got["received"] ^ expected["received"]) | (got["dropped"] ^ expected["dropped"]),
-        key=lambda m: int(m[1:]),
+    if got["received"] & got["dropped"]:
+        msg = sorted(got["received"] & got["dropped"], key=lambda m: int(m[1:]))[0]
+        return Result(False, f"{msg} is in both sets: a message is received or dropped, not both.")
+    for key, rule in (
+        ("received", "it must be written while the server still counts the socket in the room,"
+         " and arrive before the client closed its side"),
+        ("dropped", "a drop is a message written to the socket that arrives after the client"
+         " closed its side; a message for a room the socket has left is never written at all"),
+    ):  # fmt: skip
+        wrong = sorted(got[key] - expected[key], key=lambda m: int(m[1:]))
+        if wrong:
+            return Result(False, f"{wrong[0]} is not {key}: {rule}.")
+    return Result(
+        False,
+        "a message is missing from one of the sets. Compare, for each message, when it was"
+        f" written, when the server heard of the leaving (t={_leaves_at(v)} + 5) and when"
+        f" it arrives.",
     )
-    more = f" ({len(wrong) - 1} more to look at)" if len(wrong) > 1 else ""
-    return Result(False, f"one of them: {_fate(trace, wrong[0])}{more}.")

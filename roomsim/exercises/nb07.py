@@ -6,7 +6,8 @@ from collections.abc import Generator
 from typing import Any
 
 from roomsim.cluster import Cluster
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
+from roomsim.exercises.answers import keyed, names, whole_number
 from roomsim.trace import Trace, discarded
 
 
@@ -36,27 +37,59 @@ CHANGES = (
 EMIT_AT, EMIT_NODE, ADAPTER_MS = 10, "n2", 6
 
 
-def _run_join_times() -> tuple[Trace, str]:
+def _start(v: Variant) -> dict[str, tuple[str, bool]]:
+    return {v.name(n): spec for n, spec in START.items()}
+
+
+def _changes(v: Variant) -> tuple[tuple[int, str, str], ...]:
+    """The joins and leaves of a variant: renamed, and erin's join moved later by shift_ms
+    when that is 2 or more (never onto t=16, when n3's copy comes: no tie to break)."""
+    erin_later = v.shift_ms if v.shift_ms >= 2 else 0
+    return tuple(
+        sorted(
+            (at + (erin_later if who == "erin" else 0), v.name(who), act)
+            for at, who, act in CHANGES
+        )
+    )
+
+
+def _run_join_times(v: Variant) -> tuple[Trace, str]:
+    room = v.room("room1")
     sim = Cluster(nodes=["n1", "n2", "n3"], adapter="redis", client_ms=5, adapter_ms=ADAPTER_MS)
-    for name, (node, member) in START.items():
-        sim.connect(name, node=node, rooms=["room1"] if member else [])
+    for name, (node, member) in _start(v).items():
+        sim.connect(name, node=node, rooms=[room] if member else [])
     sent: list[str] = []
 
     def timeline(env: Any) -> Generator[Any, Any, None]:
         yield env.timeout(EMIT_AT)
-        sent.append(sim.io(EMIT_NODE).to("room1").emit("news"))
-        for at, name, action in CHANGES:
+        sent.append(sim.io(EMIT_NODE).to(room).emit("news"))
+        for at, name, action in _changes(v):
             yield env.timeout(at - env.now)
             socket = sim.client(name).socket
             assert socket is not None
             if action == "join":
-                socket.join("room1")
+                socket.join(room)
             else:
-                socket.leave("room1")
+                socket.leave(room)
 
     sim.process(timeline)
     sim.run(until=100)
     return sim.trace, sent[0]
+
+
+def _scenario_07_1(v: Variant) -> str:
+    room = v.room("room1")
+    start = _start(v)
+    members = ", ".join(f"{n} ({node})" for n, (node, m) in start.items() if m)
+    others = ", ".join(f"{n} ({node})" for n, (node, m) in start.items() if not m)
+    changes = ", ".join(
+        f"{who} {'joins' if act == 'join' else 'leaves'} at t={at}" for at, who, act in _changes(v)
+    )
+    return (
+        f"Three nodes, classic Redis adapter, client_ms=5, adapter_ms={ADAPTER_MS}. In {room!r}"
+        f" from the start: {members}; not in it: {others}. At t={EMIT_AT}, {EMIT_NODE} sends"
+        f" io.to({room!r}).emit('news'). Then {changes}. Who receives the message?"
+    )
 
 
 def _picked_at(trace: Trace, msg: str, node: str) -> float:
@@ -66,14 +99,23 @@ def _picked_at(trace: Trace, msg: str, node: str) -> float:
     return trace.records("relay", msg=msg, node=node)[0]["t"]
 
 
-@exercise("07.1", "Which clients get the emit, given these join times?")
-def who_gets_it(answer: Any) -> Result:
+@exercise(
+    "07.1",
+    "Which clients get the emit, given these join times?",
+    answer="a set of client names",
+    rule=(
+        "each node picks its recipients from its own rooms: the emitting node at the emit,"
+        " every other node when the broker's copy reaches it, adapter_ms later."
+    ),
+    takes_variant=True,
+    scenario=_scenario_07_1,
+)
+def who_gets_it(answer: Any, v: Variant) -> Result:
     """The answer is the set of client names that receive the message."""
-    trace, msg = _run_join_times()
+    start, room = _start(v), v.room("room1")
+    got = names(answer, known=start)
+    trace, msg = _run_join_times(v)
     expected = set(trace.recipients(msg))
-    got = {str(name) for name in answer}
-    if got - set(START):
-        return Result(False, f"{_names(got - set(START))}: the clients are {_names(set(START))}.")
     if got == expected:
         return Result(
             True,
@@ -84,18 +126,23 @@ def who_gets_it(answer: Any) -> Result:
         return Result(
             False, "an empty set: somebody gets it. Start with the room's members at t=10."
         )
-    wrong = sorted(got ^ expected)
+    wrong = sorted(got - expected)
+    if not wrong:
+        return Result(
+            False,
+            f"someone is missing: a client gets it if it is in {room} on its node when that"
+            f" node picks (n2 at t={EMIT_AT}, the others when the broker's copy comes).",
+        )
     name = wrong[0]
-    node = START[name][0]
+    node = start[name][0]
     picked = _picked_at(trace, msg, node)
     how = "it emitted" if node == EMIT_NODE else "its copy came from the broker"
     hint = f"{name} is on {node}, which chose its recipients at t={picked:g} ({how})"
-    change = next(((at, act) for at, who, act in CHANGES if who == name), None)
+    change = next(((at, act) for at, who, act in _changes(v) if who == name), None)
     if change is not None:
-        hint += f"; {name} {'joined' if change[1] == 'join' else 'left'} room1 at t={change[0]}"
-    verdict = "missing" if name in expected else "not"
-    more = f" ({len(wrong) - 1} more to look at)" if len(wrong) > 1 else ""
-    return Result(False, f"{verdict} {name}: {hint}{more}.")
+        hint += f"; {name} {'joined' if change[1] == 'join' else 'left'} {room} at t={change[0]}"
+    more = f" ({len(wrong) - 1} more of yours to look at)" if len(wrong) > 1 else ""
+    return Result(False, f"not {name}: {hint}{more}.")
 
 
 # -- 07.2 ---------------------------------------------------------------------------
@@ -114,13 +161,21 @@ def _run_copies() -> tuple[Trace, str]:
     return sim.trace, msg
 
 
-@exercise("07.2", "How many copies does the broker hand out?")
+@exercise(
+    "07.2",
+    "How many copies does the broker hand out?",
+    answer='a dict {"handed_out": whole number, "thrown_away": whole number}',
+    rule=(
+        "the classic adapter hands every broadcast to every node (the publisher included);"
+        " a node uses its copy only if it has a member of the room and did not publish it."
+    ),
+)
 def broker_copies(answer: Any) -> Result:
     """The answer is ``{"handed_out": n, "thrown_away": k}``."""
-    if not isinstance(answer, dict) or set(answer) != {"handed_out", "thrown_away"}:
-        return Result(False, 'the answer is a dict: {"handed_out": ..., "thrown_away": ...}.')
-    if answer["handed_out"] is None or answer["thrown_away"] is None:
+    given = keyed(answer, ["handed_out", "thrown_away"], '{"handed_out": 1, "thrown_away": 0}')
+    if given["handed_out"] is None or given["thrown_away"] is None:
         return Result(False, "fill in both numbers.")
+    answer = {key: whole_number(val, key) for key, val in given.items()}
     trace, msg = _run_copies()
     relays = trace.records("relay", msg=msg)
     handed_out = len(relays)

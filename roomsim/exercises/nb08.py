@@ -7,6 +7,7 @@ from typing import Any
 
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, exercise
+from roomsim.exercises.answers import function, keyed, pair_of_numbers
 from roomsim.trace import Trace, discarded
 
 
@@ -21,9 +22,9 @@ def _n(count: int) -> str:
     return f"{count} {'copy' if count == 1 else 'copies'}"
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    handed_out, thrown_away = value
-    return int(handed_out), int(thrown_away)
+def _pair(value: Any, what: str = "the answer") -> tuple[int, int]:
+    """Two whole numbers (4.0 is 4; 2.9 is refused, never truncated)."""
+    return pair_of_numbers(value, what)
 
 
 # -- 08.1 ---------------------------------------------------------------------------
@@ -43,21 +44,24 @@ def _run_classic(nodes: int, with_room: int) -> tuple[int, int]:
     return _copies(sim.trace, msg)
 
 
-@exercise("08.1", "Classic adapter: copies handed out and thrown away, for any number of nodes")
+@exercise(
+    "08.1",
+    "Classic adapter: copies handed out and thrown away, for any number of nodes",
+    answer="a function copies(nodes, nodes_with_room) -> (handed_out, thrown_away)",
+    rule=(
+        "with the classic adapter every node, the publisher included, gets a copy of every"
+        " broadcast; only the nodes with a member of the room use theirs."
+    ),
+)
 def classic_copies(answer: Callable[[int, int], Any]) -> Result:
     """The answer is a function ``f(nodes, nodes_with_room) -> (handed_out, thrown_away)``."""
-    if not callable(answer):
-        return Result(
-            False,
-            "the answer is a function: def copies(nodes, nodes_with_room):"
-            " return handed_out, thrown_away.",
-        )
+    copies = function(answer, "def copies(nodes, nodes_with_room): return handed_out, thrown_away")
     for nodes, with_room in CASES:
         handed_out, thrown_away = _run_classic(nodes, with_room)
-        said = answer(nodes, with_room)
-        if said is None or None in tuple(said):
+        said = copies(nodes, with_room)
+        if said is None or (isinstance(said, tuple) and None in said):
             return Result(False, "fill in both numbers: return handed_out, thrown_away.")
-        got_out, got_thrown = _pair(said)
+        got_out, got_thrown = _pair(said, f"copies({nodes}, {with_room})")
         case = f"with {nodes} nodes and the room on {with_room}"
         if got_out != handed_out:
             if got_out == with_room != nodes - 1:
@@ -146,16 +150,24 @@ HINTS = {
 }
 
 
-@exercise("08.2", "Sharded Redis, dynamic mode: copies for these memberships")
+@exercise(
+    "08.2",
+    "Sharded Redis, dynamic mode: copies for these memberships",
+    answer='a dict {"a": (handed_out, thrown_away), "b": (...), "c": (...)} of whole numbers',
+    rule=(
+        "a broadcast to exactly one room goes on that room's channel, to the nodes that have"
+        " the room (the publisher's echo included); any other broadcast goes to every node."
+    ),
+)
 def sharded_copies(answer: Any) -> Result:
     """The answer is ``{"a": (handed_out, thrown_away), "b": (...), "c": (...)}``."""
-    if not isinstance(answer, dict) or set(answer) != set(EMITS):
-        return Result(False, 'the answer is a dict: {"a": (2, 0), "b": (...), "c": (...)}.')
-    if any(value is None for value in answer.values()):
+    given = keyed(answer, list(EMITS), '{"a": (2, 0), "b": (...), "c": (...)}')
+    if any(value is None for value in given.values()):
         return Result(False, "fill in a pair (handed_out, thrown_away) for each part.")
+    pairs = {part: _pair(value, f"({part})") for part, value in given.items()}
     expected = _run_sharded()
     for part, right in expected.items():
-        got = _pair(answer[part])
+        got = pairs[part]
         for i, what in enumerate(("copies handed out", "copies thrown away")):
             if got[i] != right[i]:
                 return Result(False, f"({part}) {what}: {HINTS[part, i]}")

@@ -6,11 +6,20 @@ from collections import Counter
 from typing import Any
 
 from roomsim.exercises import Result, exercise
+from roomsim.exercises.answers import AnswerError, describe, text, whole_number
 
 # -- 10.1 ---------------------------------------------------------------------------
 
 
-@exercise("10.1", "Write a scenario: bob receives m1 but not m2")
+@exercise(
+    "10.1",
+    "Write a scenario: bob receives m1 but not m2",
+    answer="a string: the scenario's YAML text",
+    rule=(
+        "a node picks the recipients when it emits (or when the broker's copy comes): bob"
+        " must be in news then for m1, and out of it (or gone) by then for m2."
+    ),
+)
 def bob_gets_m1_not_m2(answer: Any) -> Result:
     """The answer is the text of a scenario file (YAML) meeting the spec of the notebook:
     m1 and m2 are both sent from node n1 to the room news; bob receives m1 and not m2;
@@ -19,8 +28,7 @@ def bob_gets_m1_not_m2(answer: Any) -> Result:
     from roomsim.runner import run_scenario
     from roomsim.scenario import ScenarioError, parse_scenario
 
-    if not isinstance(answer, str):
-        return Result(False, "the answer is the scenario's YAML text, a string.")
+    text(answer)
     try:
         scenario = parse_scenario(answer, path="your scenario")
     except ScenarioError as err:
@@ -88,14 +96,24 @@ def _deliveries_by_node() -> tuple[dict[str, int], dict[str, int]]:
     return dict(remote), dict(every)
 
 
-@exercise("10.2", "Per node, how many deliveries came from another node's emit?")
+@exercise(
+    "10.2",
+    "Per node, how many deliveries came from another node's emit?",
+    answer='a dict {node: whole number}, such as {"n1": 10, "n2": 20, "n3": 30}',
+    rule=(
+        "keep the deliver records whose msg was emitted on another node: map each msg to the"
+        " node of its emit record, then count per delivering node."
+    ),
+)
 def remote_deliveries(answer: Any) -> Result:
     """The answer is ``{node: count}``: per node, its deliveries of messages emitted on
     another node."""
     if not isinstance(answer, dict) or not answer:
-        return Result(False, 'the answer is a dict such as {"n1": 10, "n2": 20, "n3": 30}.')
+        raise AnswerError(
+            f'give a dict such as {{"n1": 10, "n2": 20, "n3": 30}}, not {describe(answer)}'
+        )
+    got = {str(k): whole_number(v, f"the count of {k}") for k, v in answer.items()}
     remote, every = _deliveries_by_node()
-    got = {str(k): int(v) for k, v in answer.items()}
     if set(got) != set(remote):
         return Result(False, f"give one count per node: {', '.join(sorted(remote))}.")
     if got == remote:
