@@ -28,13 +28,22 @@ def _scenario(file: Path) -> object:
 def _records(path: Path) -> list[dict[str, object]]:
     import json
 
+    records = []
     try:
         with open(path, encoding="utf-8") as lines:
-            return [json.loads(line) for line in lines if line.strip()]
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    _fail(f"{path}:{number}: not a trace line (JSON expected)")
+                if not isinstance(record, dict) or "kind" not in record:
+                    _fail(f"{path}:{number}: not a trace record (an object with 'kind' expected)")
+                records.append(record)
     except OSError as err:
         _fail(f"{path}: cannot read the trace ({err.strerror})")
-    except json.JSONDecodeError as err:
-        _fail(f"{path}:{err.lineno}: not a trace line (JSON expected)")
+    return records
 
 
 @click.command()
@@ -96,8 +105,15 @@ def real(
         if file is None:
             return
     if file is None:
-        _fail("roomsim real: give a scenario FILE (or --install)")
+        _fail("real: give a scenario FILE (or --install)")
     scenario = _scenario(file)
+    from roomsim.real.procs import RealError
+    from roomsim.real.runner import Unplayable, playable, run_real
+
+    try:
+        playable(scenario, timed=timed)  # type: ignore[arg-type]
+    except Unplayable as err:
+        _fail(f"{file}: {err}")
     adapter = scenario.cluster.adapter  # type: ignore[attr-defined]
     lacking = missing(adapter, packages=False)
     if lacking is None and missing(adapter) is not None:
@@ -109,13 +125,6 @@ def real(
         click.echo(lacking, err=True)
         sys.exit(2)
 
-    from roomsim.real.procs import RealError
-    from roomsim.real.runner import Unplayable, playable, run_real
-
-    try:
-        playable(scenario, timed=timed)  # type: ignore[arg-type]
-    except Unplayable as err:
-        _fail(f"{file}: {err}")
     if trace_path is not None:
         from roomsim.cli import _writable
 

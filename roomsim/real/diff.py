@@ -126,9 +126,7 @@ def diff_traces(
     for key in sorted(set(x.errors) | set(y.errors)):
         if x.errors[key] != y.errors[key]:
             step, action = key
-            lines.append(
-                f"errors: {step} ({action}): {na} {x.errors[key]}, {nb} {y.errors[key]}"
-            )
+            lines.append(f"errors: {step} ({action}): {na} {x.errors[key]}, {nb} {y.errors[key]}")
 
     for key in sorted(set(x.results) | set(y.results)):
         ra, rb = sorted(x.results.get(key, []), key=repr), sorted(y.results.get(key, []), key=repr)

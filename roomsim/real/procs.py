@@ -6,6 +6,7 @@ behind, even when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import socket
@@ -107,10 +108,8 @@ class JsonProcess:
                 self.kill()
         for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
 
 
 class RedisServer:

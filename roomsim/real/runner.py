@@ -26,6 +26,7 @@ when the run was too noisy to trust.
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import time
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from roomsim.packet import RESERVED_EVENTS
-from roomsim.real.procs import JsonProcess, RealError, RedisServer, free_port
+from roomsim.real.procs import JsonProcess, RealError, RedisServer
 from roomsim.real.tools import HERE, node_path, redis_path
 from roomsim.scenario import Scenario
 from roomsim.trace import Trace, format_time
@@ -129,8 +130,10 @@ def playable(scenario: Scenario, *, timed: bool = False) -> None:
 def default_scale(scenario: Scenario) -> float:
     """A scale that makes the smallest gap between steps and the smallest
     latency at least :data:`TIMED_GAP_MS` real ms (between 1 and 50)."""
-    times = sorted({c.connect_at for c in scenario.all_clients()} | {s.at for s in scenario.timeline})
-    gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
+    times = sorted(
+        {c.connect_at for c in scenario.all_clients()} | {s.at for s in scenario.timeline}
+    )
+    gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
     lat = scenario.latency
     values = [_number(lat.client_ms), (_number(lat.adapter_ms) or 0) / 2]
     values += [_number(own.client_ms) for own in lat.nodes.values()]
@@ -359,11 +362,10 @@ class _Driver:
                 and any(self.alive.values())
             ):
                 self.waiting.add(client)  # socket.io-client reconnects: part of settling
-        elif ev == "exit":
-            if source not in self.expected_exit:
-                proc = self.servers.get(source) or self.clients
-                why = proc.why() if proc is not None else ""
-                raise RealError(f"{'node ' if source in self.servers else ''}{source} died{why}")
+        elif ev == "exit" and source not in self.expected_exit:
+            proc = self.servers.get(source) or self.clients
+            why = proc.why() if proc is not None else ""
+            raise RealError(f"{'node ' if source in self.servers else ''}{source} died{why}")
 
     last_node: dict[str, str]
 
@@ -452,7 +454,7 @@ class _Driver:
         self.start()
         self.t0 = _now()
         try:
-            for at, order, action, step, where in agenda:
+            for at, _order, action, step, where in agenda:
                 if until is not None and at > until:
                     break
                 self.current, self.current_where = step, where
@@ -481,7 +483,7 @@ class _Driver:
         noisy = None
         if self.timed and lateness:
             times = sorted({a for a, *_ in agenda})
-            gaps = [b - a for a, b in zip(times, times[1:]) if b > a] or [1.0]
+            gaps = [b - a for a, b in itertools.pairwise(times) if b > a] or [1.0]
             worst = max(lateness)
             if worst > NOISE_SHARE * min(gaps):
                 noisy = (
@@ -659,9 +661,7 @@ class _Driver:
         self._utility("disconnect_sockets", body, close=bool(body.close))
 
     def _fetch_sockets(self, step: Any, body: Any) -> None:
-        self._utility(
-            "fetch_sockets", body, step=f"timeline[{step.index}]", timeout=body.timeout
-        )
+        self._utility("fetch_sockets", body, step=f"timeline[{step.index}]", timeout=body.timeout)
 
     def _server_side_emit(self, step: Any, body: Any) -> None:
         if body.event in ("connect", "connection", "new_namespace"):

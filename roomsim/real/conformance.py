@@ -1,0 +1,172 @@
+"""Seeded scenarios for checking the simulation against the real Socket.IO.
+
+:func:`sequential_scenario` writes a small scenario over every key the
+real runner plays in sequential mode: rooms, unions and exceptions,
+broadcasts from nodes and from sockets, private messages, ``local`` and
+``volatile``, namespaces, acknowledgements with and without answers,
+joins and leaves, every playable disconnect reason, reconnections and
+``connect`` steps, the five cluster utilities, steps that fail (a client
+not connected, a reserved event name) and connection state recovery.
+Its steps are far enough apart (:data:`GAP_MS`) that every message, answer
+and reconnection of a step is over before the next one, in the simulation
+as on the real thing, so who gets what is decided by Socket.IO's rules.
+
+:func:`agreement` plays one scenario on both and returns the differences.
+
+Examples
+--------
+>>> a, b = sequential_scenario(3), sequential_scenario(3)
+>>> a == b, a["cluster"]["adapter"] in ("memory", "redis", "sharded-redis")
+(True, True)
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+__all__ = ["ADAPTER_CYCLE", "GAP_MS", "agreement", "sequential_scenario"]
+
+#: Scenario ms between two steps: more than any message, answer or reconnection takes.
+GAP_MS = 300
+#: The adapters, in turn by seed.
+ADAPTER_CYCLE = ("memory", "redis", "sharded-redis")
+#: Acknowledgement time-out of the generated emits (ms): long enough for every answer.
+ACK_TIMEOUT_MS = 150
+ROOMS = ("r1", "r2", "r3", "r4")
+REASONS = (
+    "client namespace disconnect",
+    "server namespace disconnect",
+    "forced close",
+    "forced server close",
+    "server shutting down",
+    "transport close",
+)
+
+
+def sequential_scenario(seed: int, *, steps: int = 14) -> dict[str, Any]:
+    """A sequential scenario (plain data) drawn from ``seed``; the same seed, the same one."""
+    rng = random.Random(seed)
+    adapter = ADAPTER_CYCLE[seed % len(ADAPTER_CYCLE)]
+    nodes = ["n1"] if adapter == "memory" else [f"n{i}" for i in range(1, rng.randint(2, 3) + 1)]
+    cluster: dict[str, Any] = {"nodes": nodes, "adapter": adapter}
+    if adapter == "sharded-redis":
+        cluster["subscription_mode"] = rng.choice(("dynamic", "static", "dynamic-private"))
+    namespaces = ["/"] if rng.random() < 0.6 else ["/", "/chat"]
+    clients = []
+    for i in range(1, rng.randint(3, 6) + 1):
+        spec: dict[str, Any] = {"name": f"c{i}", "node": rng.choice(nodes)}
+        if rng.random() < 0.5:
+            spec["rooms"] = rng.sample(ROOMS, rng.randint(1, 2))
+        if len(namespaces) > 1 and rng.random() < 0.4:
+            spec["namespace"] = "/chat"
+        if rng.random() < 0.2:
+            spec["ack"] = False
+        if rng.random() < 0.2:
+            spec["connect_at"] = GAP_MS * rng.randint(1, steps // 2) + GAP_MS // 2
+        spec.update(reconnection_delay=20, reconnection_delay_max=40, randomization_factor=0.5)
+        clients.append(spec)
+    names = [c["name"] for c in clients]
+    emits = 0
+    timeline = []
+
+    def targets(k: int) -> list[str]:
+        pool = list(ROOMS) + names
+        return rng.sample(pool, min(len(pool), k))
+
+    for i in range(steps):
+        at = GAP_MS * (i + 1)
+        kind = rng.choices(
+            (
+                "join",
+                "leave",
+                "emit_node",
+                "emit_client",
+                "disconnect",
+                "connect",
+                "utility",
+                "side",
+            ),
+            weights=(3, 2, 5, 4, 2, 2, 3, 1),
+        )[0]
+        client = rng.choice(names)
+        if kind in ("join", "leave"):
+            step = {kind: {"client": client, "rooms": rng.sample(ROOMS, rng.randint(1, 2))}}
+        elif kind in ("emit_node", "emit_client"):
+            emits += 1
+            body: dict[str, Any] = {"id": f"m{emits}", "event": rng.choice(("news", "chat"))}
+            if kind == "emit_node":
+                body["from"] = rng.choice(nodes)
+                if len(namespaces) > 1 and rng.random() < 0.4:
+                    body["namespace"] = "/chat"
+            else:
+                body["from"] = client
+            roll = rng.random()
+            if roll < 0.55:
+                body["to"] = targets(rng.randint(1, 3))
+            elif roll < 0.65 and kind == "emit_client":
+                body["broadcast"] = True
+            if rng.random() < 0.25:
+                body["except"] = targets(1)
+            if rng.random() < 0.15:
+                body["local"] = True
+            if rng.random() < 0.1:
+                body["volatile"] = True
+            if rng.random() < 0.25:
+                body["ack"] = True
+                body["timeout"] = ACK_TIMEOUT_MS
+            if rng.random() < 0.3:
+                body["data"] = {"n": i}
+            if rng.random() < 0.03:
+                body["event"] = "disconnect"  # reserved: an error record
+            step = {"emit": body}
+        elif kind == "disconnect":
+            step = {"disconnect": {"client": client, "reason": rng.choice(REASONS)}}
+        elif kind == "connect":
+            body = {"client": client}
+            if rng.random() < 0.5:
+                body["node"] = rng.choice(nodes)
+            if rng.random() < 0.4:
+                body["rooms"] = rng.sample(ROOMS, 1)
+            step = {"connect": body}
+        elif kind == "utility":
+            what = rng.choice(("sockets_join", "sockets_leave", "disconnect_sockets", "fetch"))
+            body = {"from": rng.choice([*nodes, client])}
+            if rng.random() < 0.8:
+                body["to"] = targets(rng.randint(1, 2))
+            if rng.random() < 0.2:
+                body["local"] = True
+            if what in ("sockets_join", "sockets_leave"):
+                body["rooms"] = rng.sample(ROOMS, 1)
+            elif what == "disconnect_sockets":
+                body["close"] = rng.random() < 0.3
+            if what == "fetch":
+                what = "fetch_sockets"
+            step = {what: body}
+        else:
+            body = {"from": rng.choice(nodes), "event": "ping", "ack": rng.random() < 0.6}
+            step = {"server_side_emit": body}
+        timeline.append({"at": at, **step})
+    scenario: dict[str, Any] = {
+        "name": f"sequential conformance {seed} ({adapter})",
+        "seed": seed,
+        "cluster": cluster,
+        "latency": {"client_ms": 5, "adapter_ms": 2},
+        "clients": clients,
+        "timeline": timeline,
+    }
+    if adapter == "memory" and rng.random() < 0.3:
+        scenario["connection_state_recovery"] = {"max_disconnection_duration": 60000}
+    return scenario
+
+
+def agreement(scenario: Any, **real_options: Any) -> list[str]:
+    """Play ``scenario`` (a :class:`~roomsim.scenario.Scenario`) simulated and
+    real; return the differences (empty when they agree)."""
+    from roomsim.real.diff import diff_traces
+    from roomsim.real.runner import run_real
+    from roomsim.runner import run_scenario
+
+    sim = run_scenario(scenario)
+    real = run_real(scenario, **real_options)
+    return diff_traces(list(sim.trace), real.records, names=("simulated", "real"))
