@@ -12,7 +12,7 @@
 "use strict";
 
 const readline = require("readline");
-const { io } = require("socket.io-client");
+const { Manager } = require("socket.io-client");
 const { performance } = require("perf_hooks");
 const { DelayProxy } = require("./delay-proxy");
 
@@ -24,7 +24,8 @@ let order = []; // every node, in the scenario's order (round robin)
 let sticky = false;
 let turn = 0;
 
-const clients = new Map(); // name -> {socket, proxy, wanted, last}
+// name -> {current, next}: each a connection {cmd, socket, manager, proxy, wanted, last}
+const clients = new Map();
 
 function roundRobin() {
   for (let i = 0; i < order.length; i++) {
@@ -55,47 +56,79 @@ function event(name, what, reason) {
   out({ ev: "client", ts: now(), client: name, what, reason: reason === undefined ? null : reason });
 }
 
-async function connect(cmd) {
-  let state = clients.get(cmd.name);
+function closeState(state) {
   if (state && state.socket) {
     state.socket.removeAllListeners();
     state.socket.offAny();
-    state.socket.io.removeAllListeners();
     state.socket.close();
-    state.proxy.close();
   }
-  state = { wanted: cmd.node, last: cmd.node, socket: null, proxy: null };
-  clients.set(cmd.name, state);
-  const proxy = new DelayProxy("127.0.0.1", () => route(state), cmd.delayMs || 0);
-  state.proxy = proxy;
+  if (state && state.manager) {
+    state.manager.removeAllListeners();
+    state.manager._close();
+  }
+  if (state && state.proxy) state.proxy.close();
+}
+
+// Open the client's next connection (its transport), without its socket yet:
+// `go` then connects the socket, which takes one trip to the server.
+async function prepare(cmd) {
+  const old = clients.get(cmd.name);
+  if (old && old.next) closeState(old.next);
+  const next = { cmd, wanted: cmd.node, last: cmd.node, socket: null, manager: null, proxy: null };
+  const proxy = new DelayProxy("127.0.0.1", () => route(next), cmd.delayMs || 0);
+  next.proxy = proxy;
   const port = await proxy.listen();
-  const socket = io(`http://127.0.0.1:${port}${cmd.namespace === "/" ? "" : cmd.namespace}`, {
-    forceNew: true,
+  next.manager = new Manager(`http://127.0.0.1:${port}`, {
+    autoConnect: false,
     transports: ["websocket"],
-    auth: { name: cmd.name, rooms: cmd.rooms },
     reconnection: cmd.reconnection,
     reconnectionDelay: cmd.reconnectionDelay,
     reconnectionDelayMax: cmd.reconnectionDelayMax,
     randomizationFactor: cmd.randomizationFactor,
   });
+  next.manager.open();
+  if (old) old.next = next;
+  else clients.set(cmd.name, { next });
+}
+
+function go(cmd) {
+  const holder = clients.get(cmd.name);
+  if (!holder || !holder.next) throw new Error(`client '${cmd.name}' has no connection ready`);
+  const state = holder.next;
+  closeState(holder.current);
+  holder.current = state;
+  holder.next = null;
+  const spec = state.cmd;
+  const socket = state.manager.socket(spec.namespace, {
+    auth: { name: spec.name, rooms: spec.rooms },
+  });
   state.socket = socket;
   socket.onAny((ev, ...args) => {
     const last = args[args.length - 1];
-    out({ ev: "deliver", ts: now(), client: cmd.name, msg: String(args[0]), event: ev });
-    if (typeof last === "function" && cmd.ack) last(cmd.name);
+    out({ ev: "deliver", ts: now(), client: spec.name, msg: String(args[0]), event: ev });
+    if (typeof last === "function" && spec.ack) last(spec.name);
   });
   socket.on("connect", () => {
-    socket.auth = { name: cmd.name, rooms: [] }; // a reconnection joins no room but its own
-    event(cmd.name, "connect", socket.recovered ? "recovered" : null);
+    socket.auth = { name: spec.name, rooms: [] }; // a reconnection joins no room but its own
+    event(spec.name, "connect", socket.recovered ? "recovered" : null);
   });
-  socket.on("disconnect", (reason) => event(cmd.name, "disconnect", reason));
-  socket.on("connect_error", (err) => event(cmd.name, "connect_error", String(err.message)));
+  socket.on("disconnect", (reason) => event(spec.name, "disconnect", reason));
+  socket.on("connect_error", (err) => event(spec.name, "connect_error", String(err.message)));
+  socket.connect();
+}
+
+function discard(cmd) {
+  const holder = clients.get(cmd.name);
+  if (holder && holder.next) {
+    closeState(holder.next);
+    holder.next = null;
+  }
 }
 
 function stateOf(name) {
-  const state = clients.get(name);
-  if (!state || !state.socket) throw new Error(`client '${name}' has no socket`);
-  return state;
+  const holder = clients.get(name);
+  if (!holder || !holder.current) throw new Error(`client '${name}' has no socket`);
+  return holder.current;
 }
 
 const commands = {
@@ -104,7 +137,9 @@ const commands = {
     if (cmd.order) order = cmd.order;
     if (cmd.sticky !== undefined) sticky = cmd.sticky;
   },
-  connect,
+  prepare,
+  go,
+  discard,
   disconnect(cmd) {
     stateOf(cmd.name).socket.disconnect();
   },
@@ -114,16 +149,19 @@ const commands = {
 };
 
 const lines = readline.createInterface({ input: process.stdin });
-lines.on("line", async (line) => {
+let queue = Promise.resolve(); // one command at a time, in order
+lines.on("line", (line) => {
   if (!line.trim()) return;
   const cmd = JSON.parse(line);
-  let error = null;
-  try {
-    await commands[cmd.op](cmd);
-  } catch (err) {
-    error = String((err && err.message) || err);
-  }
-  out({ ev: "done", id: cmd.id, error });
+  queue = queue.then(async () => {
+    let error = null;
+    try {
+      await commands[cmd.op](cmd);
+    } catch (err) {
+      error = String((err && err.message) || err);
+    }
+    out({ ev: "done", id: cmd.id, error });
+  });
 });
 lines.on("close", () => process.exit(0));
 out({ ev: "ready" });

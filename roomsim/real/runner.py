@@ -51,6 +51,8 @@ CLIENT_PLAYED = {"client namespace disconnect": "disconnect", "transport close":
 MAX_NODES, MAX_CLIENTS = 16, 1000
 #: Timed runs: the smallest real gap (ms) the default scale aims at.
 TIMED_GAP_MS = 25.0
+#: Timed runs: a connection is opened this many one-way trips, plus PREPARE_MS, ahead.
+PREPARE_HOPS, PREPARE_MS = 8, 150.0
 #: Timed runs: a step started later than this share of the smallest gap is noise.
 NOISE_SHARE = 0.2
 
@@ -188,6 +190,11 @@ class _Driver:
         self.redis: RedisServer | None = None
         self.clients: JsonProcess | None = None
         self.broker_up = True
+        self.connect_sent: dict[str, tuple[float, float | None]] = {}
+        self.connect_due: float | None = None
+        self.handshakes: list[float] = []
+        self.prepared: set[str] = set()  # clients whose next connection is open
+        self.lateness: list[float] = []
         self.namespaces = sorted(
             {"/"}
             | {c.namespace for c in scenario.all_clients()}
@@ -377,6 +384,11 @@ class _Driver:
             self.last_node[client] = rec["node"]
             self.sid_of[client] = rec["sid"]
             self.waiting.discard(client)
+            sent = self.connect_sent.pop(client, None)
+            if sent is not None:
+                self.handshakes.append(ts - sent[0])
+                if sent[1] is not None:  # a timed connection: how far from its time
+                    self.lateness.append(abs(ts - sent[1]) / self.scale)
         elif kind == "disconnect" and self.sid_of.get(rec["client"]) == rec["sid"]:
             self.node_of.pop(rec["client"], None)
         kind = rec.pop("kind")
@@ -450,9 +462,27 @@ class _Driver:
             )
         agenda.sort(key=lambda item: (item[0], item[1]))
         until = self.scenario.until
-        lateness: list[float] = []
+        self.lateness: list[float] = []
         self.start()
-        self.t0 = _now()
+        first = agenda[0][0] if agenda else 0.0
+        prepares: list[tuple[float, str, str, list[str]]] = []
+        if self.timed:
+            # the clients there from the start connect before the clock starts
+            while agenda and agenda[0][3] is None and agenda[0][0] == first:
+                _, _, action, _, where = agenda.pop(0)
+                self.current, self.current_where = None, where
+                self.step_at, self.step_no = first, self.step_no + 1
+                action()
+                self.settle()
+        self.t0 = _now() - (first * self.scale if self.timed else 0.0)
+        if self.timed:
+            for at, _, _, step, where in agenda:
+                who = self.connection_of(step, where)
+                if who is not None:
+                    name, node, rooms = who
+                    ahead = PREPARE_HOPS * self.client_delay(name, node) + PREPARE_MS
+                    prepares.append((self.t0 + at * self.scale - ahead, name, node, rooms))
+            prepares.sort(key=lambda p: p[0])
         try:
             for at, _order, action, step, where in agenda:
                 if until is not None and at > until:
@@ -460,9 +490,14 @@ class _Driver:
                 self.current, self.current_where = step, where
                 if self.timed:
                     due = self.t0 + at * self.scale
-                    while _now() < due:
-                        self.drain(min(0.005, (due - _now()) / 1000))
-                    lateness.append((_now() - due) / self.scale)
+                    who = self.played_by_client(step, where)
+                    start = due - self.client_delay(*who) if who is not None else due
+                    self.wait_until(start, prepares)
+                    if self.connection_of(step, where) is not None:
+                        self.connect_due = due  # its lateness is measured on arrival
+                    else:
+                        self.lateness.append((_now() - start) / self.scale)
+                        self.await_connections(due)
                 self.step_at = at
                 self.step_t0 = _now()
                 self.step_no += 1
@@ -477,22 +512,75 @@ class _Driver:
                     while _now() < due:
                         self.drain(min(0.005, (due - _now()) / 1000))
                 else:
+                    self.settle_ms = max(self.settle_ms, 4 * self.longest_hop_ms())
                     self.settle()
         finally:
             self.stop()
         noisy = None
+        lateness = self.lateness
         if self.timed and lateness:
             times = sorted({a for a, *_ in agenda})
             gaps = [b - a for a, b in itertools.pairwise(times) if b > a] or [1.0]
             worst = max(lateness)
             if worst > NOISE_SHARE * min(gaps):
                 noisy = (
-                    f"a step started {worst:.3g} ms late, more than {NOISE_SHARE:.0%} of the "
+                    f"a step was {worst:.3g} ms off its time, more than {NOISE_SHARE:.0%} of the "
                     f"smallest gap between steps ({min(gaps):.3g} ms): rerun with a larger --scale"
                 )
         return RealResult(
             self.records(), timed=self.timed, scale=self.scale, lateness_ms=lateness, noisy=noisy
         )
+
+    def connection_of(self, step: Any, where: str) -> tuple[str, str, list[str]] | None:
+        """The client, node and rooms of a connecting agenda item, else None."""
+        if step is None:
+            spec = self.scenario.all_clients()[int(where[len("clients[") : -1])]
+            return spec.name, spec.node, list(spec.rooms)
+        if step.action == "connect":
+            body = step.body
+            node = body.node if body.node is not None else self.specs[body.client].node
+            return body.client, node, list(body.rooms)
+        return None
+
+    def played_by_client(self, step: Any, where: str) -> tuple[str, str] | None:
+        """The client (and its node) that plays an agenda item, else None (a server plays it)."""
+        who = self.connection_of(step, where)
+        if who is not None:
+            return who[0], who[1]
+        if step.action == "disconnect" and step.body.reason in CLIENT_PLAYED:
+            name = step.body.client
+            return name, self.node_of.get(name) or self.specs[name].node
+        return None
+
+    def wait_until(self, due: float, prepares: list[tuple[float, str, str, list[str]]]) -> None:
+        """Timed runs: handle messages until wall time ``due``, opening connections on time."""
+        while True:
+            while prepares and prepares[0][0] <= _now():
+                _, name, node, rooms = prepares.pop(0)
+                self.prepare(name, node, rooms)
+            left = due - _now()
+            if left <= 0:
+                return
+            if prepares:
+                left = min(left, prepares[0][0] - _now())
+            self.drain(max(0.0, min(0.005, left / 1000)))
+
+    def await_connections(self, due: float) -> None:
+        """Timed runs: connections due by ``due`` come first (clients before steps)."""
+        limit = time.monotonic() + (2 * self.longest_hop_ms() + 100.0) / 1000
+        while time.monotonic() < limit and any(
+            sent[1] is not None and sent[1] <= due for sent in self.connect_sent.values()
+        ):
+            self.drain(0.002)
+
+    def longest_hop_ms(self) -> float:
+        """Timed runs: the longest injected one-way delay, client or broker (real ms)."""
+        lat = self.scenario.latency
+        values = [_number(lat.client_ms), _number(lat.adapter_ms)]
+        values += [_number(s.latency_ms) for s in self.specs.values() if s.latency_ms is not None]
+        for own in lat.nodes.values():
+            values += [_number(own.client_ms), _number(own.adapter_ms)]
+        return max((v or 0.0 for v in values), default=0.0) * self.scale
 
     def record_step(self, kind: str, **fields: Any) -> None:
         self.record(kind, **fields)
@@ -506,28 +594,26 @@ class _Driver:
     def first_connect(self, spec: Any) -> None:
         self.connect(spec.name, spec.node, list(spec.rooms))
 
-    def connect(self, name: str, node: str, rooms: list[str]) -> None:
-        if name in self.node_of:
-            self.error(f"client {name!r} is already connected (to {self.node_of[name]})")
-            return
-        if not self.alive.get(node):
-            self.error(f"node {node!r} is down")
-            return
+    def client_delay(self, name: str, node: str) -> float:
+        """Timed runs: the real one-way delay of ``name``'s link to ``node`` (ms)."""
+        if not self.timed:
+            return 0.0
         spec = self.specs[name]
-        delay = 0.0
-        if self.timed:
-            own = self.scenario.latency.nodes.get(node)
-            lat = spec.latency_ms
-            if lat is None and own is not None:
-                lat = own.client_ms
-            if lat is None:
-                lat = self.scenario.latency.client_ms
-            delay = (_number(lat) or 0.0) * self.scale
-        self.waiting.add(name)
+        own = self.scenario.latency.nodes.get(node)
+        lat = spec.latency_ms
+        if lat is None and own is not None:
+            lat = own.client_ms
+        if lat is None:
+            lat = self.scenario.latency.client_ms
+        return (_number(lat) or 0.0) * self.scale
+
+    def prepare(self, name: str, node: str, rooms: list[str]) -> None:
+        """Open ``name``'s next connection to ``node`` (its transport, no socket yet)."""
+        spec = self.specs[name]
         self.command(
             "clients",
             {
-                "op": "connect",
+                "op": "prepare",
                 "name": name,
                 "node": node,
                 "namespace": spec.namespace,
@@ -537,9 +623,30 @@ class _Driver:
                 "reconnectionDelay": spec.reconnection_delay,
                 "reconnectionDelayMax": spec.reconnection_delay_max,
                 "randomizationFactor": spec.randomization_factor,
-                "delayMs": delay,
+                "delayMs": self.client_delay(name, node),
             },
         )
+        self.prepared.add(name)
+
+    def connect(self, name: str, node: str, rooms: list[str]) -> None:
+        problem = None
+        if name in self.node_of:
+            problem = f"client {name!r} is already connected (to {self.node_of[name]})"
+        elif not self.alive.get(node):
+            problem = f"node {node!r} is down"
+        if problem is not None:
+            self.error(problem)
+            if name in self.prepared:
+                self.prepared.discard(name)
+                self.command("clients", {"op": "discard", "name": name})
+            return
+        if name not in self.prepared:
+            self.prepare(name, node, rooms)
+        self.prepared.discard(name)
+        self.waiting.add(name)
+        self.connect_sent[name] = (_now(), self.connect_due)
+        self.connect_due = None
+        self.command("clients", {"op": "go", "name": name})
 
     def play(self, step: Any) -> None:
         getattr(self, f"_{step.action}")(step, step.body)

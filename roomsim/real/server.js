@@ -228,7 +228,8 @@ async function main() {
     redisPort = await proxy.listen();
   }
   const httpServer = http.createServer();
-  const options = { transports: ["websocket"], serveClient: false };
+  // connections are opened ahead of their socket (timed runs): give them time
+  const options = { transports: ["websocket"], serveClient: false, connectTimeout: 600000 };
   if (cfg.recovery !== null && cfg.recovery !== undefined) {
     options.connectionStateRecovery = { maxDisconnectionDuration: cfg.recovery };
   }
