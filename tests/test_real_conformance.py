@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from roomsim.real.conformance import agreement, sequential_scenario
+from roomsim.real.conformance import agreement, sequential_scenario, timed_scenario
 from roomsim.real.tools import missing
 from roomsim.scenario import load_scenario, scenario_from_dict
 
@@ -28,6 +28,8 @@ pytestmark = pytest.mark.real
 ROOT = Path(__file__).resolve().parent.parent
 #: How many seeded sequential scenarios CI plays (about 2 s each).
 SEQUENTIAL_SEEDS = range(40)
+#: How many seeded timed scenarios CI plays (about 7 s each).
+TIMED_SEEDS = range(10)
 #: Differences the model has not caught up with yet: a step that shows one -> why.
 KNOWN = {
     ("disconnect", "forced server close"): (
@@ -84,6 +86,18 @@ def test_sequential_scenarios_agree(seed: int, request: pytest.FixtureRequest) -
         request.applymarker(pytest.mark.xfail(reason=known, strict=False))
     scenario = scenario_from_dict(data, path=f"seed {seed}")
     assert agreement(scenario) == []
+
+
+@pytest.mark.parametrize("seed", TIMED_SEEDS)
+def test_timed_scenarios_agree(seed: int) -> None:
+    """Played at their times with the latencies injected for real, scenarios
+    where a join, a leave or a disconnect comes while a room emit is in
+    flight have the same outcome: timing is decided as the model says
+    (local and remote arrivals, remote nodes picking recipients when the
+    broker's copy arrives, the sharded adapter delivering locally after its
+    publish returns)."""
+    scenario = scenario_from_dict(timed_scenario(seed), path=f"timed seed {seed}")
+    assert agreement(scenario, timed=True) == []
 
 
 def test_real_trace_is_a_roomsim_trace(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-__all__ = ["ADAPTER_CYCLE", "GAP_MS", "agreement", "sequential_scenario"]
+__all__ = ["ADAPTER_CYCLE", "GAP_MS", "agreement", "sequential_scenario", "timed_scenario"]
 
 #: Scenario ms between two steps: more than any message, answer or reconnection takes.
 GAP_MS = 300
@@ -160,6 +160,69 @@ def sequential_scenario(seed: int, *, steps: int = 14) -> dict[str, Any]:
     return scenario
 
 
+#: Timed scenarios: ms between two episodes, the latencies, and the offsets
+#: (after an emit) at which an episode's join, leave or disconnect happens:
+#: each at least 1 ms from the instants that decide (the copy reaching the
+#: broker at 2, a remote node picking at 4, arrivals at 5 and 9).
+EPISODE_MS, TIMED_CLIENT_MS, TIMED_ADAPTER_MS = 40, 5, 4
+OFFSETS = (-3, 1, 3, 7, 11)
+#: A client-side disconnect reaches the server one client latency after the
+#: client has closed: these offsets keep every arrival out of that window.
+CLIENT_DISCONNECT_OFFSETS = (-3, 1, 3, 17)
+#: The scale timed conformance runs use (real ms per scenario ms).
+TIMED_SCALE = 20.0
+
+
+def timed_scenario(seed: int, *, episodes: int = 4) -> dict[str, Any]:
+    """A scenario where timing decides, drawn from ``seed``: in each episode a
+    room emit, and a join, a leave or a disconnect shortly before or while it
+    is in flight, at offsets (:data:`OFFSETS`) clear of the deciding instants.
+
+    Examples
+    --------
+    >>> timed_scenario(1) == timed_scenario(1)
+    True
+    """
+    rng = random.Random(10_000 + seed)
+    adapter = ADAPTER_CYCLE[seed % len(ADAPTER_CYCLE)]
+    nodes = ["n1"] if adapter == "memory" else ["n1", "n2"]
+    cluster: dict[str, Any] = {"nodes": nodes, "adapter": adapter}
+    if adapter == "sharded-redis":
+        cluster["subscription_mode"] = rng.choice(("dynamic", "static"))
+    clients = [
+        {"name": f"c{i}", "node": nodes[i % len(nodes)], "rooms": ["r1"] if i % 2 else []}
+        for i in range(1, 6)
+    ]
+    names = [c["name"] for c in clients]
+    timeline: list[dict[str, Any]] = []
+    connected = set(names)
+    for k in range(episodes):
+        t = EPISODE_MS * (k + 1)
+        sender = rng.choice(nodes)
+        timeline.append({"at": t, "emit": {"id": f"m{k + 1}", "from": sender, "to": ["r1"]}})
+        who = rng.choice(sorted(connected))
+        what = rng.choice(("join", "leave", "disconnect", "server disconnect"))
+        d = rng.choice(CLIENT_DISCONNECT_OFFSETS if what == "disconnect" else OFFSETS)
+        if what in ("join", "leave"):
+            step: dict[str, Any] = {what: {"client": who, "rooms": ["r1"]}}
+        else:
+            reason = "client namespace disconnect"
+            if what == "server disconnect":
+                reason = "server namespace disconnect"
+            step = {"disconnect": {"client": who, "reason": reason}}
+            connected.discard(who)
+        timeline.append({"at": t + d, **step})
+    timeline.sort(key=lambda s: s["at"])
+    return {
+        "name": f"timed conformance {seed} ({adapter})",
+        "seed": seed,
+        "cluster": cluster,
+        "latency": {"client_ms": TIMED_CLIENT_MS, "adapter_ms": TIMED_ADAPTER_MS},
+        "clients": clients,
+        "timeline": timeline,
+    }
+
+
 def agreement(scenario: Any, **real_options: Any) -> list[str]:
     """Play ``scenario`` (a :class:`~roomsim.scenario.Scenario`) simulated and
     real; return the differences (empty when they agree)."""
@@ -168,5 +231,7 @@ def agreement(scenario: Any, **real_options: Any) -> list[str]:
     from roomsim.runner import run_scenario
 
     sim = run_scenario(scenario)
+    if real_options.get("timed") and real_options.get("scale") is None:
+        real_options["scale"] = TIMED_SCALE
     real = run_real(scenario, **real_options)
     return diff_traces(list(sim.trace), real.records, names=("simulated", "real"))

@@ -473,7 +473,7 @@ class _Driver:
                 self.current, self.current_where = None, where
                 self.step_at, self.step_no = first, self.step_no + 1
                 action()
-                self.settle()
+            self.settle()
         self.t0 = _now() - (first * self.scale if self.timed else 0.0)
         if self.timed:
             for at, _, _, step, where in agenda:
