@@ -25,7 +25,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-__all__ = ["ADAPTER_CYCLE", "GAP_MS", "agreement", "sequential_scenario", "timed_scenario"]
+__all__ = [
+    "ADAPTER_CYCLE",
+    "GAP_MS",
+    "agreement",
+    "fault_scenario",
+    "sequential_scenario",
+    "timed_scenario",
+]
 
 #: Scenario ms between two steps: more than any message, answer or reconnection takes.
 GAP_MS = 300
@@ -218,6 +225,90 @@ def timed_scenario(seed: int, *, episodes: int = 4) -> dict[str, Any]:
         "seed": seed,
         "cluster": cluster,
         "latency": {"client_ms": TIMED_CLIENT_MS, "adapter_ms": TIMED_ADAPTER_MS},
+        "clients": clients,
+        "timeline": timeline,
+    }
+
+
+def fault_scenario(seed: int, *, steps: int = 12) -> dict[str, Any]:
+    """A sequential scenario with failures, drawn from ``seed``: node crashes
+    and restarts (clients reconnecting through the load balancer, or not),
+    the broker down and up, partitions and heals, with emits between.
+
+    While the broker is down only ``local`` emits are drawn: where a publish
+    made meanwhile ends up is a race on the real thing (node-redis queues it).
+
+    Examples
+    --------
+    >>> fault_scenario(4) == fault_scenario(4)
+    True
+    """
+    rng = random.Random(20_000 + seed)
+    adapter = ("redis", "sharded-redis")[seed % 2]
+    nodes = ["n1", "n2", "n3"]
+    reconnect = rng.random() < 0.6
+    clients = [
+        {
+            "name": f"c{i}",
+            "node": nodes[(i - 1) % 3],
+            "rooms": rng.sample(ROOMS[:2], 1),
+            "reconnect": reconnect,
+            # no jitter, and 30 ms between clients: who reconnects first (and so
+            # where the load balancer sends it) is no race
+            "reconnection_delay": 30 * i,
+            "reconnection_delay_max": 30 * i,
+            "randomization_factor": 0,
+        }
+        for i in range(1, 6)
+    ]
+    up = set(nodes)
+    broker = "up"
+    cut: set[str] = set()
+    timeline: list[dict[str, Any]] = []
+    emits = 0
+    for i in range(steps):
+        at = GAP_MS * (i + 1)
+        roll = rng.random()
+        if roll < 0.45 or not up:
+            emits += 1
+            body: dict[str, Any] = {"id": f"m{emits}", "from": rng.choice(sorted(up or nodes))}
+            if rng.random() < 0.5:
+                body["to"] = [rng.choice(ROOMS[:2])]
+            if broker == "down":
+                body["local"] = True
+            step: dict[str, Any] = {"emit": body}
+        elif roll < 0.6:
+            down = sorted(set(nodes) - up)
+            if down and rng.random() < 0.6:
+                node = rng.choice(down)
+                up.add(node)
+                step = {"restart": {"node": node}}
+            else:
+                node = rng.choice(sorted(up))
+                up.discard(node)
+                step = {"crash": {"node": node}}
+        elif roll < 0.7:
+            step = {"connect": {"client": rng.choice(clients)["name"]}}
+        elif roll < 0.85 and not cut:
+            broker = "down" if broker == "up" else "up"
+            step = {"broker": broker}
+        elif broker == "up":
+            if cut:
+                step = {"heal": {"node": cut.pop()}}
+            else:
+                node = rng.choice(nodes)
+                cut.add(node)
+                direction = rng.choice(("both", "to-broker", "from-broker"))
+                step = {"partition": {"node": node, "direction": direction}}
+        else:
+            broker = "up"
+            step = {"broker": "up"}
+        timeline.append({"at": at, **step})
+    return {
+        "name": f"fault conformance {seed} ({adapter})",
+        "seed": seed,
+        "cluster": {"nodes": nodes, "adapter": adapter},
+        "latency": {"client_ms": 5, "adapter_ms": 2},
         "clients": clients,
         "timeline": timeline,
     }

@@ -27,8 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("lo", type=int)
     parser.add_argument("hi", type=int)
     parser.add_argument("--timed", action="store_true", help="timed scenarios (--timed runs)")
+    parser.add_argument("--faults", action="store_true", help="sequential scenarios with failures")
     args = parser.parse_args(argv)
-    make = conformance.timed_scenario if args.timed else conformance.sequential_scenario
+    make = conformance.sequential_scenario
+    if args.timed:
+        make = conformance.timed_scenario
+    elif args.faults:
+        make = conformance.fault_scenario
     played: Counter[str] = Counter()
     agreed: Counter[str] = Counter()
     start = time.monotonic()

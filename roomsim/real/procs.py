@@ -43,7 +43,7 @@ class JsonProcess:
     ) -> None:
         self.name = name
         self.events = events
-        self.stderr: deque[str] = deque(maxlen=20)
+        self.stderr: deque[str] = deque(maxlen=40)
         self.proc = subprocess.Popen(
             argv,
             cwd=cwd,

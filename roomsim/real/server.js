@@ -45,7 +45,9 @@ async function makeAdapter(redisPort) {
   for (const c of [pub, sub]) {
     c.on("error", () => {}); // node-redis reconnects by itself; errors are expected under faults
   }
-  await Promise.all([pub.connect(), sub.connect()]);
+  // not awaited: a node started while Redis is down serves its clients at once,
+  // and node-redis sends what it queued (subscriptions too) once it connects
+  for (const c of [pub, sub]) c.connect().catch(() => {});
   if (cfg.adapter === "redis") {
     const { createAdapter } = require("@socket.io/redis-adapter");
     return createAdapter(pub, sub, { requestsTimeout: cfg.requestsTimeout });
@@ -257,6 +259,18 @@ async function main() {
   });
   lines.on("close", () => process.exit(0));
 }
+
+// Redis going away (broker down, a partition) is part of the scenario: node-redis
+// reconnects by itself, so its connection errors are not the node's end.
+const REDIS_ERRORS = new Set(["SocketClosedUnexpectedlyError", "ConnectionTimeoutError"]);
+process.on("uncaughtException", (err) => {
+  if (err && (REDIS_ERRORS.has(err.name) || err.code === "ECONNREFUSED" || err.code === "ECONNRESET")) {
+    return;
+  }
+  process.stderr.write(`roomsim real: node ${NODE}: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});
+process.on("unhandledRejection", () => {}); // a publish that failed while Redis was away
 
 main().catch((err) => {
   process.stderr.write(`roomsim real: node ${NODE}: ${err && err.stack ? err.stack : err}\n`);
