@@ -280,7 +280,9 @@ class _Driver:
         }
         proc = JsonProcess(name, [self.node, str(HERE / "server.js"), json.dumps(cfg)], self.events)
         self.servers[name] = proc
-        self.wait_for(lambda: name in self.ports and self.alive[name], f"node {name} to start")
+        if self.broker_up:
+            self.wait_for(lambda: self.alive[name], f"node {name} to start")
+        # else it waits for Redis before it listens: it is up when it says so
 
     def send_nodes(self) -> None:
         assert self.clients is not None
@@ -358,6 +360,8 @@ class _Driver:
             else:
                 self.ports[source] = int(msg["port"])
                 self.alive[source] = True
+                if self.clients_ready:  # a node restarted while Redis was down
+                    self.send_nodes()
         elif ev == "client":
             client = msg["client"]
             if msg["what"] == "connect_error":
@@ -818,14 +822,15 @@ class _Driver:
 
     def _restart(self, step: Any, body: Any) -> None:
         node = body.node
-        if self.alive[node]:
+        if self.alive[node] or (node in self.servers and node not in self.expected_exit):
             self.error(f"node {node!r} is up")
             return
         self.expected_exit.discard(node)
-        self.start_node(node)
         self.record_step("restart", node=node)
-        self.send_nodes()
-        self.wait_subscribed()
+        self.start_node(node)
+        if self.alive[node]:
+            self.send_nodes()
+            self.wait_subscribed()
 
     def _broker(self, step: Any, state: str) -> None:
         if self.redis is None:
@@ -839,6 +844,10 @@ class _Driver:
             self.broker_up = True
         self.record_step("broker", state=state)
         if state == "up":
+            starting = [n for n in self.servers if n not in self.expected_exit]
+            self.wait_for(
+                lambda: all(self.alive[n] for n in starting), "the nodes to reach Redis again"
+            )
             self.wait_subscribed()
 
     def _partition(self, step: Any, body: Any) -> None:

@@ -45,9 +45,9 @@ async function makeAdapter(redisPort) {
   for (const c of [pub, sub]) {
     c.on("error", () => {}); // node-redis reconnects by itself; errors are expected under faults
   }
-  // not awaited: a node started while Redis is down serves its clients at once,
-  // and node-redis sends what it queued (subscriptions too) once it connects
-  for (const c of [pub, sub]) c.connect().catch(() => {});
+  // as Socket.IO's documentation starts a node: the adapter once Redis answers
+  // (a node started while Redis is down waits for it, and serves nobody meanwhile)
+  await Promise.all([pub.connect(), sub.connect()]);
   if (cfg.adapter === "redis") {
     const { createAdapter } = require("@socket.io/redis-adapter");
     return createAdapter(pub, sub, { requestsTimeout: cfg.requestsTimeout });
