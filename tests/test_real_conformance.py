@@ -192,3 +192,14 @@ def test_utilities_and_acks_agree_on_the_example() -> None:
     the sharded adapter) has the same outcome simulated and real."""
     scenario = load_scenario(ROOT / "examples" / "cluster_utilities.yaml")
     assert agreement(scenario) == []
+
+
+def test_timed_run_of_the_redis_timing_example_agrees() -> None:
+    """``roomsim real --timed --compare`` on the example where remote nodes
+    pick recipients when the broker's copy arrives: the real run agrees with
+    the simulation (exit 0) and says how late its steps were."""
+    done = _roomsim("real", str(ROOT / "examples" / "redis_timing.yaml"), "--timed", "--compare")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "timed, scale 25" in done.stdout
+    assert "lateness: at most" in done.stdout
+    assert "agree" in done.stdout

@@ -451,6 +451,13 @@ class _Driver:
 
     # -- the run --------------------------------------------------------------------------
     def run(self) -> RealResult:
+        """Play the scenario; every process started is stopped, whatever happens."""
+        try:
+            return self._run()
+        finally:
+            self.stop()
+
+    def _run(self) -> RealResult:
         self.last_node = {}
         self.current = None
         self.current_where = ""
