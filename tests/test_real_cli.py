@@ -190,3 +190,41 @@ def test_diff_refuses_a_file_that_is_not_a_trace(tmp_path: Path) -> None:
     done = _roomsim("diff", str(QUICKSTART), str(good), str(bad))
     assert done.returncode == 2
     assert done.stderr.strip() == f"roomsim: {bad}:2: not a trace line (JSON expected)"
+
+
+def test_diff_accepts_either_outcome_of_a_race(tmp_path: Path) -> None:
+    """A broadcast emitted on n1 while the broker is down reaches another
+    node's client or not depending on which nodes re-subscribed first (a
+    race on the real thing): either is accepted and shown; a difference for
+    a client of the emitting node is still a difference (exit 1)."""
+    common = [
+        {**CONNECT, "sid": "AAA", "node": "n2"},
+        {"t": 0, "kind": "connect", "client": "ann", "node": "n1", "sid": "BBB"},
+        {"t": 10, "kind": "broker", "state": "down"},
+        {"t": 20, "kind": "emit", "msg": "m1", "node": "n1", "event": "x", "from": "n1"},
+    ]
+    bob_got_it = {
+        "t": 40,
+        "kind": "deliver",
+        "msg": "m1",
+        "client": "bob",
+        "node": "n2",
+        "event": "x",
+    }
+    ann_got_it = {
+        "t": 21,
+        "kind": "deliver",
+        "msg": "m1",
+        "client": "ann",
+        "node": "n1",
+        "event": "x",
+    }
+    sim = _write(tmp_path / "sim.jsonl", [*common, ann_got_it])
+    real = _write(tmp_path / "real.jsonl", [*common, ann_got_it, bob_got_it])
+    done = _roomsim("diff", str(QUICKSTART), str(sim), str(real))
+    assert done.returncode == 0, done.stdout
+    assert "accepted, a race: deliveries: m1 -> bob" in done.stdout
+    lonely = _write(tmp_path / "lonely.jsonl", [*common, bob_got_it])
+    done = _roomsim("diff", str(QUICKSTART), str(real), str(lonely))
+    assert done.returncode == 1
+    assert "m1 -> ann" in done.stdout

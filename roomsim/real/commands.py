@@ -158,7 +158,12 @@ def real(
         from roomsim.runner import run_scenario
 
         sim = run_scenario(scenario)  # type: ignore[arg-type]
-        lines = diff_traces(list(sim.trace), result.records, names=("simulated", "real"))
+        races: list[str] = []
+        lines = diff_traces(
+            list(sim.trace), result.records, names=("simulated", "real"), races=races
+        )
+        for line in races:
+            click.echo(f"accepted, a race: {line}")
         if lines:
             click.echo(f"{len(lines)} difference(s), simulated vs real:")
             click.echo(format_diff(lines))
@@ -181,7 +186,10 @@ def diff(scenario: Path, a: Path, b: Path, quiet: bool) -> None:
     from roomsim.real.diff import diff_traces, format_diff
 
     _scenario(scenario)
-    lines = diff_traces(_records(a), _records(b), names=(a.name, b.name))
+    races: list[str] = []
+    lines = diff_traces(_records(a), _records(b), names=(a.name, b.name), races=races)
+    for line in races:
+        click.echo(f"accepted, a race: {line}")
     if lines:
         click.echo(f"{len(lines)} difference(s) between {a} and {b}:")
         click.echo(format_diff(lines))

@@ -331,4 +331,5 @@ def agreement(scenario: Any, **real_options: Any) -> list[str]:
     if real_options.get("timed") and real_options.get("scale") is None:
         real_options["scale"] = TIMED_SCALE
     real = run_real(scenario, **real_options)
-    return diff_traces(list(sim.trace), real.records, names=("simulated", "real"))
+    races: list[str] = []
+    return diff_traces(list(sim.trace), real.records, names=("simulated", "real"), races=races)
