@@ -12,16 +12,20 @@ Sequential mode (the default) plays the steps one at a time, in the order
 :func:`roomsim.runner.run_scenario` does, each after the previous one has
 settled: every command answered, every acknowledgement, fetch and
 server-side request finished (or timed out), and nothing heard from any
-process for ``settle_ms``.  So who gets what is decided by Socket.IO's
-rules, not by races.  A record's ``t`` is its step's time plus the real
-milliseconds since the step began, never less than the record before it.
+process for ``settle_ms`` (and every reconnection it set off done).  So
+who gets what is decided by Socket.IO's rules, not by races.  A record's
+``t`` is its step's time plus the real milliseconds since the step's first
+record, never less than the record before it.
 
 Timed mode plays each step at its scenario time multiplied by ``scale``,
 with the scenario's latencies injected for real (``client_ms`` each way on
 every client's connection, half of ``adapter_ms`` each way on every node's
 Redis connection, all times ``scale``); ``t`` is real time divided by
-``scale``.  The runner measures how late it started each step and says
-when the run was too noisy to trust.
+``scale``.  A connection's transport is opened ahead of time, so that its
+socket reaches the server at its time; a client-side disconnect is sent one
+latency early for the same reason.  The runner measures how far each step
+and connection was from its time and says when the run was too noisy to
+trust.
 """
 
 from __future__ import annotations
