@@ -668,5 +668,15 @@ def _register_drawing_commands() -> None:
 _register_drawing_commands()
 
 
+def _register_real_commands() -> None:
+    from roomsim.real.commands import diff, real
+
+    main.add_command(real)
+    main.add_command(diff)
+
+
+_register_real_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
