@@ -37,27 +37,6 @@ SEQUENTIAL_SEEDS = range(40)
 TIMED_SEEDS = range(10)
 #: How many seeded fault scenarios CI plays (about 4 s each).
 FAULT_SEEDS = range(10)
-#: Differences the model has not caught up with yet: a step that shows one -> why.
-KNOWN = {
-    ("disconnect", "forced server close"): (
-        "the real socket's reason is 'forced close' and its client, seeing its transport"
-        " close, reconnects (issue 11, known differences)"
-    ),
-}
-
-
-def _known(scenario: dict[str, object]) -> str | None:
-    for step in scenario["timeline"]:  # type: ignore[attr-defined]
-        if (
-            "disconnect" in step
-            and (
-                "disconnect",
-                step["disconnect"].get("reason"),
-            )
-            in KNOWN
-        ):
-            return KNOWN["disconnect", step["disconnect"]["reason"]]
-    return None
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -83,14 +62,13 @@ def _roomsim(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("seed", SEQUENTIAL_SEEDS)
-def test_sequential_scenarios_agree(seed: int, request: pytest.FixtureRequest) -> None:
+def test_sequential_scenarios_agree(seed: int) -> None:
     """Played one step at a time, a seeded scenario gives the same outcome on
     both: who got what, errors, ack/fetch/server-side results, and every
-    client's connections and disconnections (reason and rooms)."""
+    client's connections and disconnections (reason and rooms; a forced
+    server close reaches the socket as ``forced close`` and its client
+    reconnects)."""
     data = sequential_scenario(seed)
-    known = _known(data)
-    if known:
-        request.applymarker(pytest.mark.xfail(reason=known, strict=False))
     scenario = scenario_from_dict(data, path=f"seed {seed}")
     assert agreement(scenario) == []
 
@@ -107,33 +85,14 @@ def test_timed_scenarios_agree(seed: int) -> None:
     assert agreement(scenario, timed=True) == []
 
 
-PARTITION_HELD = (
-    "a partition healed within TCP's patience loses nothing: what was held arrives after"
-    " the heal (issue 11, failures)"
-)
-
-
-def _emits_during_a_partition(scenario: dict[str, object]) -> bool:
-    cut: set[str] = set()
-    for step in scenario["timeline"]:  # type: ignore[attr-defined]
-        if "partition" in step:
-            cut.add(step["partition"]["node"])
-        elif "heal" in step:
-            cut.discard(step["heal"]["node"])
-        elif "emit" in step and cut:
-            return True
-    return False
-
-
 @pytest.mark.parametrize("seed", FAULT_SEEDS)
-def test_fault_scenarios_agree(seed: int, request: pytest.FixtureRequest) -> None:
+def test_fault_scenarios_agree(seed: int) -> None:
     """With node crashes and restarts (clients reconnecting through the load
     balancer), the broker down and up and partitions, played one step at a
     time, the outcome is the same: what a crashed node's clients miss, where
-    they reconnect, what local delivery goes on while Redis is away."""
+    they reconnect, what local delivery goes on while Redis is away, and a
+    healed partition losing nothing (what it held arrives after the heal)."""
     data = fault_scenario(seed)
-    if _emits_during_a_partition(data):
-        request.applymarker(pytest.mark.xfail(reason=PARTITION_HELD, strict=False))
     scenario = scenario_from_dict(data, path=f"fault seed {seed}")
     assert agreement(scenario) == []
 
