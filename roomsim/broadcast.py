@@ -140,7 +140,7 @@ class BroadcastOperator:
         check_event(event)
         nsp = self._nsp
         opts = self._opts
-        msg = nsp.cluster.new_msg_id(msg_id)
+        msg = nsp.ctx.new_msg_id(msg_id)
         sender = self._sender
         record: dict[str, Any] = {
             "msg": msg,

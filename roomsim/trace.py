@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from roomsim.outputs import Output, OutputError
+from roomsim.vocabulary import DROP
 
 __all__ = ["Trace", "discarded", "format_time"]
 
@@ -259,6 +260,37 @@ class Trace:
                 self._out.write(_encode(rec) + "\n")
             except OSError as err:
                 self._lost(err)
+
+    def drop(
+        self,
+        t: float,
+        msg: str | None,
+        reason: str,
+        *,
+        client: str | None = None,
+        node: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """A ``drop`` record: ``msg`` was lost for ``client`` (or for ``node``) with
+        ``reason``, one of :data:`~roomsim.vocabulary.DROP_REASONS`.
+
+        Keys in the format's order: ``msg``, ``client``, ``node`` (those given),
+        ``reason``, then ``extra``.
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.drop(4, "m1", "loss", client="alice", node="n1")
+        >>> trace.records("drop")
+        [{'t': 4, 'kind': 'drop', 'msg': 'm1', 'client': 'alice', 'node': 'n1', 'reason': 'loss'}]
+        """
+        fields: dict[str, Any] = {"msg": msg}
+        if client is not None:
+            fields["client"] = client
+        if node is not None:
+            fields["node"] = node
+        fields["reason"] = reason
+        self.record(t, DROP, **fields, **extra)
 
     def add_deliveries(self, t: float, msg: str, node: str, event: str, clients: list[str]) -> None:
         """Add one ``deliver`` record per client in ``clients``, in that order."""

@@ -85,10 +85,23 @@ def writer_modules() -> Iterator[tuple[Path, ast.Module]]:
         yield path, ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
+#: the vocabulary's words by constant name (``DROP`` -> ``"drop"``)
+WORDS = {
+    name: value
+    for name, value in vars(vocabulary).items()
+    if name.isupper() and isinstance(value, str)
+}
+
+
 def strings(node: ast.AST | None) -> set[str]:
-    """The string constants an expression can evaluate to (through ``a if c else b``)."""
+    """The string constants an expression can evaluate to (through ``a if c else b``),
+    a vocabulary constant (``DROP``, ``v.DROP``) counting as its word."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value}
+    if isinstance(node, ast.Name) and node.id in WORDS:
+        return {WORDS[node.id]}
+    if isinstance(node, ast.Attribute) and node.attr in WORDS:
+        return {WORDS[node.attr]}
     if isinstance(node, ast.IfExp):
         return strings(node.body) | strings(node.orelse)
     return set()
@@ -171,12 +184,23 @@ class Scan:
                 found |= self._values(call.args[1], func)
             elif name == "add_deliveries":
                 found.add("deliver")
+            elif name == "drop" and call.args:  # the helper ``trace.drop(t, msg, reason)``
+                found.add("drop")
         return found
 
     def drop_reasons(self) -> set[str]:
         found = set()
         for call, func in self.calls:
+            if call_name(call) == "drop" and call.args:  # ``trace.drop(t, msg, reason, ...)``
+                reason = next((kw.value for kw in call.keywords if kw.arg == "reason"), None)
+                if reason is None:
+                    assert len(call.args) >= 3, f"a drop without a reason at line {call.lineno}"
+                    reason = call.args[2]
+                found |= self._values(reason, func)
+                continue
             if call_name(call) != "record" or len(call.args) < 2:
+                continue
+            if func is not None and func.name == "drop":  # the helper itself
                 continue
             if "drop" not in self._values(call.args[1], func):
                 continue

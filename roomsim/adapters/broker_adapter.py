@@ -12,9 +12,10 @@ from roomsim.adapters.memory import InMemoryAdapter
 from roomsim.adapters.requests import PendingRequest, RemoteSocket, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet, wire_size
+from roomsim.vocabulary import PUBLISH, RELAY
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
 __all__ = ["BrokerAdapter", "decode_options", "decode_packet"]
 
@@ -24,7 +25,7 @@ class BrokerAdapter(InMemoryAdapter):
 
     joins_nodes = True
 
-    def __init__(self, nsp: Namespace, broker: Broker, uid: str) -> None:
+    def __init__(self, nsp: AdapterNamespace, broker: Broker, uid: str) -> None:
         super().__init__(nsp)
         self.broker = broker
         self.uid = uid
@@ -48,14 +49,14 @@ class BrokerAdapter(InMemoryAdapter):
         ``kind`` names a request or response (``"REMOTE_JOIN"``, ...); a
         broadcast has none.
         """
-        nsp = self.nsp
+        ctx = self.ctx
         size = wire_size(payload)
         extra = {"type": kind} if kind is not None else {}
-        nsp.trace.record(
-            nsp.env.now, "publish", msg=msg, node=nsp.node, channel=channel, bytes=size, **extra
+        ctx.trace.record(
+            ctx.env.now, PUBLISH, msg=msg, node=ctx.name, channel=channel, bytes=size, **extra
         )
         self.broker.publish(
-            channel, BrokerMessage(payload, msg, nsp.node, size), on_reply, on_failed
+            channel, BrokerMessage(payload, msg, ctx.name, size), on_reply, on_failed
         )
 
     def new_request_id(self) -> str:
@@ -92,7 +93,7 @@ class BrokerAdapter(InMemoryAdapter):
             on_timeout(TimeoutError(text), found)
 
         self.requests[request_id] = PendingRequest(
-            self.nsp.env, expected, timeout_ms, done, late, answers
+            self.ctx.env, expected, timeout_ms, done, late, answers
         )
         return request_id
 
@@ -100,7 +101,7 @@ class BrokerAdapter(InMemoryAdapter):
         """``then(server_count)``: at once while the broker is reachable; else
         when the ``NUMSUB`` command, queued or held like any other, is answered
         (so a request made while Redis is down counts the nodes back by then)."""
-        broker, node = self.broker, self.nsp.node
+        broker, node = self.broker, self.ctx.name
         if broker.reachable(node):
             then(self.server_count())
             return
@@ -116,7 +117,7 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> simpy.Event:
         """``fetch_sockets``: this node's matching sockets plus every other node's
         answer; ``send(request_id)`` publishes the request."""
-        event = self.nsp.env.event()
+        event = self.ctx.env.event()
         local = self._matching(opts)  # Socket.IO looks at its own sockets first
         if opts.local:
             settle(event, local)
@@ -144,7 +145,7 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> None:
         """``server_side_emit`` with an acknowledgement: one answer per other node,
         ``ack(err, answers)``; ``send(request_id)`` publishes the request."""
-        env = self.nsp.env
+        env = self.ctx.env
 
         def go(servers: int) -> None:
             if servers - 1 <= 0:
@@ -169,7 +170,7 @@ class BrokerAdapter(InMemoryAdapter):
         """Remember a broadcast with acknowledgements until its time-out; return its id."""
         request_id = self.new_request_id()
         self.ack_requests[request_id] = (client_count, ack)
-        call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
+        call_later(self.ctx.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
         return request_id
 
     def on_ack_response(self, request_id: str, count: int | None, answer: Any = None) -> None:
@@ -201,7 +202,7 @@ class BrokerAdapter(InMemoryAdapter):
         The node gets a ``drop`` record, and so does each of its sockets the
         broadcast would have reached (chosen as if it had arrived now).
         """
-        opts = self.broadcast_in(channel, message, any_room=not self.nsp.server.alive)
+        opts = self.broadcast_in(channel, message, any_room=not self.ctx.up)
         if opts is not None:
             self.record_missed(opts, channel, message, reason)
 
@@ -210,26 +211,26 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> None:
         """The ``drop`` records of a broadcast with options ``opts`` that never reached
         this node: one for the node, one for each socket it would have reached."""
-        nsp = self.nsp
-        now, node, msg = nsp.env.now, nsp.node, message.msg
-        nsp.trace.record(now, "drop", msg=msg, node=node, reason=reason, channel=channel)
-        if not nsp.server.alive:
+        ctx = self.ctx
+        now, node, msg, trace = ctx.env.now, ctx.name, message.msg, ctx.trace
+        trace.drop(now, msg, reason, node=node, channel=channel)
+        if not ctx.up:
             return
-        names = nsp.cluster.links.names
+        names = ctx.links.names
         for sid in self.registry.select(opts.rooms, opts.except_rooms):
-            nsp.trace.record(now, "drop", msg=msg, client=names[sid], node=node, reason=reason)
+            trace.drop(now, msg, reason, client=names[sid], node=node)
 
     def relay(
         self, message: BrokerMessage, channel: str, targets: int, ignored: str | None
     ) -> None:
         """Record what this node made of a copy the broker handed it."""
-        nsp = self.nsp
+        ctx = self.ctx
         extra = {"ignored": ignored} if ignored is not None else {}
-        nsp.trace.record(
-            nsp.env.now,
-            "relay",
+        ctx.trace.record(
+            ctx.env.now,
+            RELAY,
             msg=message.msg,
-            node=nsp.node,
+            node=ctx.name,
             channel=channel,
             targets=targets,
             **extra,

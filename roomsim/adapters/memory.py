@@ -14,7 +14,7 @@ from roomsim.recovery import SessionStore
 from roomsim.rooms import RoomRegistry
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
     from roomsim.socket import Socket
 
 __all__ = ["InMemoryAdapter"]
@@ -34,8 +34,10 @@ class InMemoryAdapter:
     #: whether this adapter reaches other nodes' sockets
     joins_nodes = False
 
-    def __init__(self, nsp: Namespace) -> None:
+    def __init__(self, nsp: AdapterNamespace) -> None:
         self.nsp = nsp
+        #: the node's context: clock, trace, links, up or down
+        self.ctx = nsp.ctx
         self.registry = RoomRegistry()
         self.rooms = self.registry.rooms
         self.sids = self.registry.sids
@@ -116,7 +118,7 @@ class InMemoryAdapter:
 
     def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
         """An event whose value is the list of matching sockets."""
-        event = self.nsp.env.event()
+        event = self.ctx.env.event()
         settle(event, self._matching(opts))
         return event
 

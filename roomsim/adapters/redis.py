@@ -38,7 +38,7 @@ from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
 __all__ = ["REQUEST_TYPES", "RedisAdapter"]
 
@@ -64,7 +64,7 @@ class RedisAdapter(BrokerAdapter):
 
     def __init__(
         self,
-        nsp: Namespace,
+        nsp: AdapterNamespace,
         broker: Broker,
         uid: str,
         key: str = "socket.io",
@@ -123,7 +123,7 @@ class RedisAdapter(BrokerAdapter):
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published broadcast reaches this node."""
         nsp = self.nsp
-        if not nsp.server.alive:
+        if not self.ctx.up:
             self.missed(channel, message, "node down")
             return
         room = channel[len(self.channel) : -1]
@@ -231,7 +231,9 @@ class RedisAdapter(BrokerAdapter):
             if p["requestId"] in self.requests:
                 return  # our own request
             opts = decode_options(p["opts"])
-            found = describe(self.nsp, self.registry.select(opts.rooms, opts.except_rooms))
+            found = describe(
+                self.nsp, self.sids, self.registry.select(opts.rooms, opts.except_rooms)
+            )
             self._respond(REMOTE_FETCH, requestId=p["requestId"], sockets=found)
         elif kind == SERVER_SIDE_EMIT:
             if p["uid"] == self.uid:

@@ -48,7 +48,7 @@ from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
 __all__ = ["SUBSCRIPTION_MODES", "ShardedRedisAdapter"]
 
@@ -81,7 +81,7 @@ class ShardedRedisAdapter(BrokerAdapter):
 
     def __init__(
         self,
-        nsp: Namespace,
+        nsp: AdapterNamespace,
         broker: Broker,
         uid: str,
         key: str = "socket.io",
@@ -232,7 +232,7 @@ class ShardedRedisAdapter(BrokerAdapter):
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published message reaches this node."""
         nsp = self.nsp
-        if not nsp.server.alive:
+        if not self.ctx.up:
             self.missed(channel, message, "node down")
             return
         p = message.payload
@@ -263,7 +263,7 @@ class ShardedRedisAdapter(BrokerAdapter):
             InMemoryAdapter.disconnect_sockets(self, decode_options(data["opts"]), data["close"])
         elif kind == FETCH_SOCKETS:
             opts = decode_options(data["opts"])
-            found = describe(nsp, self.registry.select(opts.rooms, opts.except_rooms))
+            found = describe(nsp, self.sids, self.registry.select(opts.rooms, opts.except_rooms))
             self._respond(
                 p["uid"],
                 FETCH_SOCKETS_RESPONSE,
