@@ -15,6 +15,7 @@ import simpy
 
 from roomsim._sched import call_later, run_handler
 from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet
+from roomsim.vocabulary import ACK_RESULT, EMIT
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
@@ -158,7 +159,7 @@ class BroadcastOperator:
             record["ack"] = True
         if nsp.name != "/":
             record["namespace"] = nsp.name
-        nsp.trace.record(nsp.env.now, "emit", **record)
+        nsp.trace.record(nsp.env.now, EMIT, **record)
         packet = Packet(msg, event, args, nsp.name)
         if ack is None:
             nsp.adapter.broadcast(packet, opts)
@@ -221,7 +222,7 @@ def _gather_acks(
         answers = list(responses)
         nsp.trace.record(
             env.now,
-            "ack_result",
+            ACK_RESULT,
             msg=packet.msg,
             node=nsp.node,
             error=str(error) if error else None,

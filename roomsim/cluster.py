@@ -18,6 +18,7 @@ from roomsim.node import MessageIds, NodeContext
 from roomsim.recovery import SessionStore
 from roomsim.server import Server, normalize_namespace
 from roomsim.trace import Trace
+from roomsim.vocabulary import BROKER, CRASH, HEAL, PARTITION, RESTART
 
 if TYPE_CHECKING:
     import random
@@ -316,7 +317,7 @@ class Cluster:
         if not server.alive:
             raise RuntimeError(f"node {node!r} is already down")
         server.ctx.up = False
-        self.trace.record(self.env.now, "crash", node=node)
+        self.trace.record(self.env.now, CRASH, node=node)
         if self.broker is not None:
             self.broker.drop_node(node)
         for nsp in server.nsps.values():
@@ -333,7 +334,7 @@ class Cluster:
             server.of(namespace)
         for namespace, event, handler in self._app:
             server.of(namespace).on(event, handler)
-        self.trace.record(self.env.now, "restart", node=node)
+        self.trace.record(self.env.now, RESTART, node=node)
 
     def broker_down(self) -> None:
         """The broker stops.  What is in flight to it is lost; what the nodes
@@ -341,7 +342,7 @@ class Cluster:
         reconnect (the classic adapter delivers locally at once, the sharded
         one when its publish returns)."""
         self._broker("broker down").go_down()
-        self.trace.record(self.env.now, "broker", state="down")
+        self.trace.record(self.env.now, BROKER, state="down")
 
     def broker_up(self) -> None:
         """The broker is back; the nodes reconnect (in the order the ``broker``
@@ -350,7 +351,7 @@ class Cluster:
         broker = self._broker("broker up")
         broker.come_up()
         self.trace.record(
-            self.env.now, "broker", state="up", reconnect_order=list(broker.reconnect_order)
+            self.env.now, BROKER, state="up", reconnect_order=list(broker.reconnect_order)
         )
 
     def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
@@ -364,13 +365,13 @@ class Cluster:
         self.io(node)
         self._broker("partition").partition(node, direction, lose)
         extra = {"lose": True} if lose else {}
-        self.trace.record(self.env.now, "partition", node=node, direction=direction, **extra)
+        self.trace.record(self.env.now, PARTITION, node=node, direction=direction, **extra)
 
     def heal(self, node: str) -> None:
         """``node`` reaches the broker again."""
         self.io(node)
         self._broker("heal").heal(node)
-        self.trace.record(self.env.now, "heal", node=node)
+        self.trace.record(self.env.now, HEAL, node=node)
 
     def set_node_latency(self, node: str, *, client_ms: Any = None, adapter_ms: Any = None) -> None:
         """Give one node its own latencies: its clients' links, its link to the broker."""

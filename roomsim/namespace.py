@@ -9,6 +9,7 @@ from roomsim._sched import run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms
 from roomsim.packet import BroadcastOptions, Packet
 from roomsim.socket import Socket
+from roomsim.vocabulary import CONNECT, PICK
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -140,7 +141,7 @@ class Namespace:
         """
         extra = {"recovered": True} if recovered else {}
         self.trace.record(
-            self.env.now, "pick", msg=packet.msg, node=self.node, targets=len(sids), **extra
+            self.env.now, PICK, msg=packet.msg, node=self.node, targets=len(sids), **extra
         )
         self.ctx.links.send(packet, self.node, sids, volatile)
 
@@ -158,7 +159,7 @@ class Namespace:
         extra = {"recovered": True} if restored is not None else {}
         self.trace.record(
             self.env.now,
-            "connect",
+            CONNECT,
             client=client.name,
             node=self.node,
             sid=sid,

@@ -257,3 +257,58 @@ class Node:
     assert scan.kinds() == {"drop", "surprise"}
     # a helper that records any kind counts every reason passed to it as a drop's
     assert scan.drop_reasons() == {"eaten", "stolen", "late", "late too"}
+
+
+def literal_words(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, word) for each kind, drop reason or ``ignored`` value written as a bare
+    string where a record is made: ``record(t, "x")``, ``drop(t, msg, "x")``,
+    ``reason="x"`` and ``ignored = "x"``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = call_name(node)
+            written = []
+            if name == "record" and len(node.args) >= 2:
+                written.append(node.args[1])
+            if name == "drop" and len(node.args) >= 3:
+                written.append(node.args[2])
+            if name in ("record", "drop"):
+                written += [kw.value for kw in node.keywords if kw.arg == "reason"]
+            for expr in written:
+                if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+                    yield node.lineno, expr.value
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "ignored" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            yield node.lineno, node.value.value
+
+
+def test_the_model_writes_words_through_the_vocabulary() -> None:
+    """A record's kind, a drop's reason and a relay's ``ignored`` are written with
+    roomsim.vocabulary's constants, never as a bare string (a typo would be a new word)."""
+    found = [
+        (str(path.relative_to(ROOT)), line, word)
+        for path, tree in writer_modules()
+        for line, word in literal_words(tree)
+    ]
+    assert found == []
+
+
+def test_the_literal_scan_finds_a_bare_word() -> None:
+    """The scan is not blind: bare strings in each of the four places are found,
+    constants are not."""
+    source = """
+def f(trace, t):
+    trace.record(t, "drop", reason="loss")
+    trace.drop(t, "m1", "volatile")
+    trace.record(t, DROP, reason=LOSS)
+    ignored = "own message"
+"""
+    assert sorted(literal_words(ast.parse(source))) == [
+        (3, "drop"),
+        (3, "loss"),
+        (4, "volatile"),
+        (6, "own message"),
+    ]

@@ -36,6 +36,7 @@ from roomsim.adapters.memory import InMemoryAdapter
 from roomsim.adapters.requests import describe
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
+from roomsim.vocabulary import NODE_DOWN, OTHER_NAMESPACE, OWN_MESSAGE, UNKNOWN_ROOM
 
 if TYPE_CHECKING:
     from roomsim.adapters.interface import AdapterNamespace
@@ -124,17 +125,17 @@ class RedisAdapter(BrokerAdapter):
         """A copy of a published broadcast reaches this node."""
         nsp = self.nsp
         if not self.ctx.up:
-            self.missed(channel, message, "node down")
+            self.missed(channel, message, NODE_DOWN)
             return
         room = channel[len(self.channel) : -1]
         uid, wire_packet, wire_opts = message.payload
         ignored = None
         if room and room not in self.rooms:
-            ignored = "unknown room"
+            ignored = UNKNOWN_ROOM
         elif uid == self.uid:
-            ignored = "own message"
+            ignored = OWN_MESSAGE
         elif wire_packet.get("nsp", "/") != nsp.name:
-            ignored = "other namespace"
+            ignored = OTHER_NAMESPACE
         if ignored is not None:
             self.relay(message, channel, 0, ignored)
             return

@@ -46,6 +46,7 @@ from roomsim.adapters.memory import InMemoryAdapter
 from roomsim.adapters.requests import describe
 from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
+from roomsim.vocabulary import NODE_DOWN, OTHER_NAMESPACE, OWN_MESSAGE
 
 if TYPE_CHECKING:
     from roomsim.adapters.interface import AdapterNamespace
@@ -233,15 +234,15 @@ class ShardedRedisAdapter(BrokerAdapter):
         """A copy of a published message reaches this node."""
         nsp = self.nsp
         if not self.ctx.up:
-            self.missed(channel, message, "node down")
+            self.missed(channel, message, NODE_DOWN)
             return
         p = message.payload
         kind = p["type"]
         ignored = None
         if p["uid"] == self.uid:
-            ignored = "own message"
+            ignored = OWN_MESSAGE
         elif p["nsp"] != nsp.name:
-            ignored = "other namespace"
+            ignored = OTHER_NAMESPACE
         if ignored is not None:
             if kind == BROADCAST and "requestId" not in p["data"]:
                 self.relay(message, channel, 0, ignored)
