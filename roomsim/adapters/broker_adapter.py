@@ -1,15 +1,24 @@
-"""What every broker-backed adapter shares: publishing and recording relays."""
+"""The template of every broker-backed adapter (Socket.IO's ClusterAdapter).
+
+The shared part publishes with a ``publish`` record, waits for answers,
+decides what each cluster-wide operation (``sockets_join``, ``fetch_sockets``,
+``server_side_emit``, broadcasts with acknowledgements, ...) sends, and
+dispatches a decoded request or answer (:meth:`BrokerAdapter.handle`).  A
+subclass supplies only the wire: which channel, the envelope and type
+numbers (:meth:`~BrokerAdapter.send`, :meth:`~BrokerAdapter.respond`), its
+subscriptions, and how a plain broadcast travels.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import simpy
 
 from roomsim._sched import call_later, run_handler
 from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import PendingRequest, RemoteSocket, settle
+from roomsim.adapters.requests import PendingRequest, RemoteSocket, describe, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet, wire_size
 from roomsim.vocabulary import PUBLISH, RELAY
@@ -17,13 +26,45 @@ from roomsim.vocabulary import PUBLISH, RELAY
 if TYPE_CHECKING:
     from roomsim.adapters.interface import AdapterNamespace
 
-__all__ = ["BrokerAdapter", "decode_options", "decode_packet"]
+__all__ = ["OPERATIONS", "BrokerAdapter", "decode_options", "decode_packet"]
+
+#: a request's or answer's fields, as published
+Fields = dict[str, Any]
+#: what runs when a publish returns (None: nothing)
+Reply = Callable[[], None] | None
+
+# -- the cluster-wide operations every broker adapter speaks (ClusterAdapter's names) ------
+SOCKETS_JOIN = "SOCKETS_JOIN"
+SOCKETS_LEAVE = "SOCKETS_LEAVE"
+DISCONNECT_SOCKETS = "DISCONNECT_SOCKETS"
+FETCH_SOCKETS = "FETCH_SOCKETS"
+FETCH_SOCKETS_RESPONSE = "FETCH_SOCKETS_RESPONSE"
+SERVER_SIDE_EMIT = "SERVER_SIDE_EMIT"
+SERVER_SIDE_EMIT_RESPONSE = "SERVER_SIDE_EMIT_RESPONSE"
+BROADCAST = "BROADCAST"  #: a broadcast with acknowledgements
+BROADCAST_CLIENT_COUNT = "BROADCAST_CLIENT_COUNT"
+BROADCAST_ACK = "BROADCAST_ACK"
+#: every operation, requests then answers
+OPERATIONS = (
+    SOCKETS_JOIN,
+    SOCKETS_LEAVE,
+    DISCONNECT_SOCKETS,
+    FETCH_SOCKETS,
+    SERVER_SIDE_EMIT,
+    BROADCAST,
+    FETCH_SOCKETS_RESPONSE,
+    SERVER_SIDE_EMIT_RESPONSE,
+    BROADCAST_CLIENT_COUNT,
+    BROADCAST_ACK,
+)
 
 
 class BrokerAdapter(InMemoryAdapter):
     """An adapter that reaches the other nodes through the simulated broker."""
 
     joins_nodes = True
+    #: the prefix of every channel name
+    KEY: ClassVar[str] = "socket.io"
 
     def __init__(self, nsp: AdapterNamespace, broker: Broker, uid: str) -> None:
         super().__init__(nsp)
@@ -189,6 +230,186 @@ class BrokerAdapter(InMemoryAdapter):
             for d in descriptions
         ]
 
+    # -- the template: cluster-wide operations, encoded and published by the subclass --
+    #: operation -> this adapter's type number on the wire
+    TYPES: ClassVar[dict[str, int]] = {}
+    #: the wire name of ``server_side_emit``'s ``[event, *args]`` and of its answer
+    EMIT_FIELD: ClassVar[str] = "packet"
+    #: True: the sender applies its own join/leave/disconnect when the publish
+    #: returns (ClusterAdapter); False: when its own request comes back (classic)
+    APPLY_OWN_ON_REPLY: ClassVar[bool] = False
+    #: how long ``fetch_sockets`` and ``server_side_emit`` wait for answers
+    requests_timeout_ms: float = 5000.0
+    #: the error of a ``fetch_sockets`` that timed out (None: ClusterAdapter's)
+    FETCH_TIMEOUT_MESSAGE: ClassVar[str | None] = None
+
+    def send(self, op: str, fields: Fields, msg: str | None = None, on_reply: Reply = None) -> None:
+        """Publish request ``op`` with ``fields`` to the other nodes (the subclass
+        chooses the channel and the envelope)."""
+        raise NotImplementedError
+
+    def respond(self, requester: str, op: str, fields: dict[str, Any]) -> None:
+        """Publish the answer ``op`` to a request of the node whose adapter is ``requester``."""
+        raise NotImplementedError
+
+    def wire_options(self, opts: BroadcastOptions) -> dict[str, Any]:
+        """Broadcast options as a request carries them."""
+        return opts.wire()
+
+    def wire_packet(self, packet: Packet) -> dict[str, Any]:
+        """A packet as a broadcast with acknowledgements carries it."""
+        return packet.wire(with_nsp=False)
+
+    def fetch_timeout_ms(self, opts: BroadcastOptions) -> float:
+        """How long ``fetch_sockets`` waits for the other nodes."""
+        return self.requests_timeout_ms
+
+    def _remote(self, op: str, fields: dict[str, Any], here: Callable[[], None]) -> None:
+        self.send(op, fields, on_reply=here if self.APPLY_OWN_ON_REPLY else None)
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        if opts.local:
+            super().add_sockets(opts, rooms)
+        else:
+            fields = {"opts": self.wire_options(opts), "rooms": rooms}
+            self._remote(
+                SOCKETS_JOIN, fields, lambda: InMemoryAdapter.add_sockets(self, opts, rooms)
+            )
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        if opts.local:
+            super().del_sockets(opts, rooms)
+        else:
+            fields = {"opts": self.wire_options(opts), "rooms": rooms}
+            self._remote(
+                SOCKETS_LEAVE, fields, lambda: InMemoryAdapter.del_sockets(self, opts, rooms)
+            )
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
+        if opts.local:
+            super().disconnect_sockets(opts, close)
+        else:
+            self._remote(
+                DISCONNECT_SOCKETS,
+                {"opts": self.wire_options(opts), "close": close},
+                lambda: InMemoryAdapter.disconnect_sockets(self, opts, close),
+            )
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
+        return self.fetch_from_others(
+            opts,
+            self.fetch_timeout_ms(opts),
+            lambda rid: self.send(
+                FETCH_SOCKETS, {"requestId": rid, "opts": self.wire_options(opts)}
+            ),
+            self.FETCH_TIMEOUT_MESSAGE,
+        )
+
+    def server_side_emit(
+        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
+    ) -> None:
+        field = self.EMIT_FIELD
+        if ack is None:
+            self.send(SERVER_SIDE_EMIT, {field: [event, *args]})
+        else:
+            self.ask_others(
+                ack,
+                self.requests_timeout_ms,
+                lambda rid: self.send(SERVER_SIDE_EMIT, {"requestId": rid, field: [event, *args]}),
+            )
+
+    def broadcast_with_ack(
+        self,
+        packet: Packet,
+        opts: BroadcastOptions,
+        client_count: Callable[[int], None],
+        ack: Callable[[Any], None],
+    ) -> None:
+        if not opts.local:
+            request_id = self.track_acks(opts, client_count, ack)
+            fields = {
+                "packet": self.wire_packet(packet),
+                "requestId": request_id,
+                "opts": self.wire_options(opts),
+            }
+            self.send(BROADCAST, fields, packet.msg)
+        super().broadcast_with_ack(packet, opts, client_count, ack)
+
+    def handle(self, op: str, sender: str | None, f: dict[str, Any], msg: str | None) -> None:
+        """Act on request or answer ``op`` from the adapter ``sender``, with fields ``f``
+        (the subclass decoded the envelope and threw away what is not for this node)."""
+        if op == SOCKETS_JOIN:
+            InMemoryAdapter.add_sockets(self, decode_options(f["opts"]), f["rooms"])
+        elif op == SOCKETS_LEAVE:
+            InMemoryAdapter.del_sockets(self, decode_options(f["opts"]), f["rooms"])
+        elif op == DISCONNECT_SOCKETS:
+            InMemoryAdapter.disconnect_sockets(self, decode_options(f["opts"]), f["close"])
+        elif op == FETCH_SOCKETS:
+            if f["requestId"] in self.requests:
+                return  # our own request
+            opts = decode_options(f["opts"])
+            found = describe(
+                self.nsp, self.sids, self.registry.select(opts.rooms, opts.except_rooms)
+            )
+            self.respond(
+                sender or "",
+                FETCH_SOCKETS_RESPONSE,
+                {"requestId": f["requestId"], "sockets": found},
+            )
+        elif op == SERVER_SIDE_EMIT:
+            if sender == self.uid:
+                return
+            event, *args = f[self.EMIT_FIELD]
+            if "requestId" in f:
+                args.append(self._answer_once(sender or "", f["requestId"]))
+            self.nsp.on_server_side_emit(event, tuple(args))
+        elif op == BROADCAST:
+            self._broadcast_with_ack_here(sender or "", f, msg)
+        elif op == FETCH_SOCKETS_RESPONSE:
+            request = self.requests.get(f["requestId"])
+            if request is not None:
+                request.answer(*self.remote_sockets(f["sockets"]))
+        elif op == SERVER_SIDE_EMIT_RESPONSE:
+            request = self.requests.get(f["requestId"])
+            if request is not None:
+                request.answer(f[self.EMIT_FIELD])
+        elif op == BROADCAST_CLIENT_COUNT:
+            self.on_ack_response(f["requestId"], f["clientCount"])
+        elif op == BROADCAST_ACK:
+            self.on_ack_response(f["requestId"], None, f["packet"])
+
+    def _broadcast_with_ack_here(self, requester: str, f: dict[str, Any], msg: str | None) -> None:
+        request_id = f["requestId"]
+        if request_id in self.ack_requests:
+            return  # our own request
+        InMemoryAdapter.broadcast_with_ack(
+            self,
+            decode_packet(f["packet"], msg, self.nsp.name),
+            decode_options(f["opts"]),
+            lambda n: self.respond(
+                requester, BROADCAST_CLIENT_COUNT, {"requestId": request_id, "clientCount": n}
+            ),
+            lambda answer: self.respond(
+                requester, BROADCAST_ACK, {"requestId": request_id, "packet": answer}
+            ),
+        )
+
+    def _answer_once(self, requester: str, request_id: str) -> Callable[..., None]:
+        answered = False
+
+        def answer(*args: Any) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                self.respond(
+                    requester,
+                    SERVER_SIDE_EMIT_RESPONSE,
+                    {"requestId": request_id, self.EMIT_FIELD: args[0] if args else None},
+                )
+
+        return answer
+
+    # -- what a broadcast that never arrived leaves in the trace ---------------------------
     def broadcast_in(
         self, channel: str, message: BrokerMessage, any_room: bool = False
     ) -> BroadcastOptions | None:
