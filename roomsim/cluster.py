@@ -322,7 +322,7 @@ class Cluster:
             self.broker.drop_node(node)
         for nsp in server.nsps.values():
             for socket in list(nsp.sockets.values()):
-                socket.lose("transport close")
+                socket.end("transport close", node_lost=True)
 
     def restart(self, node: str) -> None:
         """Node ``node`` comes back, empty, running the same application."""

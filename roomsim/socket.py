@@ -226,9 +226,10 @@ class Socket:
            in flight to this socket are dropped (``disconnected``, or
            ``node down`` when the node was lost).
 
-        With ``node_lost`` (the node crashed) no handler runs and steps 1
-        and 3's handlers are skipped: the ``disconnect`` record says
-        ``crash``.  ``forced server close`` reaches the handlers as
+        With ``node_lost`` (the node crashed) no handler runs: step 1 is
+        skipped, and the ``disconnect`` record says ``crash``; what the node
+        wrote before still reaches the client, which hears of the close
+        one trip later.  ``forced server close`` reaches the handlers as
         ``forced close`` (the WebSocket transport closes first, as in
         Socket.IO 4.8).
         """
@@ -249,9 +250,9 @@ class Socket:
                     Session(self.id, self.client.pid, list(self.rooms), self.data, 0.0), now
                 )
         # 2. leave all
-        self.connected = False
         nsp.adapter.delete_all(self.id)
         nsp.sockets.pop(self.id, None)
+        self.connected = False
         # 3. disconnect
         if node_lost:
             trace.record(now, DISCONNECT, **fields, rooms=[], crash=True)
