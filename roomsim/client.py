@@ -43,12 +43,7 @@ class ClientWorld(Protocol):
     def pick_node(self, client: Client | None = None) -> str | None: ...
 
     def connect(
-        self,
-        name: str,
-        node: str | None = None,
-        *,
-        namespace: str = "/",
-        rooms: Iterable[str] = (),
+        self, name: str, node: str | None = None, *, namespace: str = "/", rooms: Iterable[str] = ()
     ) -> Client: ...
 
 

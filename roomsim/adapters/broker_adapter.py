@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import simpy
 
 from roomsim._sched import call_later, run_handler
-from roomsim.adapters.memory import InMemoryAdapter
+from roomsim.adapters.memory import Answer, Count, InMemoryAdapter
 from roomsim.adapters.requests import PendingRequest, RemoteSocket, describe, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet, wire_size
@@ -264,36 +264,27 @@ class BrokerAdapter(InMemoryAdapter):
         """How long ``fetch_sockets`` waits for the other nodes."""
         return self.requests_timeout_ms
 
-    def _remote(self, op: str, fields: dict[str, Any], here: Callable[[], None]) -> None:
-        self.send(op, fields, on_reply=here if self.APPLY_OWN_ON_REPLY else None)
+    def _utility(
+        self, op: str, opts: BroadcastOptions, fields: Fields, here: Callable[..., None], arg: Any
+    ) -> None:
+        """A cluster-wide utility: ``here(self, opts, arg)`` on this node only when
+        ``local``, else request ``op`` of every node (this one applies it when its
+        publish returns, or when its own request comes back)."""
+        if opts.local:
+            here(self, opts, arg)
+            return
+        on_reply = (lambda: here(self, opts, arg)) if self.APPLY_OWN_ON_REPLY else None
+        self.send(op, {"opts": self.wire_options(opts), **fields}, on_reply=on_reply)
 
     def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
-        if opts.local:
-            super().add_sockets(opts, rooms)
-        else:
-            fields = {"opts": self.wire_options(opts), "rooms": rooms}
-            self._remote(
-                SOCKETS_JOIN, fields, lambda: InMemoryAdapter.add_sockets(self, opts, rooms)
-            )
+        self._utility(SOCKETS_JOIN, opts, {"rooms": rooms}, InMemoryAdapter.add_sockets, rooms)
 
     def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
-        if opts.local:
-            super().del_sockets(opts, rooms)
-        else:
-            fields = {"opts": self.wire_options(opts), "rooms": rooms}
-            self._remote(
-                SOCKETS_LEAVE, fields, lambda: InMemoryAdapter.del_sockets(self, opts, rooms)
-            )
+        self._utility(SOCKETS_LEAVE, opts, {"rooms": rooms}, InMemoryAdapter.del_sockets, rooms)
 
     def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
-        if opts.local:
-            super().disconnect_sockets(opts, close)
-        else:
-            self._remote(
-                DISCONNECT_SOCKETS,
-                {"opts": self.wire_options(opts), "close": close},
-                lambda: InMemoryAdapter.disconnect_sockets(self, opts, close),
-            )
+        here = InMemoryAdapter.disconnect_sockets
+        self._utility(DISCONNECT_SOCKETS, opts, {"close": close}, here, close)
 
     def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
         return self.fetch_from_others(
@@ -319,11 +310,7 @@ class BrokerAdapter(InMemoryAdapter):
             )
 
     def broadcast_with_ack(
-        self,
-        packet: Packet,
-        opts: BroadcastOptions,
-        client_count: Callable[[int], None],
-        ack: Callable[[Any], None],
+        self, packet: Packet, opts: BroadcastOptions, client_count: Count, ack: Answer
     ) -> None:
         if not opts.local:
             request_id = self.track_acks(opts, client_count, ack)

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
     from roomsim.adapters.interface import AdapterNamespace
     from roomsim.socket import Socket
 
-__all__ = ["InMemoryAdapter"]
+__all__ = ["Answer", "Count", "InMemoryAdapter"]
+
+#: ``client_count(n)``: how many sockets of a node a broadcast with acknowledgements asked
+Count = Callable[[int], None]
+#: ``ack(answer)``: one socket's answer
+Answer = Callable[[Any], None]
 
 
 class InMemoryAdapter:
@@ -75,11 +80,7 @@ class InMemoryAdapter:
         return 1
 
     def broadcast_with_ack(
-        self,
-        packet: Packet,
-        opts: BroadcastOptions,
-        client_count: Callable[[int], None],
-        ack: Callable[[Any], None],
+        self, packet: Packet, opts: BroadcastOptions, client_count: Count, ack: Answer
     ) -> None:
         """Broadcast asking each recipient for an acknowledgement.
 
