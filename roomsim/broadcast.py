@@ -15,6 +15,7 @@ import simpy
 
 from roomsim._sched import call_later, run_handler
 from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet
+from roomsim.vocabulary import ACK_RESULT, EMIT
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
@@ -140,7 +141,7 @@ class BroadcastOperator:
         check_event(event)
         nsp = self._nsp
         opts = self._opts
-        msg = nsp.cluster.new_msg_id(msg_id)
+        msg = nsp.ctx.new_msg_id(msg_id)
         sender = self._sender
         record: dict[str, Any] = {
             "msg": msg,
@@ -158,7 +159,7 @@ class BroadcastOperator:
             record["ack"] = True
         if nsp.name != "/":
             record["namespace"] = nsp.name
-        nsp.trace.record(nsp.env.now, "emit", **record)
+        nsp.trace.record(nsp.env.now, EMIT, **record)
         packet = Packet(msg, event, args, nsp.name)
         if ack is None:
             nsp.adapter.broadcast(packet, opts)
@@ -221,7 +222,7 @@ def _gather_acks(
         answers = list(responses)
         nsp.trace.record(
             env.now,
-            "ack_result",
+            ACK_RESULT,
             msg=packet.msg,
             node=nsp.node,
             error=str(error) if error else None,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import check_event
@@ -11,12 +11,41 @@ from roomsim.ids import socket_id
 from roomsim.packet import Packet
 from roomsim.reconnect import RETRIED_REASONS, Backoff
 from roomsim.socket import CLIENT_SIDE_REASONS
+from roomsim.vocabulary import CLIENT_EMIT, NOT_CONNECTED, RECONNECT_FAILED
 
 if TYPE_CHECKING:
-    from roomsim.cluster import Cluster
-    from roomsim.socket import Socket
+    import random
 
-__all__ = ["Client"]
+    import simpy
+
+    from roomsim.network import ClientLinks
+    from roomsim.socket import Socket
+    from roomsim.trace import Trace
+
+__all__ = ["Client", "ClientWorld"]
+
+
+class ClientWorld(Protocol):
+    """What a client needs from the world around it: the clock, the trace, the
+    links, message ids, and the load balancer it dials (the cluster is one)."""
+
+    env: simpy.Environment
+    trace: Trace
+    links: ClientLinks
+    seed: int
+    #: True once nothing scheduled from outside is left (a client then stops retrying)
+    settled: bool
+
+    def new_msg_id(self, explicit: str | None = None) -> str: ...
+
+    def rng(self, stream: str) -> random.Random: ...
+
+    def pick_node(self, client: Client | None = None) -> str | None: ...
+
+    def connect(
+        self, name: str, node: str | None = None, *, namespace: str = "/", rooms: Iterable[str] = ()
+    ) -> Client: ...
+
 
 #: What the client side calls each server-side reason.
 CLIENT_REASONS = {
@@ -48,8 +77,9 @@ class Client:
         Whether the client holds an open socket (its own view).
     """
 
-    def __init__(self, cluster: Cluster, name: str, namespace: str = "/") -> None:
-        self.cluster = cluster
+    def __init__(self, world: ClientWorld, name: str, namespace: str = "/") -> None:
+        #: the load balancer and links this client dials through
+        self.world = world
         self.name = name
         self.namespace = namespace
         self.node: str | None = None
@@ -88,7 +118,7 @@ class Client:
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             self._handlers.setdefault(event, []).append(fn)
             if self.sid is not None:
-                self.cluster.links.watch(self.sid, self)
+                self.world.links.watch(self.sid, self)
             return fn
 
         return register(handler) if handler is not None else register
@@ -103,14 +133,14 @@ class Client:
 
     def dispatch(self, event: str, args: tuple[Any, ...]) -> None:
         """Run the handlers of ``event`` with ``args``."""
-        env = self.cluster.env
+        env = self.world.env
         for handler in self._handlers.get(event, ()):
             run_handler(env, handler, *args)
 
     # -- connection -------------------------------------------------------------
     def connect(self, node: str | None = None, rooms: list[str] | tuple[str, ...] = ()) -> Client:
         """Connect again (a new socket, a new id), to ``node`` or the next in turn."""
-        return self.cluster.connect(self.name, node=node, namespace=self.namespace, rooms=rooms)
+        return self.world.connect(self.name, node=node, namespace=self.namespace, rooms=rooms)
 
     def _opened(self, socket: Socket, recovered: bool = False) -> None:
         self.socket = socket
@@ -118,14 +148,14 @@ class Client:
         self.sid = socket.id
         self.connected = True
         self.connections += 1
-        self.cluster.links.opened(socket.id, self)
+        self.world.links.opened(socket.id, self)
         if socket.nsp.adapter.sessions is not None:
             if not recovered:
-                self.pid = socket_id(self.cluster.seed, "pid", self.name, self.connections)
+                self.pid = socket_id(self.world.seed, "pid", self.name, self.connections)
                 self.last_offset = None
-            self.cluster.links.watch(socket.id, self)  # to see each packet's offset
+            self.world.links.watch(socket.id, self)  # to see each packet's offset
         if "connect" in self._handlers:
-            self.cluster.links.carry(self, "down", self._fire_connect, socket.id)
+            self.world.links.carry(self, "down", self._fire_connect, socket.id)
 
     def _fire_connect(self, sid: str) -> None:
         if self.sid == sid and self.connected:
@@ -137,31 +167,53 @@ class Client:
             return
         socket = self.socket
         self._closed(self.sid, "io client disconnect")  # type: ignore[arg-type]
-        self.cluster.links.carry(
+        self.world.links.carry(
             self,
             "up",
             socket.close,  # type: ignore[union-attr]
             "client namespace disconnect",
         )
 
-    def _server_closed(self, socket: Socket, reason: str) -> None:
-        """The server side of ``socket`` has disconnected with ``reason``."""
+    def server_ended(self, sid: str, reason: str, *, node_lost: bool = False) -> None:
+        """The server side of socket ``sid`` has ended (the last step of
+        :meth:`roomsim.socket.Socket.end`); the client hears of it.
+
+        A reason on the client's side closes it at once; any other reason,
+        and a lost node, one trip later, after what the node wrote before.
+        """
+        if node_lost:
+            self._lost_to_crash.add(sid)
+            self.world.links.carry(self, "down", self._closed, sid, reason)
+            return
         client_reason = CLIENT_REASONS.get(reason, reason)
         if reason in CLIENT_SIDE_REASONS:
-            self._closed(socket.id, client_reason)
+            self._closed(sid, client_reason)
         else:
-            self.cluster.links.carry(self, "down", self._closed, socket.id, client_reason)
+            self.world.links.carry(self, "down", self._closed, sid, client_reason)
+
+    def hear_close_now(self) -> None:
+        """The server side of the current socket has ended and the news is still
+        on its way: the client hears it now (it is connecting again)."""
+        if not self.connected or self.sid is None:
+            return
+        reason = "transport close" if self.lost_node(self.sid) else "io server disconnect"
+        self._closed(self.sid, reason)
 
     def lost_node(self, sid: str) -> bool:
         """Whether socket ``sid`` ended because its node went down."""
         return sid in self._lost_to_crash
 
     def _closed(self, sid: str, reason: str) -> None:
-        """The client side of socket ``sid`` is closed: nothing more reaches it."""
+        """The client side of socket ``sid`` is closed: nothing more reaches it.
+
+        The only place the client side closes: from now on every packet still
+        in flight to ``sid`` is looked at on arrival (``links.watch``) and
+        dropped.
+        """
         if self.sid != sid or not self.connected:
             return
         self.connected = False
-        self.cluster.links.watch(sid, self)
+        self.world.links.watch(sid, self)
         self.dispatch("disconnect", (reason,))
         if self.reconnection and reason in RETRIED_REASONS:
             self._schedule_reconnect()
@@ -172,19 +224,19 @@ class Client:
             return
         self._reconnecting = True
         if self.backoff.stream is None:
-            self.backoff.stream = self.cluster.rng(f"reconnect:{self.name}")
-        call_later(self.cluster.env, self.backoff.duration(), self._try_reconnect)
+            self.backoff.stream = self.world.rng(f"reconnect:{self.name}")
+        call_later(self.world.env, self.backoff.duration(), self._try_reconnect)
 
     def _try_reconnect(self) -> None:
         self._reconnecting = False
         if self.connected:  # connected meanwhile (a scenario step, a manual connect)
             return
-        node = self.cluster.pick_node(self)
+        node = self.world.pick_node(self)
         if node is None:
-            if self.cluster.settled:  # no node is up and nothing will start one
-                self.cluster.trace.record(
-                    self.cluster.env.now,
-                    "reconnect_failed",
+            if self.world.settled:  # no node is up and nothing will start one
+                self.world.trace.record(
+                    self.world.env.now,
+                    RECONNECT_FAILED,
                     client=self.name,
                     attempts=self.backoff.attempts,
                 )
@@ -194,7 +246,7 @@ class Client:
         attempts = self.backoff.attempts
         self.backoff.reset()
         self._reconnect_attempts = attempts
-        self.cluster.connect(self.name, node, namespace=self.namespace)
+        self.world.connect(self.name, node, namespace=self.namespace)
 
     # -- client to server ---------------------------------------------------------
     def emit(
@@ -212,24 +264,22 @@ class Client:
         Sent while disconnected, it is dropped.
         """
         check_event(event)
-        cluster = self.cluster
-        msg = cluster.new_msg_id(msg_id)
-        now = cluster.env.now
+        world = self.world
+        msg = world.new_msg_id(msg_id)
+        now = world.env.now
         if not self.connected:
-            cluster.trace.record(now, "drop", msg=msg, client=self.name, reason="not connected")
+            world.trace.drop(now, msg, NOT_CONNECTED, client=self.name)
             return msg
-        cluster.trace.record(
-            now, "client_emit", msg=msg, client=self.name, node=self.node, event=event
-        )
+        world.trace.record(now, CLIENT_EMIT, msg=msg, client=self.name, node=self.node, event=event)
         answer = None
         if ack is not None:
             sid = self.sid
 
             def answer(_sid: str, reply: tuple[Any, ...]) -> None:
-                cluster.links.carry(self, "down", self._answered, sid, ack, reply)
+                world.links.carry(self, "down", self._answered, sid, ack, reply)
 
         packet = Packet(msg, event, args, self.namespace, answer)
-        cluster.links.carry(self, "up", self._reach_server, self.socket, packet)
+        world.links.carry(self, "up", self._reach_server, self.socket, packet)
         return msg
 
     def send(self, *args: Any, msg_id: str | None = None) -> str:
@@ -238,26 +288,7 @@ class Client:
 
     def _answered(self, sid: str, ack: Callable[..., Any], reply: tuple[Any, ...]) -> None:
         if self.sid == sid and self.connected:
-            run_handler(self.cluster.env, ack, *reply)
+            run_handler(self.world.env, ack, *reply)
 
     def _reach_server(self, socket: Socket, packet: Packet) -> None:
-        trace, now = self.cluster.trace, self.cluster.env.now
-        if not socket.connected:
-            trace.record(
-                now,
-                "drop",
-                msg=packet.msg,
-                client=self.name,
-                node=socket.node,
-                reason="disconnected",
-            )
-            return
-        trace.record(
-            now,
-            "receive",
-            msg=packet.msg,
-            client=self.name,
-            node=socket.node,
-            event=packet.event,
-        )
-        socket._receive(packet)
+        socket.handle_packet(packet)

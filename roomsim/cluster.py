@@ -14,13 +14,16 @@ from roomsim.client import Client
 from roomsim.ids import rng, socket_id
 from roomsim.latency import delay, halved
 from roomsim.network import ClientLinks
+from roomsim.node import MessageIds, NodeContext
 from roomsim.recovery import SessionStore
 from roomsim.server import Server, normalize_namespace
 from roomsim.trace import Trace
+from roomsim.vocabulary import BROKER, CRASH, HEAL, PARTITION, RESTART
 
 if TYPE_CHECKING:
     import random
 
+    from roomsim.adapters.interface import AdapterNamespace
     from roomsim.namespace import Namespace
 
 __all__ = ["Cluster"]
@@ -144,11 +147,10 @@ class Cluster:
             for name in names:
                 self.broker.set_hop(name, halved(adapter_delay))
         self.clients: dict[str, Client] = {}
-        self._msg_ids: set[str] = set()
+        #: message ids of the run, shared by every node and client
+        self.ids = MessageIds()
         self._uids: set[str] = set()
         self._restarts: dict[str, int] = {}
-        self._reserved_ids: set[str] = set()
-        self._msg_counter = itertools.count(1)
         self._next_node = itertools.cycle(names)
         self.sticky = sticky
         #: True once nothing scheduled from outside (a scenario's steps) is left:
@@ -161,7 +163,7 @@ class Cluster:
         self.namespaces: list[str] = []
         self.nodes: dict[str, Server] = {}
         for name in names:
-            self.nodes[name] = Server(self, name)
+            self.nodes[name] = Server(self._context(name))
 
     def __repr__(self) -> str:
         return (
@@ -170,7 +172,20 @@ class Cluster:
         )
 
     # -- wiring ---------------------------------------------------------------
-    def _make_adapter(self, nsp: Namespace) -> InMemoryAdapter:
+    def _context(self, node: str) -> NodeContext:
+        """A new node's context: the run's clock, trace, links and ids, and how
+        this cluster makes its adapters and declares its namespaces."""
+        return NodeContext(
+            node,
+            self.env,
+            self.trace,
+            self.links,
+            self.ids,
+            make_adapter=self._make_adapter,
+            declare_namespace=self.declare_namespace,
+        )
+
+    def _make_adapter(self, nsp: AdapterNamespace) -> InMemoryAdapter:
         if self.broker is None:
             adapter = InMemoryAdapter(nsp)
             if self.connection_state_recovery is not None:
@@ -197,20 +212,11 @@ class Cluster:
 
         Automatic ids skip every id already used or reserved.
         """
-        if explicit is not None:
-            if explicit in self._msg_ids:
-                raise ValueError(f"message id {explicit!r} is already used")
-            self._msg_ids.add(explicit)
-            return explicit
-        while True:
-            candidate = f"m{next(self._msg_counter)}"
-            if candidate not in self._msg_ids and candidate not in self._reserved_ids:
-                self._msg_ids.add(candidate)
-                return candidate
+        return self.ids.new(explicit)
 
     def reserve_msg_ids(self, ids: Iterable[str]) -> None:
         """Keep automatic ids clear of these (a scenario's own ids, used later)."""
-        self._reserved_ids.update(ids)
+        self.ids.reserve(ids)
 
     # -- the application --------------------------------------------------------
     def io(self, node: str) -> Server:
@@ -277,10 +283,7 @@ class Cluster:
             raise RuntimeError(f"client {name!r} is already connected (to {client.node})")
         elif client.namespace != namespace:
             raise ValueError(f"client {name!r} uses namespace {client.namespace!r}")
-        if client.connected:  # its server side closed; the news has not reached it yet
-            lost = client.lost_node(client.sid)  # type: ignore[arg-type]
-            reason = "transport close" if lost else "io server disconnect"
-            client._closed(client.sid, reason)  # type: ignore[arg-type]
+        client.hear_close_now()  # its server side may have ended, the news still on its way
         if node is None:
             node = self.pick_node(client)
             if node is None:
@@ -313,25 +316,25 @@ class Cluster:
         server = self.io(node)
         if not server.alive:
             raise RuntimeError(f"node {node!r} is already down")
-        server.alive = False
-        self.trace.record(self.env.now, "crash", node=node)
+        server.ctx.up = False
+        self.trace.record(self.env.now, CRASH, node=node)
         if self.broker is not None:
             self.broker.drop_node(node)
         for nsp in server.nsps.values():
             for socket in list(nsp.sockets.values()):
-                socket.lose("transport close")
+                socket.end("transport close", node_lost=True)
 
     def restart(self, node: str) -> None:
         """Node ``node`` comes back, empty, running the same application."""
         if self.io(node).alive:
             raise RuntimeError(f"node {node!r} is up")
         self._restarts[node] = self._restarts.get(node, 0) + 1  # a new process, a new id
-        server = self.nodes[node] = Server(self, node)
+        server = self.nodes[node] = Server(self._context(node))
         for namespace in self.namespaces:
             server.of(namespace)
         for namespace, event, handler in self._app:
             server.of(namespace).on(event, handler)
-        self.trace.record(self.env.now, "restart", node=node)
+        self.trace.record(self.env.now, RESTART, node=node)
 
     def broker_down(self) -> None:
         """The broker stops.  What is in flight to it is lost; what the nodes
@@ -339,7 +342,7 @@ class Cluster:
         reconnect (the classic adapter delivers locally at once, the sharded
         one when its publish returns)."""
         self._broker("broker down").go_down()
-        self.trace.record(self.env.now, "broker", state="down")
+        self.trace.record(self.env.now, BROKER, state="down")
 
     def broker_up(self) -> None:
         """The broker is back; the nodes reconnect (in the order the ``broker``
@@ -348,7 +351,7 @@ class Cluster:
         broker = self._broker("broker up")
         broker.come_up()
         self.trace.record(
-            self.env.now, "broker", state="up", reconnect_order=list(broker.reconnect_order)
+            self.env.now, BROKER, state="up", reconnect_order=list(broker.reconnect_order)
         )
 
     def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
@@ -362,13 +365,13 @@ class Cluster:
         self.io(node)
         self._broker("partition").partition(node, direction, lose)
         extra = {"lose": True} if lose else {}
-        self.trace.record(self.env.now, "partition", node=node, direction=direction, **extra)
+        self.trace.record(self.env.now, PARTITION, node=node, direction=direction, **extra)
 
     def heal(self, node: str) -> None:
         """``node`` reaches the broker again."""
         self.io(node)
         self._broker("heal").heal(node)
-        self.trace.record(self.env.now, "heal", node=node)
+        self.trace.record(self.env.now, HEAL, node=node)
 
     def set_node_latency(self, node: str, *, client_ms: Any = None, adapter_ms: Any = None) -> None:
         """Give one node its own latencies: its clients' links, its link to the broker."""

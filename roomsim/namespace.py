@@ -9,6 +9,7 @@ from roomsim._sched import run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms
 from roomsim.packet import BroadcastOptions, Packet
 from roomsim.socket import Socket
+from roomsim.vocabulary import CONNECT, PICK
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -27,14 +28,15 @@ class Namespace:
     def __init__(self, server: Server, name: str) -> None:
         self.server = server
         self.name = name
-        self.cluster = server.cluster
-        self.env = server.cluster.env
-        self.trace = server.cluster.trace
-        self.node = server.node
+        #: the node's context: clock, trace, links, ids, up or down
+        self.ctx = ctx = server.ctx
+        self.env = ctx.env
+        self.trace = ctx.trace
+        self.node = ctx.name
         #: connected sockets, by id, in connection order
         self.sockets: dict[str, Socket] = {}
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
-        self.adapter = self.cluster._make_adapter(self)
+        self.adapter = ctx.make_adapter(self)
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name!r} on {self.node}: {len(self.sockets)} sockets>"
@@ -139,9 +141,9 @@ class Namespace:
         """
         extra = {"recovered": True} if recovered else {}
         self.trace.record(
-            self.env.now, "pick", msg=packet.msg, node=self.node, targets=len(sids), **extra
+            self.env.now, PICK, msg=packet.msg, node=self.node, targets=len(sids), **extra
         )
-        self.cluster.links.send(packet, self.node, sids, volatile)
+        self.ctx.links.send(packet, self.node, sids, volatile)
 
     def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
         """Connect ``client`` as a new socket: it joins its own room, then
@@ -157,7 +159,7 @@ class Namespace:
         extra = {"recovered": True} if restored is not None else {}
         self.trace.record(
             self.env.now,
-            "connect",
+            CONNECT,
             client=client.name,
             node=self.node,
             sid=sid,

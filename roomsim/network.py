@@ -25,6 +25,7 @@ from roomsim.ids import rng
 from roomsim.latency import Delay, delay
 from roomsim.packet import Packet
 from roomsim.trace import Trace
+from roomsim.vocabulary import ACK, DISCONNECTED, LOSS, NODE_DOWN, VOLATILE
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -224,15 +225,11 @@ class ClientLinks:
         for sid in sids:
             link = self._link(sid, node)
             if volatile and (link.busy_until > now or link.last_write == now or sid in busy_now):
-                trace.record(
-                    now, "drop", msg=packet.msg, client=names[sid], node=node, reason="volatile"
-                )
+                trace.drop(now, packet.msg, VOLATILE, client=names[sid], node=node)
                 continue
             spec = link.spec
             if spec.loss and link.stream.random() < spec.loss:
-                trace.record(
-                    now, "drop", msg=packet.msg, client=names[sid], node=node, reason="loss"
-                )
+                trace.drop(now, packet.msg, LOSS, client=names[sid], node=node)
                 continue
             start = max(now, link.busy_until)
             link.busy_until = start + spec.transport_ms
@@ -274,8 +271,8 @@ class ClientLinks:
             if client.sid != sid or not client.connected:
                 trace.add_deliveries(now, msg, node, event, run)
                 run = []
-                reason = "node down" if client.lost_node(sid) else "disconnected"
-                trace.record(now, "drop", msg=msg, client=client.name, node=node, reason=reason)
+                reason = NODE_DOWN if client.lost_node(sid) else DISCONNECTED
+                trace.drop(now, msg, reason, client=client.name, node=node)
                 continue
             run.append(client.name)
             if packet.offset is not None:
@@ -310,5 +307,5 @@ class ClientLinks:
         socket = client.socket
         if socket is None or socket.id != sid or not socket.connected:
             return  # Socket.IO ignores packets from a socket that has gone
-        self.trace.record(self.env.now, "ack", msg=packet.msg, client=client.name, node=node)
+        self.trace.record(self.env.now, ACK, msg=packet.msg, client=client.name, node=node)
         packet.ack(sid, args)  # type: ignore[misc]

@@ -29,6 +29,7 @@ from roomsim.scenario import ClientSpec, EmitStep, Scenario, Step
 from roomsim.scenario.models import FetchSocketsStep, ServerSideEmitStep
 from roomsim.socket import Socket
 from roomsim.trace import Trace
+from roomsim.vocabulary import ACK_RESULT, ERROR, FETCH_RESULT, SERVER_SIDE_RECEIVE
 
 __all__ = ["build_cluster", "run_scenario"]
 
@@ -178,7 +179,7 @@ class _Player:
     def _error(self, where: str, action: str, message: str, **extra: Any) -> None:
         self.cluster.trace.record(
             self.cluster.env.now,
-            "error",
+            ERROR,
             step=where,
             action=action,
             message=message,
@@ -312,12 +313,12 @@ class _Player:
             if event.ok:
                 found = [names[s.id] for s in event.value]
                 trace.record(
-                    env.now, "fetch_result", step=where, node=node, sockets=found, error=None
+                    env.now, FETCH_RESULT, step=where, node=node, sockets=found, error=None
                 )
             else:
                 trace.record(
                     env.now,
-                    "fetch_result",
+                    FETCH_RESULT,
                     step=where,
                     node=node,
                     sockets=[],
@@ -342,7 +343,7 @@ class _Player:
             def ack(error: BaseException | None, responses: list[Any]) -> None:
                 trace.record(
                     env.now,
-                    "ack_result",
+                    ACK_RESULT,
                     step=where,
                     node=nsp.node,
                     error=str(error) if error else None,
@@ -355,7 +356,7 @@ class _Player:
         trace, env = self.cluster.trace, self.cluster.env
 
         def on_server_side_emit(*args: Any) -> None:
-            trace.record(env.now, "server_side_receive", node=node, event=event)
+            trace.record(env.now, SERVER_SIDE_RECEIVE, node=node, event=event)
             if args and callable(args[-1]):
                 args[-1](node)
 

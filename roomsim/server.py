@@ -10,7 +10,7 @@ from roomsim.namespace import Namespace
 from roomsim.socket import Socket
 
 if TYPE_CHECKING:
-    from roomsim.cluster import Cluster
+    from roomsim.node import NodeContext
 
 __all__ = ["Server", "normalize_namespace"]
 
@@ -29,13 +29,17 @@ def normalize_namespace(name: str) -> str:
 class Server:
     """``io`` on one node: its namespaces, and shortcuts to the main one (``/``)."""
 
-    def __init__(self, cluster: Cluster, node: str) -> None:
-        self.cluster = cluster
-        self.node = node
-        #: False once the node has crashed (a restarted node is a new Server)
-        self.alive = True
+    def __init__(self, ctx: NodeContext) -> None:
+        #: the node's context (clock, trace, links, ids, up or down), made by the cluster
+        self.ctx = ctx
+        self.node = ctx.name
         self.nsps: dict[str, Namespace] = {}
         self.sockets = self.of("/")
+
+    @property
+    def alive(self) -> bool:
+        """False once the node has crashed (a restarted node is a new Server)."""
+        return self.ctx.up
 
     def __repr__(self) -> str:
         return f"<Server {self.node}: namespaces {sorted(self.nsps)}>"
@@ -51,7 +55,7 @@ class Server:
         nsp = self.nsps.get(name)
         if nsp is None:
             nsp = self.nsps[name] = Namespace(self, name)
-            self.cluster.declare_namespace(name)
+            self.ctx.declare_namespace(name)
         return nsp
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:

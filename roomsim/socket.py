@@ -10,6 +10,7 @@ from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
 from roomsim.packet import BroadcastOptions, Packet
 from roomsim.recovery import RECOVERABLE_REASONS, Session
 from roomsim.vocabulary import CLIENT_SIDE_REASONS as CLIENT_SIDE_REASONS
+from roomsim.vocabulary import DISCONNECT, DISCONNECTED, DISCONNECTING, EMIT, JOIN, LEAVE, RECEIVE
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -77,7 +78,7 @@ class Socket:
         if not self.connected:
             return
         self.nsp.adapter.add_all(self.id, names)
-        self._record("join", names)
+        self._record(JOIN, names)
 
     def leave(self, room: str) -> None:
         """Leave one room; leaving a room one is not in changes nothing."""
@@ -86,7 +87,7 @@ class Socket:
         if not self.connected:
             return
         self.nsp.adapter.delete(self.id, room)
-        self._record("leave", (room,))
+        self._record(LEAVE, (room,))
 
     def _record(self, kind: str, rooms: tuple[str, ...]) -> None:
         nsp = self.nsp
@@ -155,11 +156,11 @@ class Socket:
         check_event(event)
         nsp = self.nsp
         env = nsp.env
-        msg = nsp.cluster.new_msg_id(msg_id)
+        msg = nsp.ctx.new_msg_id(msg_id)
         record: dict[str, Any] = {"from": nsp.node, "to": [self.id], "except": []}
         if volatile:
             record["volatile"] = True
-        nsp.trace.record(env.now, "emit", msg=msg, node=nsp.node, event=event, **record)
+        nsp.trace.record(env.now, EMIT, msg=msg, node=nsp.node, event=event, **record)
         answer = None
         if ack is not None:
             answer = _single_answer(env, ack, timeout)
@@ -169,14 +170,7 @@ class Socket:
         elif self.connected:
             nsp.write(packet, [self.id], volatile)
         else:
-            nsp.trace.record(
-                env.now,
-                "drop",
-                msg=msg,
-                client=self.client.name,
-                node=nsp.node,
-                reason="disconnected",
-            )
+            nsp.trace.drop(env.now, msg, DISCONNECTED, client=self.client.name, node=nsp.node)
         return msg
 
     def send(self, *args: Any, msg_id: str | None = None) -> str:
@@ -210,68 +204,80 @@ class Socket:
         self.close("server namespace disconnect")
 
     def close(self, reason: str) -> None:
-        """Run Socket.IO's disconnection sequence with ``reason``.
-
-        ``disconnecting`` fires with the rooms intact; the socket leaves every
-        room; ``disconnect`` fires with no rooms.  Idempotent.
-
-        ``forced server close`` reaches the handlers as ``forced close``
-        (the WebSocket transport closes first, as in Socket.IO 4.8).
-        """
-        if not self.connected:
-            return
-        reason = SEEN_AS.get(reason, reason)
-        nsp = self.nsp
-        trace, env = nsp.trace, nsp.env
-        fields = {
-            "client": self.client.name,
-            "node": nsp.node,
-            "sid": self.id,
-            "reason": reason,
-        }
-        trace.record(env.now, "disconnecting", **fields, rooms=list(self.rooms))
-        self._fire("disconnecting", reason)
-        sessions = nsp.adapter.sessions
-        if sessions is not None and reason in RECOVERABLE_REASONS and self.client.pid:
-            sessions.keep(
-                Session(self.id, self.client.pid, list(self.rooms), self.data, 0.0), env.now
-            )
-        nsp.adapter.delete_all(self.id)
-        del nsp.sockets[self.id]
-        self.connected = False
-        trace.record(env.now, "disconnect", **fields, rooms=[])
-        self._fire("disconnect", reason)
-        self.client._server_closed(self, reason)
+        """End this socket with ``reason``, handlers and all (see :meth:`end`)."""
+        self.end(reason)
 
     def lose(self, reason: str) -> None:
-        """The node died under this socket: no handler runs, the client loses it.
+        """The node died under this socket: it ends with no handler (see :meth:`end`)."""
+        self.end(reason, node_lost=True)
 
-        What the node had already written still reaches the client (the
-        kernel sends it before closing the connection); the client sees the
-        connection close one trip later, after those packets.
+    def end(self, reason: str, *, node_lost: bool = False) -> None:
+        """The one way a socket ends.  Idempotent.
+
+        The sequence, always in this order:
+
+        1. ``disconnecting``: the record and the handlers, rooms still intact
+           (and the session kept when connection state recovery is on);
+        2. leave all: the socket leaves every room and its namespace;
+        3. ``disconnect``: the record (rooms empty) and the handlers;
+        4. the client hears of it (:meth:`~roomsim.client.Client.server_ended`):
+           at once for a reason on the client's side, else one trip later,
+           after what the node wrote before; from then on, packets still
+           in flight to this socket are dropped (``disconnected``, or
+           ``node down`` when the node was lost).
+
+        With ``node_lost`` (the node crashed) no handler runs: step 1 is
+        skipped, and the ``disconnect`` record says ``crash``; what the node
+        wrote before still reaches the client, which hears of the close
+        one trip later.  ``forced server close`` reaches the handlers as
+        ``forced close`` (the WebSocket transport closes first, as in
+        Socket.IO 4.8).
         """
         if not self.connected:
             return
         nsp = self.nsp
-        self.connected = False
-        nsp.sockets.pop(self.id, None)
+        trace, now = nsp.trace, nsp.env.now
+        if not node_lost:
+            reason = SEEN_AS.get(reason, reason)
+        fields = {"client": self.client.name, "node": nsp.node, "sid": self.id, "reason": reason}
+        # 1. disconnecting
+        if not node_lost:
+            trace.record(now, DISCONNECTING, **fields, rooms=list(self.rooms))
+            self._fire("disconnecting", reason)
+            sessions = nsp.adapter.sessions
+            if sessions is not None and reason in RECOVERABLE_REASONS and self.client.pid:
+                sessions.keep(
+                    Session(self.id, self.client.pid, list(self.rooms), self.data, 0.0), now
+                )
+        # 2. leave all
         nsp.adapter.delete_all(self.id)
+        nsp.sockets.pop(self.id, None)
+        self.connected = False
+        # 3. disconnect
+        if node_lost:
+            trace.record(now, DISCONNECT, **fields, rooms=[], crash=True)
+        else:
+            trace.record(now, DISCONNECT, **fields, rooms=[])
+            self._fire("disconnect", reason)
+        # 4. the client hears of it; in-flight packets are dropped from then on
+        self.client.server_ended(self.id, reason, node_lost=node_lost)
+
+    def handle_packet(self, packet: Packet) -> None:
+        """A packet from the client reaches the node: where a node handles a
+        client's packet (a ``receive`` record, then the socket's handlers), or
+        drops it when this socket has gone meanwhile."""
+        nsp = self.nsp
+        name, now = self.client.name, nsp.env.now
+        if not self.connected:
+            nsp.trace.drop(now, packet.msg, DISCONNECTED, client=name, node=nsp.node)
+            return
         nsp.trace.record(
-            nsp.env.now,
-            "disconnect",
-            client=self.client.name,
-            node=nsp.node,
-            sid=self.id,
-            reason=reason,
-            rooms=[],
-            crash=True,
+            now, RECEIVE, msg=packet.msg, client=name, node=nsp.node, event=packet.event
         )
-        client = self.client
-        client._lost_to_crash.add(self.id)
-        nsp.cluster.links.carry(client, "down", client._closed, self.id, reason)
+        self._receive(packet)
 
     def _receive(self, packet: Packet) -> None:
-        """A packet from the client reached this socket."""
+        """A packet from the client reached this socket: its handlers run."""
         args = packet.args
         if packet.ack is not None:
             answered = False

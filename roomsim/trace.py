@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from roomsim.outputs import Output, OutputError
+from roomsim.vocabulary import CONNECT, DELIVER, DROP, EMIT, ERROR, PUBLISH, RELAY
 
 __all__ = ["Trace", "discarded", "format_time"]
 
@@ -107,7 +108,7 @@ class _Deliveries:
         for client in self.clients:
             yield {
                 "t": t,
-                "kind": "deliver",
+                "kind": DELIVER,
                 "msg": msg,
                 "client": client,
                 "node": node,
@@ -165,29 +166,29 @@ class Tally:
         kind = record["kind"]
         self.kinds[kind] += 1
         self.end_time = record["t"]
-        if kind == "deliver":
+        if kind == DELIVER:
             self.deliveries_by_node[record["node"]] += 1
             self._latency(record["t"], record["msg"], 1)
-        elif kind == "drop":
+        elif kind == DROP:
             self.drops_by_reason[record["reason"]] += 1
-        elif kind == "emit":
+        elif kind == EMIT:
             self.emits_by_node[record["node"]] += 1
             self.emit_times[record["msg"]] = record["t"]
-        elif kind == "connect":
+        elif kind == CONNECT:
             self.clients.add(record["client"])
             self.clients_by_node[record["node"]] += 1
-        elif kind == "publish":
+        elif kind == PUBLISH:
             self.publishes_by_node[record["node"]] += 1
             self.bytes_by_node[record["node"]] += record.get("bytes", 0)
-        elif kind == "relay":
+        elif kind == RELAY:
             self.relays_by_node[record["node"]] += 1
             if discarded(record):
                 self.discarded_by_node[record["node"]] += 1
-        elif kind == "error":
+        elif kind == ERROR:
             self.errors.append(record)
 
     def add_deliveries(self, t: int | float, msg: str, node: str, count: int) -> None:
-        self.kinds["deliver"] += count
+        self.kinds[DELIVER] += count
         self.deliveries_by_node[node] += count
         self.end_time = t
         self._latency(t, msg, count)
@@ -259,6 +260,37 @@ class Trace:
                 self._out.write(_encode(rec) + "\n")
             except OSError as err:
                 self._lost(err)
+
+    def drop(
+        self,
+        t: float,
+        msg: str | None,
+        reason: str,
+        *,
+        client: str | None = None,
+        node: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """A ``drop`` record: ``msg`` was lost for ``client`` (or for ``node``) with
+        ``reason``, one of :data:`~roomsim.vocabulary.DROP_REASONS`.
+
+        Keys in the format's order: ``msg``, ``client``, ``node`` (those given),
+        ``reason``, then ``extra``.
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.drop(4, "m1", "loss", client="alice", node="n1")
+        >>> trace.records("drop")
+        [{'t': 4, 'kind': 'drop', 'msg': 'm1', 'client': 'alice', 'node': 'n1', 'reason': 'loss'}]
+        """
+        fields: dict[str, Any] = {"msg": msg}
+        if client is not None:
+            fields["client"] = client
+        if node is not None:
+            fields["node"] = node
+        fields["reason"] = reason
+        self.record(t, DROP, **fields, **extra)
 
     def add_deliveries(self, t: float, msg: str, node: str, event: str, clients: list[str]) -> None:
         """Add one ``deliver`` record per client in ``clients``, in that order."""
@@ -341,17 +373,17 @@ class Trace:
             if item.__class__ is _Deliveries:
                 msg = item.msg  # type: ignore[union-attr]
                 pairs.update((msg, c) for c in item.clients)  # type: ignore[union-attr]
-            elif item["kind"] == "deliver":  # type: ignore[index]
+            elif item["kind"] == DELIVER:  # type: ignore[index]
                 pairs.add((item["msg"], item["client"]))  # type: ignore[index]
         return pairs
 
     def received_by(self, client: str) -> list[str]:
         """Message ids ``client`` received, in arrival order."""
-        return [r["msg"] for r in self.records("deliver", client=client)]
+        return [r["msg"] for r in self.records(DELIVER, client=client)]
 
     def recipients(self, msg: str) -> list[str]:
         """Clients that received ``msg``, in arrival order."""
-        return [r["client"] for r in self.records("deliver", msg=msg)]
+        return [r["client"] for r in self.records(DELIVER, msg=msg)]
 
     def to_dataframe(self) -> Any:
         """The records as a pandas DataFrame (needs pandas), one row a record."""

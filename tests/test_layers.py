@@ -62,6 +62,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.namespace",
         "roomsim.server",
         "roomsim.client",
+        "roomsim.node",
         "roomsim.adapters.*",
     ),
     "cluster": ("roomsim.cluster",),
@@ -105,27 +106,14 @@ FORBIDDEN: dict[str, set[str]] = {
 #: the only modules that may import matplotlib (inside functions only)
 DRAWING_CODE = ("roomsim.drawing.*", "roomsim.explorer")
 
-#: Imports that break the rule today, kept until issue 12's node context
-#: replaces them (``client`` and ``server`` type their cluster).  Remove an
-#: entry when its import goes; the test fails on a stale entry too, so the
-#: list only shrinks.
-KNOWN_REACH_UPS: set[tuple[str, str]] = {
-    ("roomsim.client", "roomsim.cluster"),
-    ("roomsim.server", "roomsim.cluster"),
-}
+#: Imports that break the rule (none since each node has its context,
+#: roomsim.node).  The test fails on a stale entry too, so the list only shrinks.
+KNOWN_REACH_UPS: set[tuple[str, str]] = set()
 
-#: Model modules that reach into their cluster through an attribute today
-#: (``nsp.cluster.new_msg_id``, ``cluster._make_adapter``, ...).  Issue 12
-#: gives each node one context object instead; remove a module here when its
-#: last ``.cluster`` goes (a stale entry fails the test).
-KNOWN_CLUSTER_ATTRIBUTE_USERS: set[str] = {
-    "roomsim.adapters.broker_adapter",
-    "roomsim.broadcast",
-    "roomsim.client",
-    "roomsim.namespace",
-    "roomsim.server",
-    "roomsim.socket",
-}
+#: Model modules that reach into their cluster through an attribute
+#: (``nsp.cluster.new_msg_id``, ...): none, a node's objects read its context
+#: (roomsim.node.NodeContext) instead (a stale entry fails the test).
+KNOWN_CLUSTER_ATTRIBUTE_USERS: set[str] = set()
 
 
 def modules() -> Iterator[tuple[str, Path]]:

@@ -85,10 +85,23 @@ def writer_modules() -> Iterator[tuple[Path, ast.Module]]:
         yield path, ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
+#: the vocabulary's words by constant name (``DROP`` -> ``"drop"``)
+WORDS = {
+    name: value
+    for name, value in vars(vocabulary).items()
+    if name.isupper() and isinstance(value, str)
+}
+
+
 def strings(node: ast.AST | None) -> set[str]:
-    """The string constants an expression can evaluate to (through ``a if c else b``)."""
+    """The string constants an expression can evaluate to (through ``a if c else b``),
+    a vocabulary constant (``DROP``, ``v.DROP``) counting as its word."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value}
+    if isinstance(node, ast.Name) and node.id in WORDS:
+        return {WORDS[node.id]}
+    if isinstance(node, ast.Attribute) and node.attr in WORDS:
+        return {WORDS[node.attr]}
     if isinstance(node, ast.IfExp):
         return strings(node.body) | strings(node.orelse)
     return set()
@@ -171,12 +184,23 @@ class Scan:
                 found |= self._values(call.args[1], func)
             elif name == "add_deliveries":
                 found.add("deliver")
+            elif name == "drop" and call.args:  # the helper ``trace.drop(t, msg, reason)``
+                found.add("drop")
         return found
 
     def drop_reasons(self) -> set[str]:
         found = set()
         for call, func in self.calls:
+            if call_name(call) == "drop" and call.args:  # ``trace.drop(t, msg, reason, ...)``
+                reason = next((kw.value for kw in call.keywords if kw.arg == "reason"), None)
+                if reason is None:
+                    assert len(call.args) >= 3, f"a drop without a reason at line {call.lineno}"
+                    reason = call.args[2]
+                found |= self._values(reason, func)
+                continue
             if call_name(call) != "record" or len(call.args) < 2:
+                continue
+            if func is not None and func.name == "drop":  # the helper itself
                 continue
             if "drop" not in self._values(call.args[1], func):
                 continue
@@ -233,3 +257,58 @@ class Node:
     assert scan.kinds() == {"drop", "surprise"}
     # a helper that records any kind counts every reason passed to it as a drop's
     assert scan.drop_reasons() == {"eaten", "stolen", "late", "late too"}
+
+
+def literal_words(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, word) for each kind, drop reason or ``ignored`` value written as a bare
+    string where a record is made: ``record(t, "x")``, ``drop(t, msg, "x")``,
+    ``reason="x"`` and ``ignored = "x"``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = call_name(node)
+            written = []
+            if name == "record" and len(node.args) >= 2:
+                written.append(node.args[1])
+            if name == "drop" and len(node.args) >= 3:
+                written.append(node.args[2])
+            if name in ("record", "drop"):
+                written += [kw.value for kw in node.keywords if kw.arg == "reason"]
+            for expr in written:
+                if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+                    yield node.lineno, expr.value
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "ignored" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            yield node.lineno, node.value.value
+
+
+def test_the_model_writes_words_through_the_vocabulary() -> None:
+    """A record's kind, a drop's reason and a relay's ``ignored`` are written with
+    roomsim.vocabulary's constants, never as a bare string (a typo would be a new word)."""
+    found = [
+        (str(path.relative_to(ROOT)), line, word)
+        for path, tree in writer_modules()
+        for line, word in literal_words(tree)
+    ]
+    assert found == []
+
+
+def test_the_literal_scan_finds_a_bare_word() -> None:
+    """The scan is not blind: bare strings in each of the four places are found,
+    constants are not."""
+    source = """
+def f(trace, t):
+    trace.record(t, "drop", reason="loss")
+    trace.drop(t, "m1", "volatile")
+    trace.record(t, DROP, reason=LOSS)
+    ignored = "own message"
+"""
+    assert sorted(literal_words(ast.parse(source))) == [
+        (3, "drop"),
+        (3, "loss"),
+        (4, "volatile"),
+        (6, "own message"),
+    ]

@@ -1,30 +1,72 @@
-"""What every broker-backed adapter shares: publishing and recording relays."""
+"""The template of every broker-backed adapter (Socket.IO's ClusterAdapter).
+
+The shared part publishes with a ``publish`` record, waits for answers,
+decides what each cluster-wide operation (``sockets_join``, ``fetch_sockets``,
+``server_side_emit``, broadcasts with acknowledgements, ...) sends, and
+dispatches a decoded request or answer (:meth:`BrokerAdapter.handle`).  A
+subclass supplies only the wire: which channel, the envelope and type
+numbers (:meth:`~BrokerAdapter.send`, :meth:`~BrokerAdapter.respond`), its
+subscriptions, and how a plain broadcast travels.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import simpy
 
 from roomsim._sched import call_later, run_handler
-from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import PendingRequest, RemoteSocket, settle
+from roomsim.adapters.memory import Answer, Count, InMemoryAdapter
+from roomsim.adapters.requests import PendingRequest, RemoteSocket, describe, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet, wire_size
+from roomsim.vocabulary import PUBLISH, RELAY
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
-__all__ = ["BrokerAdapter", "decode_options", "decode_packet"]
+__all__ = ["OPERATIONS", "BrokerAdapter", "decode_options", "decode_packet"]
+
+#: a request's or answer's fields, as published
+Fields = dict[str, Any]
+#: what runs when a publish returns (None: nothing)
+Reply = Callable[[], None] | None
+
+# -- the cluster-wide operations every broker adapter speaks (ClusterAdapter's names) ------
+SOCKETS_JOIN = "SOCKETS_JOIN"
+SOCKETS_LEAVE = "SOCKETS_LEAVE"
+DISCONNECT_SOCKETS = "DISCONNECT_SOCKETS"
+FETCH_SOCKETS = "FETCH_SOCKETS"
+FETCH_SOCKETS_RESPONSE = "FETCH_SOCKETS_RESPONSE"
+SERVER_SIDE_EMIT = "SERVER_SIDE_EMIT"
+SERVER_SIDE_EMIT_RESPONSE = "SERVER_SIDE_EMIT_RESPONSE"
+BROADCAST = "BROADCAST"  #: a broadcast with acknowledgements
+BROADCAST_CLIENT_COUNT = "BROADCAST_CLIENT_COUNT"
+BROADCAST_ACK = "BROADCAST_ACK"
+#: every operation, requests then answers
+OPERATIONS = (
+    SOCKETS_JOIN,
+    SOCKETS_LEAVE,
+    DISCONNECT_SOCKETS,
+    FETCH_SOCKETS,
+    SERVER_SIDE_EMIT,
+    BROADCAST,
+    FETCH_SOCKETS_RESPONSE,
+    SERVER_SIDE_EMIT_RESPONSE,
+    BROADCAST_CLIENT_COUNT,
+    BROADCAST_ACK,
+)
 
 
 class BrokerAdapter(InMemoryAdapter):
     """An adapter that reaches the other nodes through the simulated broker."""
 
     joins_nodes = True
+    #: the prefix of every channel name
+    KEY: ClassVar[str] = "socket.io"
 
-    def __init__(self, nsp: Namespace, broker: Broker, uid: str) -> None:
+    def __init__(self, nsp: AdapterNamespace, broker: Broker, uid: str) -> None:
         super().__init__(nsp)
         self.broker = broker
         self.uid = uid
@@ -48,14 +90,14 @@ class BrokerAdapter(InMemoryAdapter):
         ``kind`` names a request or response (``"REMOTE_JOIN"``, ...); a
         broadcast has none.
         """
-        nsp = self.nsp
+        ctx = self.ctx
         size = wire_size(payload)
         extra = {"type": kind} if kind is not None else {}
-        nsp.trace.record(
-            nsp.env.now, "publish", msg=msg, node=nsp.node, channel=channel, bytes=size, **extra
+        ctx.trace.record(
+            ctx.env.now, PUBLISH, msg=msg, node=ctx.name, channel=channel, bytes=size, **extra
         )
         self.broker.publish(
-            channel, BrokerMessage(payload, msg, nsp.node, size), on_reply, on_failed
+            channel, BrokerMessage(payload, msg, ctx.name, size), on_reply, on_failed
         )
 
     def new_request_id(self) -> str:
@@ -92,7 +134,7 @@ class BrokerAdapter(InMemoryAdapter):
             on_timeout(TimeoutError(text), found)
 
         self.requests[request_id] = PendingRequest(
-            self.nsp.env, expected, timeout_ms, done, late, answers
+            self.ctx.env, expected, timeout_ms, done, late, answers
         )
         return request_id
 
@@ -100,7 +142,7 @@ class BrokerAdapter(InMemoryAdapter):
         """``then(server_count)``: at once while the broker is reachable; else
         when the ``NUMSUB`` command, queued or held like any other, is answered
         (so a request made while Redis is down counts the nodes back by then)."""
-        broker, node = self.broker, self.nsp.node
+        broker, node = self.broker, self.ctx.name
         if broker.reachable(node):
             then(self.server_count())
             return
@@ -116,7 +158,7 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> simpy.Event:
         """``fetch_sockets``: this node's matching sockets plus every other node's
         answer; ``send(request_id)`` publishes the request."""
-        event = self.nsp.env.event()
+        event = self.ctx.env.event()
         local = self._matching(opts)  # Socket.IO looks at its own sockets first
         if opts.local:
             settle(event, local)
@@ -144,7 +186,7 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> None:
         """``server_side_emit`` with an acknowledgement: one answer per other node,
         ``ack(err, answers)``; ``send(request_id)`` publishes the request."""
-        env = self.nsp.env
+        env = self.ctx.env
 
         def go(servers: int) -> None:
             if servers - 1 <= 0:
@@ -169,7 +211,7 @@ class BrokerAdapter(InMemoryAdapter):
         """Remember a broadcast with acknowledgements until its time-out; return its id."""
         request_id = self.new_request_id()
         self.ack_requests[request_id] = (client_count, ack)
-        call_later(self.nsp.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
+        call_later(self.ctx.env, opts.timeout or 0, self.ack_requests.pop, request_id, None)
         return request_id
 
     def on_ack_response(self, request_id: str, count: int | None, answer: Any = None) -> None:
@@ -188,6 +230,173 @@ class BrokerAdapter(InMemoryAdapter):
             for d in descriptions
         ]
 
+    # -- the template: cluster-wide operations, encoded and published by the subclass --
+    #: operation -> this adapter's type number on the wire
+    TYPES: ClassVar[dict[str, int]] = {}
+    #: the wire name of ``server_side_emit``'s ``[event, *args]`` and of its answer
+    EMIT_FIELD: ClassVar[str] = "packet"
+    #: True: the sender applies its own join/leave/disconnect when the publish
+    #: returns (ClusterAdapter); False: when its own request comes back (classic)
+    APPLY_OWN_ON_REPLY: ClassVar[bool] = False
+    #: how long ``fetch_sockets`` and ``server_side_emit`` wait for answers
+    requests_timeout_ms: float = 5000.0
+    #: the error of a ``fetch_sockets`` that timed out (None: ClusterAdapter's)
+    FETCH_TIMEOUT_MESSAGE: ClassVar[str | None] = None
+
+    def send(self, op: str, fields: Fields, msg: str | None = None, on_reply: Reply = None) -> None:
+        """Publish request ``op`` with ``fields`` to the other nodes (the subclass
+        chooses the channel and the envelope)."""
+        raise NotImplementedError
+
+    def respond(self, requester: str, op: str, fields: dict[str, Any]) -> None:
+        """Publish the answer ``op`` to a request of the node whose adapter is ``requester``."""
+        raise NotImplementedError
+
+    def wire_options(self, opts: BroadcastOptions) -> dict[str, Any]:
+        """Broadcast options as a request carries them."""
+        return opts.wire()
+
+    def wire_packet(self, packet: Packet) -> dict[str, Any]:
+        """A packet as a broadcast with acknowledgements carries it."""
+        return packet.wire(with_nsp=False)
+
+    def fetch_timeout_ms(self, opts: BroadcastOptions) -> float:
+        """How long ``fetch_sockets`` waits for the other nodes."""
+        return self.requests_timeout_ms
+
+    def _utility(
+        self, op: str, opts: BroadcastOptions, fields: Fields, here: Callable[..., None], arg: Any
+    ) -> None:
+        """A cluster-wide utility: ``here(self, opts, arg)`` on this node only when
+        ``local``, else request ``op`` of every node (this one applies it when its
+        publish returns, or when its own request comes back)."""
+        if opts.local:
+            here(self, opts, arg)
+            return
+        on_reply = (lambda: here(self, opts, arg)) if self.APPLY_OWN_ON_REPLY else None
+        self.send(op, {"opts": self.wire_options(opts), **fields}, on_reply=on_reply)
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        self._utility(SOCKETS_JOIN, opts, {"rooms": rooms}, InMemoryAdapter.add_sockets, rooms)
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
+        self._utility(SOCKETS_LEAVE, opts, {"rooms": rooms}, InMemoryAdapter.del_sockets, rooms)
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
+        here = InMemoryAdapter.disconnect_sockets
+        self._utility(DISCONNECT_SOCKETS, opts, {"close": close}, here, close)
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
+        return self.fetch_from_others(
+            opts,
+            self.fetch_timeout_ms(opts),
+            lambda rid: self.send(
+                FETCH_SOCKETS, {"requestId": rid, "opts": self.wire_options(opts)}
+            ),
+            self.FETCH_TIMEOUT_MESSAGE,
+        )
+
+    def server_side_emit(
+        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
+    ) -> None:
+        field = self.EMIT_FIELD
+        if ack is None:
+            self.send(SERVER_SIDE_EMIT, {field: [event, *args]})
+        else:
+            self.ask_others(
+                ack,
+                self.requests_timeout_ms,
+                lambda rid: self.send(SERVER_SIDE_EMIT, {"requestId": rid, field: [event, *args]}),
+            )
+
+    def broadcast_with_ack(
+        self, packet: Packet, opts: BroadcastOptions, client_count: Count, ack: Answer
+    ) -> None:
+        if not opts.local:
+            request_id = self.track_acks(opts, client_count, ack)
+            fields = {
+                "packet": self.wire_packet(packet),
+                "requestId": request_id,
+                "opts": self.wire_options(opts),
+            }
+            self.send(BROADCAST, fields, packet.msg)
+        super().broadcast_with_ack(packet, opts, client_count, ack)
+
+    def handle(self, op: str, sender: str | None, f: dict[str, Any], msg: str | None) -> None:
+        """Act on request or answer ``op`` from the adapter ``sender``, with fields ``f``
+        (the subclass decoded the envelope and threw away what is not for this node)."""
+        if op == SOCKETS_JOIN:
+            InMemoryAdapter.add_sockets(self, decode_options(f["opts"]), f["rooms"])
+        elif op == SOCKETS_LEAVE:
+            InMemoryAdapter.del_sockets(self, decode_options(f["opts"]), f["rooms"])
+        elif op == DISCONNECT_SOCKETS:
+            InMemoryAdapter.disconnect_sockets(self, decode_options(f["opts"]), f["close"])
+        elif op == FETCH_SOCKETS:
+            if f["requestId"] in self.requests:
+                return  # our own request
+            opts = decode_options(f["opts"])
+            found = describe(
+                self.nsp, self.sids, self.registry.select(opts.rooms, opts.except_rooms)
+            )
+            self.respond(
+                sender or "",
+                FETCH_SOCKETS_RESPONSE,
+                {"requestId": f["requestId"], "sockets": found},
+            )
+        elif op == SERVER_SIDE_EMIT:
+            if sender == self.uid:
+                return
+            event, *args = f[self.EMIT_FIELD]
+            if "requestId" in f:
+                args.append(self._answer_once(sender or "", f["requestId"]))
+            self.nsp.on_server_side_emit(event, tuple(args))
+        elif op == BROADCAST:
+            self._broadcast_with_ack_here(sender or "", f, msg)
+        elif op == FETCH_SOCKETS_RESPONSE:
+            request = self.requests.get(f["requestId"])
+            if request is not None:
+                request.answer(*self.remote_sockets(f["sockets"]))
+        elif op == SERVER_SIDE_EMIT_RESPONSE:
+            request = self.requests.get(f["requestId"])
+            if request is not None:
+                request.answer(f[self.EMIT_FIELD])
+        elif op == BROADCAST_CLIENT_COUNT:
+            self.on_ack_response(f["requestId"], f["clientCount"])
+        elif op == BROADCAST_ACK:
+            self.on_ack_response(f["requestId"], None, f["packet"])
+
+    def _broadcast_with_ack_here(self, requester: str, f: dict[str, Any], msg: str | None) -> None:
+        request_id = f["requestId"]
+        if request_id in self.ack_requests:
+            return  # our own request
+        InMemoryAdapter.broadcast_with_ack(
+            self,
+            decode_packet(f["packet"], msg, self.nsp.name),
+            decode_options(f["opts"]),
+            lambda n: self.respond(
+                requester, BROADCAST_CLIENT_COUNT, {"requestId": request_id, "clientCount": n}
+            ),
+            lambda answer: self.respond(
+                requester, BROADCAST_ACK, {"requestId": request_id, "packet": answer}
+            ),
+        )
+
+    def _answer_once(self, requester: str, request_id: str) -> Callable[..., None]:
+        answered = False
+
+        def answer(*args: Any) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                self.respond(
+                    requester,
+                    SERVER_SIDE_EMIT_RESPONSE,
+                    {"requestId": request_id, self.EMIT_FIELD: args[0] if args else None},
+                )
+
+        return answer
+
+    # -- what a broadcast that never arrived leaves in the trace ---------------------------
     def broadcast_in(
         self, channel: str, message: BrokerMessage, any_room: bool = False
     ) -> BroadcastOptions | None:
@@ -201,7 +410,7 @@ class BrokerAdapter(InMemoryAdapter):
         The node gets a ``drop`` record, and so does each of its sockets the
         broadcast would have reached (chosen as if it had arrived now).
         """
-        opts = self.broadcast_in(channel, message, any_room=not self.nsp.server.alive)
+        opts = self.broadcast_in(channel, message, any_room=not self.ctx.up)
         if opts is not None:
             self.record_missed(opts, channel, message, reason)
 
@@ -210,26 +419,26 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> None:
         """The ``drop`` records of a broadcast with options ``opts`` that never reached
         this node: one for the node, one for each socket it would have reached."""
-        nsp = self.nsp
-        now, node, msg = nsp.env.now, nsp.node, message.msg
-        nsp.trace.record(now, "drop", msg=msg, node=node, reason=reason, channel=channel)
-        if not nsp.server.alive:
+        ctx = self.ctx
+        now, node, msg, trace = ctx.env.now, ctx.name, message.msg, ctx.trace
+        trace.drop(now, msg, reason, node=node, channel=channel)
+        if not ctx.up:
             return
-        names = nsp.cluster.links.names
+        names = ctx.links.names
         for sid in self.registry.select(opts.rooms, opts.except_rooms):
-            nsp.trace.record(now, "drop", msg=msg, client=names[sid], node=node, reason=reason)
+            trace.drop(now, msg, reason, client=names[sid], node=node)
 
     def relay(
         self, message: BrokerMessage, channel: str, targets: int, ignored: str | None
     ) -> None:
         """Record what this node made of a copy the broker handed it."""
-        nsp = self.nsp
+        ctx = self.ctx
         extra = {"ignored": ignored} if ignored is not None else {}
-        nsp.trace.record(
-            nsp.env.now,
-            "relay",
+        ctx.trace.record(
+            ctx.env.now,
+            RELAY,
             msg=message.msg,
-            node=nsp.node,
+            node=ctx.name,
             channel=channel,
             targets=targets,
             **extra,

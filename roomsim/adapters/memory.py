@@ -14,10 +14,15 @@ from roomsim.recovery import SessionStore
 from roomsim.rooms import RoomRegistry
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
     from roomsim.socket import Socket
 
-__all__ = ["InMemoryAdapter"]
+__all__ = ["Answer", "Count", "InMemoryAdapter"]
+
+#: ``client_count(n)``: how many sockets of a node a broadcast with acknowledgements asked
+Count = Callable[[int], None]
+#: ``ack(answer)``: one socket's answer
+Answer = Callable[[Any], None]
 
 
 class InMemoryAdapter:
@@ -34,8 +39,10 @@ class InMemoryAdapter:
     #: whether this adapter reaches other nodes' sockets
     joins_nodes = False
 
-    def __init__(self, nsp: Namespace) -> None:
+    def __init__(self, nsp: AdapterNamespace) -> None:
         self.nsp = nsp
+        #: the node's context: clock, trace, links, up or down
+        self.ctx = nsp.ctx
         self.registry = RoomRegistry()
         self.rooms = self.registry.rooms
         self.sids = self.registry.sids
@@ -73,11 +80,7 @@ class InMemoryAdapter:
         return 1
 
     def broadcast_with_ack(
-        self,
-        packet: Packet,
-        opts: BroadcastOptions,
-        client_count: Callable[[int], None],
-        ack: Callable[[Any], None],
+        self, packet: Packet, opts: BroadcastOptions, client_count: Count, ack: Answer
     ) -> None:
         """Broadcast asking each recipient for an acknowledgement.
 
@@ -116,7 +119,7 @@ class InMemoryAdapter:
 
     def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
         """An event whose value is the list of matching sockets."""
-        event = self.nsp.env.event()
+        event = self.ctx.env.event()
         settle(event, self._matching(opts))
         return event
 

@@ -26,19 +26,31 @@ acknowledgements count the nodes as ``PUBSUB NUMSUB`` of the request channel;
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import simpy
-
-from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
-from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import describe
+from roomsim.adapters.broker_adapter import (
+    BROADCAST,
+    BROADCAST_ACK,
+    BROADCAST_CLIENT_COUNT,
+    DISCONNECT_SOCKETS,
+    FETCH_SOCKETS,
+    FETCH_SOCKETS_RESPONSE,
+    OPERATIONS,
+    SERVER_SIDE_EMIT,
+    SERVER_SIDE_EMIT_RESPONSE,
+    SOCKETS_JOIN,
+    SOCKETS_LEAVE,
+    BrokerAdapter,
+    Fields,
+    Reply,
+    decode_options,
+)
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet
+from roomsim.vocabulary import NODE_DOWN, OTHER_NAMESPACE, OWN_MESSAGE, UNKNOWN_ROOM
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
 __all__ = ["REQUEST_TYPES", "RedisAdapter"]
 
@@ -55,25 +67,39 @@ REQUEST_TYPES = {
     8: "BROADCAST_CLIENT_COUNT",
     9: "BROADCAST_ACK",
 }
-REMOTE_JOIN, REMOTE_LEAVE, REMOTE_DISCONNECT, REMOTE_FETCH = 2, 3, 4, 5
-SERVER_SIDE_EMIT, BROADCAST, BROADCAST_CLIENT_COUNT, BROADCAST_ACK = 6, 7, 8, 9
+#: the template's operations -> the classic adapter's type numbers (answers to
+#: ``fetch_sockets`` and ``server_side_emit`` reuse the request's number)
+TYPES = {
+    SOCKETS_JOIN: 2,
+    SOCKETS_LEAVE: 3,
+    DISCONNECT_SOCKETS: 4,
+    FETCH_SOCKETS: 5,
+    SERVER_SIDE_EMIT: 6,
+    BROADCAST: 7,
+    FETCH_SOCKETS_RESPONSE: 5,
+    SERVER_SIDE_EMIT_RESPONSE: 6,
+    BROADCAST_CLIENT_COUNT: 8,
+    BROADCAST_ACK: 9,
+}
+#: type number -> operation, on the request channel and on the response channel
+_REQUESTS = {TYPES[op]: op for op in OPERATIONS[:6]}
+_RESPONSES = {TYPES[op]: op for op in OPERATIONS[6:]}
 
 
 class RedisAdapter(BrokerAdapter):
     """The classic (pub/sub) Redis adapter of one namespace on one node."""
 
+    TYPES = TYPES
+    EMIT_FIELD = "data"
+    FETCH_TIMEOUT_MESSAGE = "timeout reached while waiting for fetchSockets response"
+
     def __init__(
-        self,
-        nsp: Namespace,
-        broker: Broker,
-        uid: str,
-        key: str = "socket.io",
-        requests_timeout_ms: float = 5000.0,
+        self, nsp: AdapterNamespace, broker: Broker, uid: str, requests_timeout_ms: float = 5000.0
     ) -> None:
         super().__init__(nsp, broker, uid)
-        self.channel = f"{key}#{nsp.name}#"
-        self.request_channel = f"{key}-request#{nsp.name}#"
-        self.response_channel = f"{key}-response#{nsp.name}#"
+        self.channel = f"{self.KEY}#{nsp.name}#"
+        self.request_channel = f"{self.KEY}-request#{nsp.name}#"
+        self.response_channel = f"{self.KEY}-response#{nsp.name}#"
         self.requests_timeout_ms = requests_timeout_ms
         node = nsp.node
         broker.psubscribe(self.channel + "*", self.on_message, node=node, on_missed=self.missed)
@@ -123,18 +149,18 @@ class RedisAdapter(BrokerAdapter):
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published broadcast reaches this node."""
         nsp = self.nsp
-        if not nsp.server.alive:
-            self.missed(channel, message, "node down")
+        if not self.ctx.up:
+            self.missed(channel, message, NODE_DOWN)
             return
         room = channel[len(self.channel) : -1]
         uid, wire_packet, wire_opts = message.payload
         ignored = None
         if room and room not in self.rooms:
-            ignored = "unknown room"
+            ignored = UNKNOWN_ROOM
         elif uid == self.uid:
-            ignored = "own message"
+            ignored = OWN_MESSAGE
         elif wire_packet.get("nsp", "/") != nsp.name:
-            ignored = "other namespace"
+            ignored = OTHER_NAMESPACE
         if ignored is not None:
             self.relay(message, channel, 0, ignored)
             return
@@ -145,145 +171,50 @@ class RedisAdapter(BrokerAdapter):
         self.relay(message, channel, len(sids), None)
         nsp.write(packet, sids, opts.volatile)
 
-    # -- requests ----------------------------------------------------------------------
-    def _request(self, kind: int, msg: str | None = None, **fields: Any) -> None:
+    # -- requests: the wire of the shared template -------------------------------------
+    def send(self, op: str, fields: Fields, msg: str | None = None, on_reply: Reply = None) -> None:
+        """A request ``{uid, type, ...}`` on the request channel (every node gets it)."""
+        kind = self.TYPES[op]
         payload = {"uid": self.uid, "type": kind, **fields}
         self.publish(self.request_channel, payload, msg, kind=REQUEST_TYPES[kind])
 
-    def _respond(self, kind: int, **fields: Any) -> None:
-        payload = {"type": kind, **fields}
-        self.publish(self.response_channel, payload, None, kind=REQUEST_TYPES[kind])
+    def respond(self, requester: str, op: str, fields: dict[str, Any]) -> None:
+        """An answer ``{type, ...}`` on the response channel (every node gets it)."""
+        kind = self.TYPES[op]
+        self.publish(
+            self.response_channel, {"type": kind, **fields}, None, kind=REQUEST_TYPES[kind]
+        )
+
+    def wire_options(self, opts: BroadcastOptions) -> dict[str, Any]:
+        return _wire(opts)
+
+    def wire_packet(self, packet: Packet) -> dict[str, Any]:
+        return packet.wire()
 
     def server_count(self) -> int:
         """``PUBSUB NUMSUB`` of the request channel: every node of the namespace."""
         return self.broker.numsub(self.request_channel)
 
-    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
-        if opts.local:
-            super().add_sockets(opts, rooms)
-        else:
-            self._request(REMOTE_JOIN, opts=_wire(opts), rooms=rooms)
-
-    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
-        if opts.local:
-            super().del_sockets(opts, rooms)
-        else:
-            self._request(REMOTE_LEAVE, opts=_wire(opts), rooms=rooms)
-
-    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
-        if opts.local:
-            super().disconnect_sockets(opts, close)
-        else:
-            self._request(REMOTE_DISCONNECT, opts=_wire(opts), close=close)
-
-    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
-        return self.fetch_from_others(
-            opts,
-            self.requests_timeout_ms,
-            lambda rid: self._request(REMOTE_FETCH, requestId=rid, opts=_wire(opts)),
-            "timeout reached while waiting for fetchSockets response",
-        )
-
-    def server_side_emit(
-        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
-    ) -> None:
-        if ack is None:
-            self._request(SERVER_SIDE_EMIT, data=[event, *args])
-        else:
-            self.ask_others(
-                ack,
-                self.requests_timeout_ms,
-                lambda rid: self._request(SERVER_SIDE_EMIT, requestId=rid, data=[event, *args]),
-            )
-
-    def broadcast_with_ack(
-        self,
-        packet: Packet,
-        opts: BroadcastOptions,
-        client_count: Callable[[int], None],
-        ack: Callable[[Any], None],
-    ) -> None:
-        if not opts.local:
-            request_id = self.track_acks(opts, client_count, ack)
-            self._request(
-                BROADCAST, packet.msg, requestId=request_id, packet=packet.wire(), opts=_wire(opts)
-            )
-        super().broadcast_with_ack(packet, opts, client_count, ack)
-
     def missed_request(self, channel: str, message: BrokerMessage, reason: str) -> None:
         """A request that never reached this node: a broadcast with acknowledgements
         is recorded as lost for the node and each socket it would have reached."""
         p = message.payload
-        if p.get("type") == BROADCAST and p.get("uid") != self.uid:
+        if p.get("type") == self.TYPES[BROADCAST] and p.get("uid") != self.uid:
             self.record_missed(decode_options(p["opts"]), channel, message, reason)
 
     def on_request(self, channel: str, message: BrokerMessage) -> None:
         """A request reaches this node (its own included)."""
         p = message.payload
-        kind = p["type"]
-        if kind == REMOTE_JOIN:
-            InMemoryAdapter.add_sockets(self, decode_options(p["opts"]), p["rooms"])
-        elif kind == REMOTE_LEAVE:
-            InMemoryAdapter.del_sockets(self, decode_options(p["opts"]), p["rooms"])
-        elif kind == REMOTE_DISCONNECT:
-            InMemoryAdapter.disconnect_sockets(self, decode_options(p["opts"]), p["close"])
-        elif kind == REMOTE_FETCH:
-            if p["requestId"] in self.requests:
-                return  # our own request
-            opts = decode_options(p["opts"])
-            found = describe(self.nsp, self.registry.select(opts.rooms, opts.except_rooms))
-            self._respond(REMOTE_FETCH, requestId=p["requestId"], sockets=found)
-        elif kind == SERVER_SIDE_EMIT:
-            if p["uid"] == self.uid:
-                return
-            event, *args = p["data"]
-            if "requestId" in p:
-                args.append(self._answer_once(p["requestId"]))
-            self.nsp.on_server_side_emit(event, tuple(args))
-        elif kind == BROADCAST:
-            request_id = p["requestId"]
-            if request_id in self.ack_requests:
-                return  # our own request
-            packet = decode_packet(p["packet"], message.msg, self.nsp.name)
-            InMemoryAdapter.broadcast_with_ack(
-                self,
-                packet,
-                decode_options(p["opts"]),
-                lambda n: self._respond(
-                    BROADCAST_CLIENT_COUNT, requestId=request_id, clientCount=n
-                ),
-                lambda answer: self._respond(BROADCAST_ACK, requestId=request_id, packet=answer),
-            )
-
-    def _answer_once(self, request_id: str) -> Callable[..., None]:
-        answered = False
-
-        def answer(*args: Any) -> None:
-            nonlocal answered
-            if not answered:
-                answered = True
-                self._respond(
-                    SERVER_SIDE_EMIT, requestId=request_id, data=args[0] if args else None
-                )
-
-        return answer
+        op = _REQUESTS.get(p["type"])
+        if op is not None:
+            self.handle(op, p.get("uid"), p, message.msg)
 
     def on_response(self, channel: str, message: BrokerMessage) -> None:
         """An answer reaches this node; it keeps those to its own requests."""
         p = message.payload
-        kind, request_id = p["type"], p["requestId"]
-        if kind == REMOTE_FETCH:
-            request = self.requests.get(request_id)
-            if request is not None:
-                request.answer(*self.remote_sockets(p["sockets"]))
-        elif kind == SERVER_SIDE_EMIT:
-            request = self.requests.get(request_id)
-            if request is not None:
-                request.answer(p["data"])
-        elif kind == BROADCAST_CLIENT_COUNT:
-            self.on_ack_response(request_id, p["clientCount"])
-        elif kind == BROADCAST_ACK:
-            self.on_ack_response(request_id, None, p["packet"])
+        op = _RESPONSES.get(p["type"])
+        if op is not None:
+            self.handle(op, None, p, None)
 
 
 def _wire(opts: BroadcastOptions) -> dict[str, list[str]]:

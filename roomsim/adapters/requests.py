@@ -7,7 +7,7 @@ sockets of other nodes as :class:`RemoteSocket` descriptions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ import simpy
 from roomsim._sched import call_later
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
 __all__ = ["PendingRequest", "RemoteSocket", "describe", "settle"]
 
@@ -84,7 +84,7 @@ class RemoteSocket:
     rooms: set[str]
     data: dict[str, Any]
     node: str
-    nsp: Namespace = field(repr=False, compare=False)
+    nsp: AdapterNamespace = field(repr=False, compare=False)
 
     def emit(self, event: str, *args: Any, msg_id: str | None = None) -> str:
         return self.nsp.to(self.id).emit(event, *args, msg_id=msg_id)
@@ -99,12 +99,15 @@ class RemoteSocket:
         self.nsp.in_(self.id).disconnect_sockets(close)
 
 
-def describe(nsp: Namespace, sids: list[str]) -> list[dict[str, Any]]:
-    """The wire description of local sockets: ``{id, rooms, data, node}`` each."""
+def describe(
+    nsp: AdapterNamespace, rooms_of: Mapping[str, Any], sids: list[str]
+) -> list[dict[str, Any]]:
+    """The wire description of local sockets: ``{id, rooms, data, node}`` each
+    (``rooms_of``: socket id -> its rooms, the adapter's ``sids``)."""
     return [
         {
             "id": sid,
-            "rooms": list(nsp.adapter.sids.get(sid, ())),
+            "rooms": list(rooms_of.get(sid, ())),
             "data": nsp.sockets[sid].data,
             "node": nsp.node,
         }

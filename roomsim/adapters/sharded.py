@@ -39,16 +39,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import simpy
-
-from roomsim.adapters.broker_adapter import BrokerAdapter, decode_options, decode_packet
-from roomsim.adapters.memory import InMemoryAdapter
-from roomsim.adapters.requests import describe
+from roomsim.adapters.broker_adapter import (
+    BROADCAST,
+    OPERATIONS,
+    BrokerAdapter,
+    Fields,
+    Reply,
+    decode_options,
+    decode_packet,
+)
 from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
+from roomsim.vocabulary import NODE_DOWN, OTHER_NAMESPACE, OWN_MESSAGE
 
 if TYPE_CHECKING:
-    from roomsim.namespace import Namespace
+    from roomsim.adapters.interface import AdapterNamespace
 
 __all__ = ["SUBSCRIPTION_MODES", "ShardedRedisAdapter"]
 
@@ -70,22 +75,24 @@ MESSAGE_TYPES = {
     12: "BROADCAST_ACK",
     13: "ADAPTER_CLOSE",
 }
-BROADCAST, SOCKETS_JOIN, SOCKETS_LEAVE, DISCONNECT_SOCKETS = 3, 4, 5, 6
-FETCH_SOCKETS, FETCH_SOCKETS_RESPONSE, SERVER_SIDE_EMIT, SERVER_SIDE_EMIT_RESPONSE = 7, 8, 9, 10
-BROADCAST_CLIENT_COUNT, BROADCAST_ACK = 11, 12
+#: the template's operations -> ClusterAdapter's type numbers
+TYPES = {name: kind for kind, name in MESSAGE_TYPES.items() if name in OPERATIONS}
+#: type number -> operation
+_OPERATIONS = {kind: name for name, kind in TYPES.items()}
+BROADCAST_TYPE = TYPES[BROADCAST]
 DEFAULT_TIMEOUT_MS = 5000.0
 
 
 class ShardedRedisAdapter(BrokerAdapter):
     """The sharded Redis adapter of one namespace on one node."""
 
+    TYPES = TYPES
+    EMIT_FIELD = "packet"
+    APPLY_OWN_ON_REPLY = True
+    requests_timeout_ms = DEFAULT_TIMEOUT_MS
+
     def __init__(
-        self,
-        nsp: Namespace,
-        broker: Broker,
-        uid: str,
-        key: str = "socket.io",
-        subscription_mode: str = "dynamic",
+        self, nsp: AdapterNamespace, broker: Broker, uid: str, subscription_mode: str = "dynamic"
     ) -> None:
         if subscription_mode not in SUBSCRIPTION_MODES:
             raise ValueError(
@@ -94,7 +101,7 @@ class ShardedRedisAdapter(BrokerAdapter):
             )
         super().__init__(nsp, broker, uid)
         self.mode = subscription_mode
-        self.channel = f"{key}#{nsp.name}#"
+        self.channel = f"{self.KEY}#{nsp.name}#"
         self.response_channel = f"{self.channel}{uid}#"
         node = nsp.node
         broker.subscribe(
@@ -206,15 +213,20 @@ class ShardedRedisAdapter(BrokerAdapter):
             on_failed=on_reply,
         )
 
-    def _respond(self, requester: str, kind: int, data: dict[str, Any]) -> None:
-        self._send(kind, data, channel=f"{self.channel}{requester}#")
+    def send(self, op: str, fields: Fields, msg: str | None = None, on_reply: Reply = None) -> None:
+        """A request on the main channel: every other node of the namespace gets it."""
+        self._send(TYPES[op], fields, msg, on_reply)
+
+    def respond(self, requester: str, op: str, fields: dict[str, Any]) -> None:
+        """An answer on the asking node's own channel."""
+        self._send(TYPES[op], fields, channel=f"{self.channel}{requester}#")
 
     def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         if opts.local:
             self.deliver_local(packet, opts)
             return
         self._send(
-            BROADCAST,
+            BROADCAST_TYPE,
             {"opts": opts.wire(), "packet": packet.wire(with_nsp=False)},
             packet.msg,
             on_reply=lambda: self.deliver_local(packet, opts),  # type: ignore[arg-type]
@@ -225,175 +237,46 @@ class ShardedRedisAdapter(BrokerAdapter):
         self, channel: str, message: BrokerMessage, any_room: bool = False
     ) -> BroadcastOptions | None:
         p = message.payload
-        if p["type"] != BROADCAST or p["uid"] == self.uid or p["nsp"] != self.nsp.name:
+        if p["type"] != BROADCAST_TYPE or p["uid"] == self.uid or p["nsp"] != self.nsp.name:
             return None
         return decode_options(p["data"]["opts"])
 
     def on_message(self, channel: str, message: BrokerMessage) -> None:
         """A copy of a published message reaches this node."""
         nsp = self.nsp
-        if not nsp.server.alive:
-            self.missed(channel, message, "node down")
+        if not self.ctx.up:
+            self.missed(channel, message, NODE_DOWN)
             return
         p = message.payload
         kind = p["type"]
         ignored = None
         if p["uid"] == self.uid:
-            ignored = "own message"
+            ignored = OWN_MESSAGE
         elif p["nsp"] != nsp.name:
-            ignored = "other namespace"
+            ignored = OTHER_NAMESPACE
         if ignored is not None:
-            if kind == BROADCAST and "requestId" not in p["data"]:
+            if kind == BROADCAST_TYPE and "requestId" not in p["data"]:
                 self.relay(message, channel, 0, ignored)
             return
         data = p["data"]
-        if kind == BROADCAST:
+        if kind == BROADCAST_TYPE and "requestId" not in data:
             packet, opts = self._decode(message)
-            if "requestId" in data:
-                self._broadcast_with_ack_here(p["uid"], data["requestId"], packet, opts)
-                return
             sids = self.registry.select(opts.rooms, opts.except_rooms)
             self.relay(message, channel, len(sids), None)
             nsp.write(packet, sids, opts.volatile)
-        elif kind == SOCKETS_JOIN:
-            InMemoryAdapter.add_sockets(self, decode_options(data["opts"]), data["rooms"])
-        elif kind == SOCKETS_LEAVE:
-            InMemoryAdapter.del_sockets(self, decode_options(data["opts"]), data["rooms"])
-        elif kind == DISCONNECT_SOCKETS:
-            InMemoryAdapter.disconnect_sockets(self, decode_options(data["opts"]), data["close"])
-        elif kind == FETCH_SOCKETS:
-            opts = decode_options(data["opts"])
-            found = describe(nsp, self.registry.select(opts.rooms, opts.except_rooms))
-            self._respond(
-                p["uid"],
-                FETCH_SOCKETS_RESPONSE,
-                {"requestId": data["requestId"], "sockets": found},
-            )
-        elif kind == SERVER_SIDE_EMIT:
-            event, *args = data["packet"]
-            if "requestId" in data:
-                args.append(self._answer_once(p["uid"], data["requestId"]))
-            nsp.on_server_side_emit(event, tuple(args))
-        else:
-            self._on_response(kind, data)
-
-    def _on_response(self, kind: int, data: dict[str, Any]) -> None:
-        request_id = data.get("requestId")
-        if kind == FETCH_SOCKETS_RESPONSE:
-            request = self.requests.get(request_id)  # type: ignore[arg-type]
-            if request is not None:
-                request.answer(*self.remote_sockets(data["sockets"]))
-        elif kind == SERVER_SIDE_EMIT_RESPONSE:
-            request = self.requests.get(request_id)  # type: ignore[arg-type]
-            if request is not None:
-                request.answer(data["packet"])
-        elif kind == BROADCAST_CLIENT_COUNT:
-            self.on_ack_response(request_id, data["clientCount"])  # type: ignore[arg-type]
-        elif kind == BROADCAST_ACK:
-            self.on_ack_response(request_id, None, data["packet"])  # type: ignore[arg-type]
-
-    def _answer_once(self, requester: str, request_id: str) -> Callable[..., None]:
-        answered = False
-
-        def answer(*args: Any) -> None:
-            nonlocal answered
-            if not answered:
-                answered = True
-                self._respond(
-                    requester,
-                    SERVER_SIDE_EMIT_RESPONSE,
-                    {"requestId": request_id, "packet": args[0] if args else None},
-                )
-
-        return answer
-
-    def _broadcast_with_ack_here(
-        self, requester: str, request_id: str, packet: Packet, opts: BroadcastOptions
-    ) -> None:
-        InMemoryAdapter.broadcast_with_ack(
-            self,
-            packet,
-            opts,
-            lambda n: self._respond(
-                requester, BROADCAST_CLIENT_COUNT, {"requestId": request_id, "clientCount": n}
-            ),
-            lambda answer: self._respond(
-                requester, BROADCAST_ACK, {"requestId": request_id, "packet": answer}
-            ),
-        )
+            return
+        op = _OPERATIONS.get(kind)
+        if op is not None:
+            self.handle(op, p["uid"], data, message.msg)
 
     # -- utility methods -----------------------------------------------------------------
     def server_count(self) -> int:
         """``SHARDNUMSUB`` of the main channel: every node of the namespace."""
         return self.broker.numsub(self.channel)
 
-    def add_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
-        if opts.local:
-            super().add_sockets(opts, rooms)
-        else:
-            self._send(
-                SOCKETS_JOIN,
-                {"opts": opts.wire(), "rooms": rooms},
-                on_reply=lambda: InMemoryAdapter.add_sockets(self, opts, rooms),
-            )
-
-    def del_sockets(self, opts: BroadcastOptions, rooms: list[str]) -> None:
-        if opts.local:
-            super().del_sockets(opts, rooms)
-        else:
-            self._send(
-                SOCKETS_LEAVE,
-                {"opts": opts.wire(), "rooms": rooms},
-                on_reply=lambda: InMemoryAdapter.del_sockets(self, opts, rooms),
-            )
-
-    def disconnect_sockets(self, opts: BroadcastOptions, close: bool) -> None:
-        if opts.local:
-            super().disconnect_sockets(opts, close)
-        else:
-            self._send(
-                DISCONNECT_SOCKETS,
-                {"opts": opts.wire(), "close": close},
-                on_reply=lambda: InMemoryAdapter.disconnect_sockets(self, opts, close),
-            )
-
-    def fetch_sockets(self, opts: BroadcastOptions) -> simpy.Event:
-        return self.fetch_from_others(
-            opts,
-            opts.timeout or DEFAULT_TIMEOUT_MS,
-            lambda rid: self._send(FETCH_SOCKETS, {"opts": opts.wire(), "requestId": rid}),
-        )
-
-    def server_side_emit(
-        self, event: str, args: tuple[Any, ...], ack: Callable[..., Any] | None
-    ) -> None:
-        if ack is None:
-            self._send(SERVER_SIDE_EMIT, {"packet": [event, *args]})
-        else:
-            self.ask_others(
-                ack,
-                DEFAULT_TIMEOUT_MS,
-                lambda rid: self._send(
-                    SERVER_SIDE_EMIT, {"requestId": rid, "packet": [event, *args]}
-                ),
-            )
-
-    def broadcast_with_ack(
-        self,
-        packet: Packet,
-        opts: BroadcastOptions,
-        client_count: Callable[[int], None],
-        ack: Callable[[Any], None],
-    ) -> None:
-        if not opts.local:
-            request_id = self.track_acks(opts, client_count, ack)
-            data = {
-                "packet": packet.wire(with_nsp=False),
-                "requestId": request_id,
-                "opts": opts.wire(),
-            }
-            self._send(BROADCAST, data, packet.msg)
-        super().broadcast_with_ack(packet, opts, client_count, ack)
+    def fetch_timeout_ms(self, opts: BroadcastOptions) -> float:
+        """The operator's ``timeout``, else 5000 ms."""
+        return opts.timeout or DEFAULT_TIMEOUT_MS
 
     def _decode(self, message: BrokerMessage) -> tuple[Packet, BroadcastOptions]:
         data = message.payload["data"]

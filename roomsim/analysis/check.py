@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.vocabulary import CLIENT_SIDE_REASONS
 
 __all__ = ["AFTER_PICK", "Checker", "Violation", "check"]
@@ -44,7 +45,7 @@ __all__ = ["AFTER_PICK", "Checker", "Violation", "check"]
 Record = dict[str, Any]
 
 #: drop reasons of a socket that was picked (the others: its node never got the message)
-AFTER_PICK = frozenset({"disconnected", "node down", "volatile", "loss"})
+AFTER_PICK = frozenset({vocab.DISCONNECTED, vocab.NODE_DOWN, vocab.VOLATILE, vocab.LOSS})
 
 #: at most this many ``lost`` violations per picked set; the rest are counted in one
 LOST_SHOWN = 5
@@ -561,17 +562,17 @@ def _chain(sock: _Sock | None) -> Iterable[_Sock]:
 
 
 _HANDLERS = {
-    "connect": Checker._on_connect,
-    "join": Checker._on_join,
-    "leave": Checker._on_leave,
-    "disconnect": Checker._on_disconnect,
-    "crash": Checker._on_crash,
-    "emit": Checker._on_emit,
-    "publish": Checker._on_publish,
-    "relay": Checker._on_relay,
-    "pick": Checker._on_pick,
-    "drop": Checker._on_drop,
-    "deliver": Checker._on_deliver,
+    vocab.CONNECT: Checker._on_connect,
+    vocab.JOIN: Checker._on_join,
+    vocab.LEAVE: Checker._on_leave,
+    vocab.DISCONNECT: Checker._on_disconnect,
+    vocab.CRASH: Checker._on_crash,
+    vocab.EMIT: Checker._on_emit,
+    vocab.PUBLISH: Checker._on_publish,
+    vocab.RELAY: Checker._on_relay,
+    vocab.PICK: Checker._on_pick,
+    vocab.DROP: Checker._on_drop,
+    vocab.DELIVER: Checker._on_deliver,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.trace import discarded
 
 __all__ = ["emit_costs"]
@@ -35,7 +36,7 @@ def emit_costs(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for rec in records:
         kind = rec["kind"]
-        if kind == "emit":
+        if kind == vocab.EMIT:
             rows[rec["msg"]] = {
                 "msg": rec["msg"],
                 "node": rec["node"],
@@ -50,14 +51,14 @@ def emit_costs(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         row = rows.get(rec.get("msg"))  # type: ignore[arg-type]
         if row is None:
             continue
-        if kind == "publish":
+        if kind == vocab.PUBLISH:
             row["published"] += 1
             row["bytes"] += rec.get("bytes", 0)
-        elif kind == "relay":
+        elif kind == vocab.RELAY:
             row["received"] += 1
             if discarded(rec):
                 row["discarded"] += 1
-        elif kind == "deliver":
+        elif kind == vocab.DELIVER:
             row["deliveries"] += 1
     for row in rows.values():
         if row["received"]:

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import roomsim.vocabulary as vocab
+
 __all__ = [
     "EMIT_KINDS",
     "DeliverySummary",
@@ -97,17 +99,17 @@ class DeliverySummary:
 
     def add(self, rec: dict[str, Any]) -> None:
         kind = rec["kind"]
-        if kind == "deliver":
+        if kind == vocab.DELIVER:
             msg = rec["msg"]
             of = self._kinds.get(msg)
             if of is not None:
                 self._latencies[of].add(rec["t"] - self._sent[msg])
-        elif kind == "connect":
+        elif kind == vocab.CONNECT:
             self._sids.add(rec["sid"])
-        elif kind == "emit":
+        elif kind == vocab.EMIT:
             self._kinds[rec["msg"]] = emit_kind(rec, self._sids)
             self._sent[rec["msg"]] = rec["t"]
-        elif kind == "drop" and "client" in rec and rec.get("msg") in self._kinds:
+        elif kind == vocab.DROP and "client" in rec and rec.get("msg") in self._kinds:
             self._lost[self._kinds[rec["msg"]]] += 1
 
     def result(self) -> dict[str, dict[str, Any]]:

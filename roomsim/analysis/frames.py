@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.history import History
 from roomsim.analysis.records import as_records
 from roomsim.analysis.spacetime import hops_and_marks
@@ -93,7 +94,7 @@ def delivery_frames(
     frames = Frames(
         nodes=list(history.nodes),
         clients={c: history.home(c) for c in history.clients},
-        broker=any(r["kind"] == "publish" for r in records),
+        broker=any(r["kind"] == vocab.PUBLISH for r in records),
         edges_ms=[lo + i * width for i in range(n + 1)],
         hops=[{} for _ in range(n)],
         delivered=[{} for _ in range(n)],

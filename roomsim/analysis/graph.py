@@ -7,6 +7,7 @@ from typing import Any
 
 import networkx as nx
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.delivery import emit_kind
 from roomsim.analysis.records import Message, NotInTrace, as_records, message_records
 from roomsim.trace import format_time
@@ -87,7 +88,7 @@ def delivery_graph(trace: Iterable[dict[str, Any]], msg: str) -> nx.DiGraph:
     m = message_records(records, msg)
     G: nx.DiGraph = nx.DiGraph()
     if m.emit is not None:
-        _server_emit(G, m, {r["sid"] for r in records if r["kind"] == "connect"})
+        _server_emit(G, m, {r["sid"] for r in records if r["kind"] == vocab.CONNECT})
     elif m.client_emit is not None or m.drops:
         _client_emit(G, m)
     else:
@@ -150,7 +151,7 @@ def _server_emit(G: nx.DiGraph, m: Message, sids: set[str]) -> None:
                 if node is not None:
                     _node_drop(G, rec, origin)
                 continue
-            fate = "delivered" if kind == "deliver" else "dropped"
+            fate = "delivered" if kind == vocab.DELIVER else "dropped"
             client = ("client", rec["client"])
             if G.nodes.get(client, {}).get("fate") != "delivered":
                 _add(G, client, fate, rec["t"], node=node, reason=rec.get("reason"))
@@ -217,7 +218,7 @@ def _client_emit(G: nx.DiGraph, m: Message) -> None:
     _add(G, ("client", client), "sender", t0, node=node)
     for kind, records in (("receive", m.receives), ("drop", m.drops)):
         for _, rec in records:
-            fate = "received" if kind == "receive" else "dropped"
+            fate = "received" if kind == vocab.RECEIVE else "dropped"
             if rec.get("node") is None:
                 G.nodes["client", client].update(fate="dropped", reason=rec.get("reason"))
                 continue

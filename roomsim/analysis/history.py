@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.records import as_records, natural_key
 
 __all__ = ["History", "SocketLife"]
@@ -66,7 +67,7 @@ class SocketLife:
         for s, t, kind, room in self.changes:
             if s >= seq:
                 break
-            if kind == "join":
+            if kind == vocab.JOIN:
                 rooms.setdefault(room, t)
             else:
                 rooms.pop(room, None)
@@ -121,7 +122,7 @@ class History:
             if node is not None:
                 nodes[node] = None
             kind = rec["kind"]
-            if kind == "connect":
+            if kind == vocab.CONNECT:
                 life = SocketLife(
                     rec["client"],
                     rec["sid"],
@@ -134,11 +135,11 @@ class History:
                 self.by_client.setdefault(life.client, []).append(life)
                 self.by_sid[life.sid] = life
                 current[(life.client, node)] = life
-            elif kind == "join" or kind == "leave":
+            elif kind == vocab.JOIN or kind == vocab.LEAVE:
                 life = current.get((rec["client"], node))
                 if life is not None:
                     life.changes.append((seq, rec["t"], kind, rec["room"]))
-            elif kind == "disconnect":
+            elif kind == vocab.DISCONNECT:
                 life = self.by_sid.get(rec.get("sid", "")) or current.get((rec["client"], node))
                 if life is not None and life.end_seq is None:
                     life.end_seq, life.end_ms, life.reason = seq, rec["t"], rec.get("reason")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.delivery import EMIT_KINDS, emit_kind
 from roomsim.trace import format_time
 
@@ -39,13 +40,13 @@ def delivery_latencies(trace: Iterable[dict[str, Any]]) -> dict[str, list[float]
     out: dict[str, list[float]] = {kind: [] for kind in EMIT_KINDS}
     for rec in trace:
         kind = rec["kind"]
-        if kind == "deliver":
+        if kind == vocab.DELIVER:
             emitted = sent.get(rec["msg"])
             if emitted is not None:
                 out[emitted[1]].append(format_time(rec["t"] - emitted[0]))
-        elif kind == "connect":
+        elif kind == vocab.CONNECT:
             sids.add(rec["sid"])
-        elif kind == "emit":
+        elif kind == vocab.EMIT:
             sent.setdefault(rec["msg"], (rec["t"], emit_kind(rec, sids)))
     for values in out.values():
         values.sort()

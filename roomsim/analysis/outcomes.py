@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import roomsim.vocabulary as vocab
+
 __all__ = ["OUTCOMES", "outcome_table"]
 
 #: The fates a (message, client) pair can have, in drawing order.
@@ -35,12 +37,12 @@ def outcome_table(
     fate: dict[tuple[str, str], str] = {}
     for rec in records:
         kind = rec["kind"]
-        if kind == "connect":
+        if kind == vocab.CONNECT:
             clients[rec["client"]] = None
-        elif kind == "emit":
+        elif kind == vocab.EMIT:
             msgs[rec["msg"]] = None
-        elif kind == "deliver":
+        elif kind == vocab.DELIVER:
             fate[(rec["msg"], rec["client"])] = "delivered"
-        elif kind == "drop" and "client" in rec and rec["msg"] in msgs:
+        elif kind == vocab.DROP and "client" in rec and rec["msg"] in msgs:
             fate.setdefault((rec["msg"], rec["client"]), "dropped")
     return list(msgs), list(clients), fate

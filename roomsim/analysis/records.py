@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import roomsim.vocabulary as vocab
+
 __all__ = [
     "Message",
     "NotInTrace",
@@ -126,7 +128,7 @@ class Message:
                 own = [
                     (seq, rec)
                     for seq, rec in self.relays
-                    if rec["node"] == emit["node"] and rec.get("ignored") == "own message"
+                    if rec["node"] == emit["node"] and rec.get("ignored") == vocab.OWN_MESSAGE
                 ]
                 if own:
                     picks[emit["node"]] = (own[0][0], own[0][1]["t"])
@@ -148,11 +150,11 @@ class Message:
 
 
 _LISTS = {
-    "publish": "publishes",
-    "relay": "relays",
-    "deliver": "delivers",
-    "drop": "drops",
-    "pick": "picks",
+    vocab.PUBLISH: "publishes",
+    vocab.RELAY: "relays",
+    vocab.DELIVER: "delivers",
+    vocab.DROP: "drops",
+    vocab.PICK: "picks",
 }
 
 
@@ -185,15 +187,15 @@ def message_records(records: list[Record], msg: str) -> Message:
             continue
         seen = True
         kind = rec["kind"]
-        if kind == "emit" and found.emit is None:
+        if kind == vocab.EMIT and found.emit is None:
             found.emit, found.emit_seq = rec, seq
         elif kind in _LISTS:
             getattr(found, _LISTS[kind]).append((seq, rec))
-        elif kind == "client_emit":
+        elif kind == vocab.CLIENT_EMIT:
             found.client_emit = rec
-        elif kind == "receive":
+        elif kind == vocab.RECEIVE:
             found.receives.append((seq, rec))
-        elif kind == "error":
+        elif kind == vocab.ERROR:
             found.errors.append(rec)
     if not seen:
         raise NotInTrace(f"no message {msg!r} in the trace ({_known(records, 'msg', 'messages')})")

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.history import History
 from roomsim.analysis.records import as_records, natural_key
 from roomsim.trace import format_time
@@ -186,7 +187,9 @@ def spacetime(
     if filtered:
         used = {h.src for h in hops} | {h.dst for h in hops} | {m.lane for m in marks}
     broker = (
-        any(r["kind"] in ("publish", "broker") for r in records) if used is None else BROKER in used
+        any(r["kind"] in (vocab.PUBLISH, vocab.BROKER) for r in records)
+        if used is None
+        else BROKER in used
     )
     lanes = _lanes(history, used, broker)
     return SpaceTime(lanes, hops, marks, list(messages), lo, hi)
@@ -212,18 +215,20 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
     first_relay: dict[str, float] = {}
     for rec in records:
         kind = rec["kind"]
-        if kind == "emit":
+        if kind == vocab.EMIT:
             emits.setdefault(rec["msg"], rec)
             relayed.setdefault(rec["msg"], {})[rec["node"]] = rec["t"]
-        elif kind == "publish":
+        elif kind == vocab.PUBLISH:
             published.setdefault(rec["msg"], []).append(rec)
-        elif kind == "relay":
+        elif kind == vocab.RELAY:
             msg, node = rec["msg"], rec["node"]
             first_relay.setdefault(msg, rec["t"])
             picks = relayed.setdefault(msg, {})
             if not rec.get("ignored"):
                 picks.setdefault(node, rec["t"])
-            elif rec["ignored"] == "own message" and _awaits(emits.get(msg), published.get(msg)):
+            elif rec["ignored"] == vocab.OWN_MESSAGE and _awaits(
+                emits.get(msg), published.get(msg)
+            ):
                 picks[node] = rec["t"]  # the emitting node delivers when its publish returns
     client_emits: dict[str, dict[str, Any]] = {}
     hops: list[Hop] = []
@@ -232,20 +237,25 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
     for rec in records:
         kind, t = rec["kind"], rec["t"]
         msg = rec.get("msg") or ""
-        if not msg and kind in ("publish", "relay", "drop"):
+        if not msg and kind in (vocab.PUBLISH, vocab.RELAY, vocab.DROP):
             continue  # a cluster utility's message, or a drop of no message
-        if kind == "drop" and "client" not in rec and "node" in rec and msg in published:
+        if kind == vocab.DROP and "client" not in rec and "node" in rec and msg in published:
             pub = published[msg][0]["t"]
             mid = format_time((pub + first_relay[msg]) / 2) if msg in first_relay else pub
             hops.append(Hop(msg, "relay", BROKER, ("node", rec["node"]), mid, t, "dropped"))
-        elif kind in ("deliver", "drop") and msg in emits and "client" in rec and "node" in rec:
+        elif (
+            kind in (vocab.DELIVER, vocab.DROP)
+            and msg in emits
+            and "client" in rec
+            and "node" in rec
+        ):
             node = rec["node"]
             picked = relayed.get(msg, {}).get(node, t)
-            fate = "delivered" if kind == "deliver" else "dropped"
+            fate = "delivered" if kind == vocab.DELIVER else "dropped"
             hops.append(Hop(msg, kind, ("node", node), ("client", rec["client"]), picked, t, fate))
-        elif kind in ("receive", "drop") and msg in client_emits and "node" in rec:
+        elif kind in (vocab.RECEIVE, vocab.DROP) and msg in client_emits and "node" in rec:
             sent = client_emits[msg]
-            fate = "received" if kind == "receive" else "dropped"
+            fate = "received" if kind == vocab.RECEIVE else "dropped"
             hops.append(
                 Hop(
                     msg,
@@ -257,16 +267,16 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
                     fate,
                 )
             )
-        elif kind == "emit":
+        elif kind == vocab.EMIT:
             sender = rec.get("from", rec["node"])
             lane = ("node", sender) if sender == rec["node"] else ("client", sender)
             marks.append(Mark(lane, t, "emit", msg, msg))
             if lane[0] == "client":
                 hops.append(Hop(msg, "emit", lane, ("node", rec["node"]), t, t, "sent"))
-        elif kind == "publish":
+        elif kind == vocab.PUBLISH:
             mid = format_time((t + first_relay[msg]) / 2) if msg in first_relay else t
             hops.append(Hop(msg, "publish", ("node", rec["node"]), BROKER, t, mid, "published"))
-        elif kind == "relay":
+        elif kind == vocab.RELAY:
             pubs = published.get(msg, [])
             mid = format_time((pubs[0]["t"] + first_relay[msg]) / 2) if pubs else t
             if rec.get("ignored"):
@@ -274,10 +284,10 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
             else:
                 fate = "relayed" if rec.get("targets") else "discarded"
             hops.append(Hop(msg, "relay", BROKER, ("node", rec["node"]), mid, t, fate))
-        elif kind == "client_emit":
+        elif kind == vocab.CLIENT_EMIT:
             client_emits[msg] = rec
             marks.append(Mark(("client", rec["client"]), t, "emit", msg, msg))
-        elif kind == "connect":
+        elif kind == vocab.CONNECT:
             name = rec["client"]
             if name not in connected:
                 connected.add(name)
@@ -285,23 +295,23 @@ def hops_and_marks(records: list[dict[str, Any]]) -> tuple[list[Hop], list[Mark]
             else:
                 again = "recovered" if rec.get("recovered") else "reconnect"
                 marks.append(Mark(("client", name), t, "reconnect", f"{again} {rec['node']}"))
-        elif kind in ("crash", "restart", "heal"):
+        elif kind in (vocab.CRASH, vocab.RESTART, vocab.HEAL):
             marks.append(Mark(("node", rec["node"]), t, kind, kind))
-        elif kind == "partition":
+        elif kind == vocab.PARTITION:
             direction = rec.get("direction")
             label = f"partition ({direction})" if direction else "partition"
             marks.append(Mark(("node", rec["node"]), t, kind, label))
-        elif kind == "broker":
+        elif kind == vocab.BROKER:
             marks.append(Mark(BROKER, t, kind, f"broker {rec.get('state', '?')}"))
-        elif kind == "reconnect_failed":
+        elif kind == vocab.RECONNECT_FAILED:
             marks.append(Mark(("client", rec["client"]), t, kind, "gave up reconnecting"))
-        elif kind == "join":
+        elif kind == vocab.JOIN:
             room = rec["room"]
             marks.append(Mark(("client", rec["client"]), t, kind, f"+{room}", room=room))
-        elif kind == "leave":
+        elif kind == vocab.LEAVE:
             room = rec["room"]
             marks.append(Mark(("client", rec["client"]), t, kind, f"-{room}", room=room))
-        elif kind == "disconnect":
+        elif kind == vocab.DISCONNECT:
             marks.append(Mark(("client", rec["client"]), t, kind, "disconnect"))
     return hops, marks
 
@@ -325,7 +335,9 @@ def _filter(
     if msg is not None:
         keep = {msg}
     if room is not None:
-        sent = {r["msg"] for r in records if r["kind"] == "emit" and room in (r.get("to") or [])}
+        sent = {
+            r["msg"] for r in records if r["kind"] == vocab.EMIT and room in (r.get("to") or [])
+        }
         keep = sent if keep is None else keep & sent
     reach: set[tuple[str, Key]] = set()
     if client is not None:
@@ -333,7 +345,7 @@ def _filter(
             r["msg"]
             for r in records
             if "msg" in r
-            and (r.get("client") == client or (r["kind"] == "emit" and r.get("from") == client))
+            and (r.get("client") == client or (r["kind"] == vocab.EMIT and r.get("from") == client))
         }
         keep = mine if keep is None else keep & mine
         reach = {(h.msg, h.src) for h in hops if h.dst == ("client", client) and h.kind != "emit"}

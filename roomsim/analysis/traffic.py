@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.records import as_records, natural_key
 from roomsim.trace import discarded
 
@@ -98,11 +99,11 @@ def broker_traffic(
     counts = {"publish": [0] * n, "relay": [0] * n, "discarded": [0] * n}
     for rec in records:
         kind, t = rec["kind"], rec["t"]
-        if kind not in ("publish", "relay") or not lo <= t <= hi:
+        if kind not in (vocab.PUBLISH, vocab.RELAY) or not lo <= t <= hi:
             continue
         i = min(int((t - lo) // width), n - 1)
         counts[kind][i] += 1
-        if kind == "relay" and discarded(rec):
+        if kind == vocab.RELAY and discarded(rec):
             counts["discarded"][i] += 1
     return BrokerTraffic(
         width,
@@ -140,9 +141,9 @@ def node_load(trace: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
         if counts is None:
             counts = load[node] = dict.fromkeys(LOAD_KEYS, 0)
         kind = rec["kind"]
-        if kind == "deliver":
+        if kind == vocab.DELIVER:
             counts["deliveries"] += 1
-        elif kind == "relay":
+        elif kind == vocab.RELAY:
             counts["relays"] += 1
             if discarded(rec):
                 counts["discarded"] += 1

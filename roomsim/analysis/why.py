@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import roomsim.vocabulary as vocab
 from roomsim.analysis.history import History, SocketLife
 from roomsim.analysis.records import (
     Message,
@@ -153,12 +154,12 @@ def explain(trace: Iterable[dict[str, Any]], msg: str, client: str) -> Explanati
 
 #: What a drop's reason means, in words.
 _DROP_WORDS = {
-    "not subscribed": "the node's subscription to the channel was not in place yet",
-    "loss": "the packet was lost on the client's link",
-    "volatile": "a volatile message, and the client's transport was busy",
-    "node down": "the node was down",
-    "broker down": "the broker was down",
-    "partition": "the node was cut off from the broker",
+    vocab.NOT_SUBSCRIBED: "the node's subscription to the channel was not in place yet",
+    vocab.LOSS: "the packet was lost on the client's link",
+    vocab.VOLATILE: "a volatile message, and the client's transport was busy",
+    vocab.NODE_DOWN: "the node was down",
+    vocab.BROKER_DOWN: "the broker was down",
+    vocab.PARTITION: "the node was cut off from the broker",
 }
 
 
@@ -251,7 +252,7 @@ class _Explainer:
         reason = rec.get("reason")
         pick = picks.get(node) if node is not None else None
         life = None
-        if reason == "disconnected" and pick is not None:
+        if reason == vocab.DISCONNECTED and pick is not None:
             life = next(
                 (
                     life
@@ -321,7 +322,7 @@ class _Explainer:
     ) -> Explanation | None:
         """Joined a target room just after ``seq``, left one just before, or an old id."""
         for s, when, kind, room in life.changes:
-            if s > seq and kind == "join" and room in to:
+            if s > seq and kind == vocab.JOIN and room in to:
                 return self.no(
                     "joined late", f"{self.client} joined {room} at {_ms(when)}, after {moment}"
                 )
@@ -329,7 +330,7 @@ class _Explainer:
         for s, when, kind, room in life.changes:
             if s > seq:
                 break
-            if kind == "leave" and room in to and room in life.rooms_at(s):
+            if kind == vocab.LEAVE and room in to and room in life.rooms_at(s):
                 left = (room, when)
         if left is not None:
             return self.no(
@@ -373,7 +374,7 @@ class _Explainer:
         if relays:
             seq, rec = relays[0]
             ignored = rec.get("ignored")
-            if ignored == "unknown room":
+            if ignored == vocab.UNKNOWN_ROOM:
                 to = emit.get("to") or []
                 moment = f"{node} picked the recipients at {_ms(rec['t'])}"
                 late = self.room_change(life, seq, to, moment)
