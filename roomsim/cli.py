@@ -32,6 +32,39 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def _fail_scenario(err: ScenarioError, max_errors: int = 20) -> NoReturn:
+    """Every problem of a scenario (the first ``max_errors``; 0 for all), one line each."""
+    problems = err.problems if max_errors <= 0 else err.problems[:max_errors]
+    for problem in problems:
+        click.echo(f"roomsim: {problem}", err=True)
+    if err.total > 1:
+        from roomsim.summary import plural
+
+        line = f"roomsim: found {plural(err.total, 'error')}"
+        if len(problems) < len(err.problems):
+            line += f"; {err.total - len(problems):,} not shown (--max-errors 0 for more)"
+        elif err.total > len(problems):
+            line += f"; {err.total - len(problems):,} not shown (the first {len(problems):,} are)"
+        click.echo(line, err=True)
+    sys.exit(2)
+
+
+def _warn_scenario(warnings: Iterable[Any]) -> None:
+    """The scenario's warnings (legal, most likely a slip), one line each on stderr."""
+    for warning in warnings:
+        click.echo(f"roomsim: warning: {warning}", err=True)
+
+
+_MAX_ERRORS = click.option(
+    "--max-errors",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="Show at most N of a bad scenario's errors (0: every one).",
+)
+
+
 class Stopped(BaseException):
     """SIGTERM, raised where the program is so that every temporary file is removed."""
 
@@ -125,6 +158,7 @@ def main() -> None:
     is_flag=True,
     help="Print the summary's figures as one JSON object (the 'wrote' lines go to stderr).",
 )
+@_MAX_ERRORS
 def run(
     file: Path,
     trace_path: Path | None,
@@ -134,6 +168,7 @@ def run(
     run_checks: bool,
     full: bool,
     as_json: bool,
+    max_errors: int,
 ) -> None:
     """Play scenario FILE, print a summary and check the result.
 
@@ -148,7 +183,8 @@ def run(
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
-        _fail(str(err))
+        _fail_scenario(err, max_errors)
+    _warn_scenario(scenario.warnings)
     wanted: list[tuple[str, Path | None]] = [("--trace", trace_path)]
     if out_dir is not None:
         from roomsim.drawing.overview import OVERVIEW_FILES
@@ -351,12 +387,19 @@ def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> Non
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-def validate(file: Path) -> None:
-    """Check scenario FILE without running it."""
+@_MAX_ERRORS
+def validate(file: Path, max_errors: int) -> None:
+    """Check scenario FILE without running it.
+
+    Every error is one line, in line order (file:line: key: problem), on
+    stderr, exit status 2; warnings (a room nobody joins whose name is close
+    to one that is joined) are lines too, and leave the exit status 0.
+    """
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
-        _fail(str(err))
+        _fail_scenario(err, max_errors)
+    _warn_scenario(scenario.warnings)
     from roomsim.summary import plural
 
     click.echo(
@@ -598,7 +641,7 @@ def compare(file: Path, adapters: str, seed: int | None, as_json: bool) -> None:
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
-        _fail(str(err))
+        _fail_scenario(err)
     if "memory" in names and len(scenario.cluster.nodes) > 1:
         _fail(f"{file}: the memory adapter cannot join {len(scenario.cluster.nodes)} nodes")
     results = compare_adapters(scenario, names, seed=seed)
