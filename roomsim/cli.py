@@ -302,10 +302,11 @@ def _trace_fate(output: Output | None, path: Path | None) -> str:
 
 
 def _check_pass(
-    records: Iterable[dict[str, Any]], *, complete: bool, checks: bool = True
+    records: Iterable[dict[str, Any]], *, complete: bool, checks: bool = True, tally: Any = None
 ) -> tuple[dict[str, Any], list[Any]]:
     """The latency table's figures and every violation of ``records``, in one
-    pass and bounded memory.  ``roomsim run`` and ``roomsim check`` both use it."""
+    pass and bounded memory (and the running counts, into ``tally`` if given).
+    ``roomsim run`` and ``roomsim check`` both use it."""
     from roomsim.analysis.check import Checker
     from roomsim.analysis.delivery import DeliverySummary
 
@@ -315,6 +316,8 @@ def _check_pass(
         summary.add(rec)
         if checker is not None:
             checker.add(rec)
+        if tally is not None:
+            tally.add(rec)
     return summary.result(), (checker.finish() if checker is not None else [])
 
 
@@ -326,22 +329,36 @@ def _check_records(
     adapter: str = "",
     quiet: bool = False,
     as_json: bool = False,
+    title: str | None = None,
 ) -> int:
     """Print the latency table and every violation of ``records`` (one pass);
-    return the number of violations."""
+    return the number of violations.
+
+    With ``as_json``, the figures of ``roomsim run --json`` that a trace
+    holds (:func:`~roomsim.summary.run_figures`: the counts, the node rows,
+    ``delivery`` and ``checks``), and ``violations`` as records.
+    """
     import json
 
     from roomsim.analysis.delivery import format_delivery_summary
 
-    delivery, violations = _check_pass(records, complete=complete, checks=checks)
     if as_json:
-        out = {
-            "deliveries": delivery,
-            "checked": checks,
-            "violations": [v.as_dict() for v in violations],
-        }
-        click.echo(json.dumps(out, indent=2))
+        from roomsim.summary import run_figures
+        from roomsim.trace import Tally
+
+        tally = Tally()
+        delivery, violations = _check_pass(records, complete=complete, checks=checks, tally=tally)
+        figures = run_figures(
+            tally,
+            title=title,
+            adapter=adapter or None,
+            delivery=delivery,
+            violations=violations if checks else None,
+        )
+        figures["violations"] = [v.as_dict() for v in violations]
+        click.echo(json.dumps(figures, indent=2))
         return len(violations)
+    delivery, violations = _check_pass(records, complete=complete, checks=checks)
     if not quiet:
         click.echo(format_delivery_summary(delivery, adapter))
     if violations:
@@ -360,7 +377,13 @@ def _check_records(
     is_flag=True,
     help="The run was stopped (by until): do not count messages still in flight as lost.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the figures as one JSON object: those of `run --json` a trace holds,"
+    " and each violation as a record.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but violations.")
 def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> None:
     """Check saved trace TRACE (JSON Lines, - for standard input) against
@@ -374,7 +397,13 @@ def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> Non
 
     reader = TraceReader(trace_file)
     try:
-        found = _check_records(reader, complete=not incomplete, quiet=quiet, as_json=as_json)
+        found = _check_records(
+            reader,
+            complete=not incomplete,
+            quiet=quiet,
+            as_json=as_json,
+            title="-" if str(trace_file) == "-" else trace_file.name,
+        )
     except TraceFileError as err:
         _fail(str(err))
     except (KeyError, TypeError, AttributeError) as err:
