@@ -184,7 +184,8 @@ def run(
         scenario = load_scenario(file)
     except ScenarioError as err:
         _fail_scenario(err, max_errors)
-    _warn_scenario(scenario.warnings)
+    if not quiet:
+        _warn_scenario(scenario.warnings)
     wanted: list[tuple[str, Path | None]] = [("--trace", trace_path)]
     if out_dir is not None:
         from roomsim.drawing.overview import OVERVIEW_FILES

@@ -179,11 +179,33 @@ def test_a_misspelt_room_is_a_warning_and_the_status_stays_0(tmp_path: Path) -> 
 
 
 def test_run_prints_the_warnings_and_runs(tmp_path: Path) -> None:
-    """``run`` says the same warnings before running, and runs (exit 0)."""
+    """``run`` says the same warnings before running, and runs (exit 0); ``--quiet``
+    leaves them out (it prints nothing but errors and violations)."""
     path = write(tmp_path, ROOMS)
-    result = invoke("run", str(path), "-q")
+    result = invoke("run", str(path))
     assert result.exit_code == 0, result.output
-    assert "no client ever joins room 'lobyy' (did you mean 'lobby'?)" in result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"roomsim: warning: {path}:8: timeline[1].emit.to:"
+        " no client ever joins room 'lobyy' (did you mean 'lobby'?)"
+    )
+    assert "checks: ok" in result.stdout
+    quiet = invoke("run", str(path), "-q")
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr
+
+
+def test_a_broken_list_of_clients_excuses_every_name() -> None:
+    """When ``clients`` itself is not a list, the steps naming clients are not all
+    called unknown: only the list's own error is said, beside the others."""
+    text = (
+        "cluster: {nodes: 1}\n"
+        "clients: {name: alice, node: n1}\n"
+        "timeline:\n"
+        "  - {at: 1, join: {client: alice, rooms: [r]}}\n"
+        "  - {at: -2, crash: {node: n1}}\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "s.yaml")
+    assert [p.key for p in caught.value.problems] == ["clients", "timeline[1].at"]
 
 
 @pytest.mark.parametrize("name", example_names())

@@ -334,7 +334,10 @@ def _salvaged_problems(data: dict[str, Any], found: list[tuple[Loc, str]]) -> Pr
             kept[part] = [items[i] for i in renumber[part]]
             if part != "timeline":
                 left_out += [items[i] for i in sorted(bad)]
-    report = Problems(renumber=renumber, excused=_maybe_of(left_out))
+    excused = _maybe_of(left_out)
+    if drop & {"clients", "groups"}:  # a whole list is broken: any name may be of it
+        excused = lambda name: True  # noqa: E731
+    report = Problems(renumber=renumber, excused=excused)
     try:
         Scenario.model_validate(kept, context={FILE_KEYS: True, PROBLEMS: report})
     except Exception:  # the parts do not validate apart: only the first problems stand
