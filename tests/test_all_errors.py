@@ -154,27 +154,36 @@ timeline:
   - {at: 2, emit: {from: n1, to: lobyy}}
   - {at: 3, emit: {from: n1, to: [desk2, kitchn]}}
   - {at: 4, emit: {from: n1, to: [nobody-here, alice, user2]}}
+  - {at: 5, emit: {from: n1, except: lobbby}}
+  - {at: 6, leave: {client: alice, rooms: [kitchem]}}
 """
 
 
 def test_a_misspelt_room_is_a_warning_and_the_status_stays_0(tmp_path: Path) -> None:
-    """Emitting to a room nobody joins is legal, so a room close to a joined
+    """Emitting to a room nobody joins is legal (and so are leaving it and leaving
+    it out), so a room in ``to``, ``except`` or a leave that is close to a joined
     one (declared or joined by a step) is a warning with "did you mean", on
     stderr; a room of a group's rule, a client's own room, or a name close to
     no room, is not warned about."""
     path = write(tmp_path, ROOMS)
     result = invoke("validate", str(path))
     assert result.exit_code == 0
-    assert result.stdout == f"{path}: ok (1 node, 4 clients, 4 steps)\n"
+    assert result.stdout == f"{path}: ok (1 node, 4 clients, 6 steps)\n"
     assert result.stderr.splitlines() == [
         f"roomsim: warning: {path}:8: timeline[1].emit.to:"
         " no client ever joins room 'lobyy' (did you mean 'lobby'?)",
         f"roomsim: warning: {path}:9: timeline[2].emit.to[1]:"
         " no client ever joins room 'kitchn' (did you mean 'kitchen'?)",
+        f"roomsim: warning: {path}:11: timeline[4].emit.except:"
+        " no client ever joins room 'lobbby' (did you mean 'lobby'?)",
+        f"roomsim: warning: {path}:12: timeline[5].leave.rooms:"
+        " no client ever joins room 'kitchem' (did you mean 'kitchen'?)",
     ]
     assert [w.key for w in load_scenario(path).warnings] == [
         "timeline[1].emit.to",
         "timeline[2].emit.to[1]",
+        "timeline[4].emit.except",
+        "timeline[5].leave.rooms",
     ]
 
 

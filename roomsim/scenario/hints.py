@@ -1,16 +1,19 @@
 """Warnings: what a valid scenario gives that is most likely a slip.
 
 Emitting to a room nobody joins is legal in Socket.IO (nobody gets the
-message), so a misspelt room is not an error; but a room that no client
-ever joins, whose name is close to one that is joined, is most likely a
-typo, and :func:`room_warnings` says so with the closest joined room.
+message), and so are leaving it and leaving it out (``except``), so a
+misspelt room is not an error; but a room that no client ever joins, whose
+name is close to one that is joined, is most likely a typo, and
+:func:`room_warnings` says so with the closest joined room (unless the two
+differ in their digits only: ``room3`` beside ``room2`` is on purpose).
 """
 
 import difflib
+import re
 
 from roomsim.scenario.document import Scenario
 from roomsim.scenario.errors import MAX_PROBLEMS, LineOf, Loc, ScenarioWarning, dotted, show
-from roomsim.scenario.models import ConnectStep, JoinStep, SocketsJoinStep, _Targeted
+from roomsim.scenario.models import ConnectStep, JoinStep, LeaveStep, SocketsJoinStep, _Targeted
 
 __all__ = ["room_warnings"]
 
@@ -41,7 +44,11 @@ def joined_rooms(sc: Scenario) -> set[str]:
 
 
 def room_warnings(sc: Scenario, path: str, line_of: LineOf) -> list[ScenarioWarning]:
-    """A warning for each target room nobody joins that is close to a joined room.
+    """A warning for each room nobody joins that is close to a joined room.
+
+    The rooms looked at are those a step names without joining them: the
+    ``to`` and ``except`` of an emit (and of the other steps that pick
+    sockets), and the rooms of a ``leave``.
 
     Parameters
     ----------
@@ -74,26 +81,51 @@ def room_warnings(sc: Scenario, path: str, line_of: LineOf) -> list[ScenarioWarn
     found: list[tuple[Loc, str]] = []
     for i, step in enumerate(sc.timeline):
         body = step.body
-        if not isinstance(body, _Targeted) or not body.to:
+        if isinstance(body, _Targeted):
+            lists = [("to", body.to or []), ("except", body.except_)]
+        elif isinstance(body, LeaveStep):
+            lists = [("rooms", body.rooms)]
+        else:
             continue
-        for j, room in enumerate(body.to):
-            if room in joined or room in names or _of_a_group(sc, room):
-                continue
-            if room not in close:
-                match = difflib.get_close_matches(room, candidates, n=1)
-                close[room] = match[0] if match else None
-            if close[room] is None:
-                continue
-            loc: Loc = ("timeline", i, step.action, "to")
-            if len(body.to) > 1:
-                loc += (j,)
-            reason = f"no client ever joins room {show(room)} (did you mean {show(close[room])}?)"
-            found.append((loc, reason))
-            if len(found) >= MAX_PROBLEMS:
-                break
+        for key, rooms in lists:
+            for j, room in enumerate(rooms):
+                if room in joined or room in names or _of_a_group(sc, room):
+                    continue
+                if room not in close:
+                    match = difflib.get_close_matches(room, candidates, n=1)
+                    close[room] = (
+                        match[0] if match and not _numbered_alike(room, match[0]) else None
+                    )
+                if close[room] is None:
+                    continue
+                loc: Loc = ("timeline", i, step.action, key)
+                if len(rooms) > 1:
+                    loc += (j,)
+                reason = (
+                    f"no client ever joins room {show(room)} (did you mean {show(close[room])}?)"
+                )
+                found.append((loc, reason))
+        if len(found) >= MAX_PROBLEMS:
+            break
     warnings = [ScenarioWarning(path, why, line_of(loc), dotted(loc)) for loc, why in found]
     warnings.sort(key=lambda w: w.line or 0)
     return warnings
+
+
+def _numbered_alike(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ in their digits only (``room3``, ``room2``): rooms
+    numbered on purpose, not a slip.
+
+    Examples
+    --------
+    >>> _numbered_alike("room3", "room2"), _numbered_alike("game:12", "game:1")
+    (True, True)
+    >>> _numbered_alike("lobyy", "lobby"), _numbered_alike("rom2", "room2")
+    (False, False)
+    """
+    return a.strip("0123456789") == b.strip("0123456789") or (
+        re.sub(r"\d+", "#", a) == re.sub(r"\d+", "#", b)
+    )
 
 
 def _of_a_group(sc: Scenario, name: str) -> bool:
