@@ -215,12 +215,13 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
         if f not in present and any(d["fate"] == f for *_, d in edges)
     ]
     hop_fates = {d["fate"] for *_, d in edges}
+    line_of: dict[str, Any] = {f: FATE_LINESTYLES.get(f, "solid") for f in hop_fates}
     handles = [
         Line2D(
             [],
             [],
             marker=FATE_MARKERS.get(f) or "o",
-            linestyle=FATE_LINESTYLES.get(f, "solid") if f in hop_fates else "",
+            linestyle=line_of.get(f, ""),
             markersize=8,
             color=FATE_COLOURS[f],
             markeredgecolor="#333333",
