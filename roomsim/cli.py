@@ -610,7 +610,9 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
 
     try:
         plan = load_sweep_spec(spec)
-    except (SweepSpecError, ScenarioError) as err:
+    except ScenarioError as err:
+        _fail_scenario(err)
+    except SweepSpecError as err:
         _fail(str(err))
     out_path = out_path or plan.out
     if out_path is None:
