@@ -32,6 +32,39 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def _fail_scenario(err: ScenarioError, max_errors: int = 20) -> NoReturn:
+    """Every problem of a scenario (the first ``max_errors``; 0 for all), one line each."""
+    problems = err.problems if max_errors <= 0 else err.problems[:max_errors]
+    for problem in problems:
+        click.echo(f"roomsim: {problem}", err=True)
+    if err.total > 1:
+        from roomsim.summary import plural
+
+        line = f"roomsim: found {plural(err.total, 'error')}"
+        if len(problems) < len(err.problems):
+            line += f"; {err.total - len(problems):,} not shown (--max-errors 0 for more)"
+        elif err.total > len(problems):
+            line += f"; {err.total - len(problems):,} not shown (the first {len(problems):,} are)"
+        click.echo(line, err=True)
+    sys.exit(2)
+
+
+def _warn_scenario(warnings: Iterable[Any]) -> None:
+    """The scenario's warnings (legal, most likely a slip), one line each on stderr."""
+    for warning in warnings:
+        click.echo(f"roomsim: warning: {warning}", err=True)
+
+
+_MAX_ERRORS = click.option(
+    "--max-errors",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="Show at most N of a bad scenario's errors (0: every one).",
+)
+
+
 class Stopped(BaseException):
     """SIGTERM, raised where the program is so that every temporary file is removed."""
 
@@ -125,6 +158,7 @@ def main() -> None:
     is_flag=True,
     help="Print the summary's figures as one JSON object (the 'wrote' lines go to stderr).",
 )
+@_MAX_ERRORS
 def run(
     file: Path,
     trace_path: Path | None,
@@ -134,6 +168,7 @@ def run(
     run_checks: bool,
     full: bool,
     as_json: bool,
+    max_errors: int,
 ) -> None:
     """Play scenario FILE, print a summary and check the result.
 
@@ -148,7 +183,9 @@ def run(
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
-        _fail(str(err))
+        _fail_scenario(err, max_errors)
+    if not quiet:
+        _warn_scenario(scenario.warnings)
     wanted: list[tuple[str, Path | None]] = [("--trace", trace_path)]
     if out_dir is not None:
         from roomsim.drawing.overview import OVERVIEW_FILES
@@ -266,10 +303,11 @@ def _trace_fate(output: Output | None, path: Path | None) -> str:
 
 
 def _check_pass(
-    records: Iterable[dict[str, Any]], *, complete: bool, checks: bool = True
+    records: Iterable[dict[str, Any]], *, complete: bool, checks: bool = True, tally: Any = None
 ) -> tuple[dict[str, Any], list[Any]]:
     """The latency table's figures and every violation of ``records``, in one
-    pass and bounded memory.  ``roomsim run`` and ``roomsim check`` both use it."""
+    pass and bounded memory (and the running counts, into ``tally`` if given).
+    ``roomsim run`` and ``roomsim check`` both use it."""
     from roomsim.analysis.check import Checker
     from roomsim.analysis.delivery import DeliverySummary
 
@@ -279,6 +317,8 @@ def _check_pass(
         summary.add(rec)
         if checker is not None:
             checker.add(rec)
+        if tally is not None:
+            tally.add(rec)
     return summary.result(), (checker.finish() if checker is not None else [])
 
 
@@ -290,22 +330,36 @@ def _check_records(
     adapter: str = "",
     quiet: bool = False,
     as_json: bool = False,
+    title: str | None = None,
 ) -> int:
     """Print the latency table and every violation of ``records`` (one pass);
-    return the number of violations."""
+    return the number of violations.
+
+    With ``as_json``, the figures of ``roomsim run --json`` that a trace
+    holds (:func:`~roomsim.summary.run_figures`: the counts, the node rows,
+    ``delivery`` and ``checks``), and ``violations`` as records.
+    """
     import json
 
     from roomsim.analysis.delivery import format_delivery_summary
 
-    delivery, violations = _check_pass(records, complete=complete, checks=checks)
     if as_json:
-        out = {
-            "deliveries": delivery,
-            "checked": checks,
-            "violations": [v.as_dict() for v in violations],
-        }
-        click.echo(json.dumps(out, indent=2))
+        from roomsim.summary import run_figures
+        from roomsim.trace import Tally
+
+        tally = Tally()
+        delivery, violations = _check_pass(records, complete=complete, checks=checks, tally=tally)
+        figures = run_figures(
+            tally,
+            title=title,
+            adapter=adapter or None,
+            delivery=delivery,
+            violations=violations if checks else None,
+        )
+        figures["violations"] = [v.as_dict() for v in violations]
+        click.echo(json.dumps(figures, indent=2))
         return len(violations)
+    delivery, violations = _check_pass(records, complete=complete, checks=checks)
     if not quiet:
         click.echo(format_delivery_summary(delivery, adapter))
     if violations:
@@ -324,7 +378,13 @@ def _check_records(
     is_flag=True,
     help="The run was stopped (by until): do not count messages still in flight as lost.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the figures as one JSON object: those of `run --json` a trace holds,"
+    " and each violation as a record.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but violations.")
 def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> None:
     """Check saved trace TRACE (JSON Lines, - for standard input) against
@@ -338,7 +398,13 @@ def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> Non
 
     reader = TraceReader(trace_file)
     try:
-        found = _check_records(reader, complete=not incomplete, quiet=quiet, as_json=as_json)
+        found = _check_records(
+            reader,
+            complete=not incomplete,
+            quiet=quiet,
+            as_json=as_json,
+            title="-" if str(trace_file) == "-" else trace_file.name,
+        )
     except TraceFileError as err:
         _fail(str(err))
     except (KeyError, TypeError, AttributeError) as err:
@@ -351,12 +417,19 @@ def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> Non
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-def validate(file: Path) -> None:
-    """Check scenario FILE without running it."""
+@_MAX_ERRORS
+def validate(file: Path, max_errors: int) -> None:
+    """Check scenario FILE without running it.
+
+    Every error is one line, in line order (file:line: key: problem), on
+    stderr, exit status 2; warnings (a room nobody joins whose name is close
+    to one that is joined) are lines too, and leave the exit status 0.
+    """
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
-        _fail(str(err))
+        _fail_scenario(err, max_errors)
+    _warn_scenario(scenario.warnings)
     from roomsim.summary import plural
 
     click.echo(
@@ -537,7 +610,9 @@ def sweep(spec: Path, scheduler: str | None, out_path: Path | None, quiet: bool)
 
     try:
         plan = load_sweep_spec(spec)
-    except (SweepSpecError, ScenarioError) as err:
+    except ScenarioError as err:
+        _fail_scenario(err)
+    except SweepSpecError as err:
         _fail(str(err))
     out_path = out_path or plan.out
     if out_path is None:
@@ -598,7 +673,7 @@ def compare(file: Path, adapters: str, seed: int | None, as_json: bool) -> None:
     try:
         scenario = load_scenario(file)
     except ScenarioError as err:
-        _fail(str(err))
+        _fail_scenario(err)
     if "memory" in names and len(scenario.cluster.nodes) > 1:
         _fail(f"{file}: the memory adapter cannot join {len(scenario.cluster.nodes)} nodes")
     results = compare_adapters(scenario, names, seed=seed)

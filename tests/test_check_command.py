@@ -123,7 +123,33 @@ def test_check_json_gives_the_same_figures(tmp_path: Path, records: list[dict[st
         ("duplicate", "m1", "a", 15)
     ]
     # m1, m2 to a and b; m3, m5 to b; and the planted second copy of m1
-    assert out["deliveries"]["room"]["delivered"] == 7
+    assert out["delivery"]["room"]["delivered"] == 7
+    assert out["checks"]["ok"] is False and len(out["checks"]["violations"]) == 1
+
+
+@pytest.mark.parametrize("example", ["failures", "sharded_loss_window", "quickstart"])
+def test_check_json_has_the_figures_of_run_json(tmp_path: Path, example: str) -> None:
+    """``check --json`` of a saved trace prints every figure of ``run --json``
+    that a trace holds, equal to the run's own (counts, drops by reason,
+    node rows, the latency table, the checks); only the scenario's name,
+    adapter and seed, which a trace does not hold, are left out."""
+    trace = tmp_path / "t.jsonl"
+    ran = CliRunner().invoke(
+        main, ["run", str(EXAMPLES / f"{example}.yaml"), "--json", "--trace", str(trace)]
+    )
+    assert ran.exit_code == 0, ran.output
+    checked = CliRunner().invoke(main, ["check", "--json", str(trace)])
+    assert checked.exit_code == 0, checked.output
+    run_figures, check_figures = json.loads(ran.stdout), json.loads(checked.stdout)
+    assert (check_figures["title"], check_figures["adapter"], check_figures["seed"]) == (
+        "t.jsonl",
+        None,
+        None,
+    )
+    shared = set(run_figures) & set(check_figures) - {"title", "adapter", "seed"}
+    assert shared >= {"deliveries", "drops", "node_rows", "drops_by_reason", "delivery", "checks"}
+    assert {key: check_figures[key] for key in shared} == {key: run_figures[key] for key in shared}
+    assert run_figures["deliveries"] > 0 and check_figures["violations"] == []
 
 
 @pytest.mark.parametrize(

@@ -104,22 +104,24 @@ def test_step_that_cannot_happen_is_recorded_and_the_run_goes_on(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "expected", "errors"),
     [
         (
             SMALL.replace("rooms: [lobby]}\n  - {name: bob", "room: [lobby]}\n  - {name: bob"),
             ":5: clients[0].room: unknown key 'room'",
+            2,  # and SMALL's own unknown client 'zed-not-yet'
         ),
-        (SMALL.replace("{client: zed-not-yet", "{client: zed"), ":10: timeline[2].join.client"),
-        (SMALL.replace("at: 20", "at: -1"), ":9: timeline[1].at"),
-        ("cluster: {nodes: [n1, n2]\n", ""),
-        ("", "empty"),
+        (SMALL.replace("{client: zed-not-yet", "{client: zed"), ":10: timeline[2].join.client", 1),
+        (SMALL.replace("at: 20", "at: -1"), ":9: timeline[1].at", 2),
+        ("cluster: {nodes: [n1, n2]\n", "", 1),
+        ("", "empty", 1),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
-    tmp_path: Path, text: str, expected: str
+    tmp_path: Path, text: str, expected: str, errors: int
 ) -> None:
-    """Bad input: one line naming file, line and key; exit 2; no trace file.
+    """Bad input: one line per error naming file, line and key, in line order,
+    then a count when there are several; exit 2; no trace file.
 
     In process (click's runner keeps stdout and stderr apart); the exit is a
     ``SystemExit``, never another exception.
@@ -131,15 +133,17 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.stdout == ""
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert str(scenario) in result.stderr and expected in result.stderr
+    lines = result.stderr.splitlines()
+    assert all(line.startswith(f"roomsim: {scenario}") for line in lines[:errors]), lines
+    assert expected in lines[0]
+    assert lines[errors:] == ([f"roomsim: found {errors} errors"] if errors > 1 else [])
     assert list(tmp_path.iterdir()) == [scenario]
 
 
 def test_bad_input_in_a_real_process(tmp_path: Path) -> None:
     """The same as a separate process: one line on stderr, no traceback, exit 2, no trace."""
     scenario = tmp_path / "bad.yaml"
-    scenario.write_text(SMALL.replace("at: 20", "at: -1"))
+    scenario.write_text(SMALL.replace("at: 20", "at: -1").replace("zed-not-yet", "bob"))
     trace = tmp_path / "t.jsonl"
     proc = subprocess.run(
         [sys.executable, "-m", "roomsim.cli", "run", str(scenario), "--trace", str(trace)],

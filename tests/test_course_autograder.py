@@ -37,8 +37,10 @@ SOLUTION_PIECES = {
     "02-clusters": (
         "recipients(sent[0])",
         "nodes - nodes_with_room",
-        "answer_q3 = 4",
-        "leave: {client: bob",
+        "_setup_08_1",
+        "_outage_setup",
+        'reason="broker down"',
+        "leave: {{client: {one}",
         "_run_classic",  # a hidden test's helper
     ),
 }
@@ -143,8 +145,11 @@ def test_assignment_2_full_marks_and_typical_mistakes(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
     """Assignment 2: the solutions earn 10 of 10; a submission that thinks every node
-    picks at the emit (q1), gets the copies right (q2), counts the emitting node's own
-    members as lost (q3) and leaves news only after m2 was sent (q4) earns 0 + 3 + 0 + 0."""
+    picks at the emit (q1), gets the copies of its version right (q2), counts the
+    emitting node's own members as lost (q3) and leaves the room only after m2 was sent
+    (q4), each in s300's version, earns 0 + 3 + 0 + 0."""
+    from roomsim.exercises import scenario, variant
+
     grade = _grade_module()
     dist2 = _built("02-clusters", tmp_path_factory)
     solutions = nbformat.read(dist2 / "autograder" / "02-clusters.ipynb", as_version=4)
@@ -158,12 +163,24 @@ def test_assignment_2_full_marks_and_typical_mistakes(
         "answer_q1 = ...",
         'v = variant(STUDENT_ID)\nanswer_q1 = {v.name(n) for n in ("alice", "bob", "dave")}',
     )
+    # s300's version of 08.1 (printed in the notebook): 2 messages, and n1 has a member
+    assert scenario("08.1", "s300").startswith(
+        "Classic Redis adapter, any number of nodes: n1 sends 2"
+    )
+    assert "n1 has a member" in scenario("08.1", "s300")
     _set_cell(
         typical,
         "def copies",
-        "def copies(nodes, nodes_with_room):\n    return nodes, nodes - nodes_with_room\n",
+        "def copies(nodes, nodes_with_room):\n"
+        "    return 2 * nodes, 2 * (nodes - nodes_with_room + 1)\n",
     )
-    _set_cell(typical, "answer_q3 = ...", "answer_q3 = 7")
+    # s300's outage: 'plum' from n1 to gus, rui (n1) and fay (n3), 'elm' from n2 to
+    # cleo (n2) and kai (n3): 2 pairs lost, 5 when the emitting nodes' own count too
+    assert "gus (n1, 'plum'); rui (n1, 'plum'); cleo (n2, 'elm')" in scenario("09.2", "s300")
+    _set_cell(typical, "answer_q3 = ...", "answer_q3 = 5")
+    v = variant("s300")
+    one, both, room = v.name("bob"), v.name("carol"), v.room("quiet")
+    assert f"{one} receives m1 and not m2, and {both} receives both" in scenario("10.1", v)
     _set_cell(
         typical,
         "your scenario here",
@@ -171,12 +188,12 @@ def test_assignment_2_full_marks_and_typical_mistakes(
         "cluster: {nodes: [n1, n2], adapter: redis}\n"
         "latency: {client_ms: 5, adapter_ms: 2}\n"
         "clients:\n"
-        "  - {name: bob, node: n1, rooms: [news]}\n"
-        "  - {name: carol, node: n2, rooms: [news]}\n"
+        f"  - {{name: {one}, node: n1, rooms: [{room}]}}\n"
+        f"  - {{name: {both}, node: n2, rooms: [{room}]}}\n"
         "timeline:\n"
-        "  - {at: 10, emit: {id: m1, from: n1, to: [news], event: headline}}\n"
-        "  - {at: 30, emit: {id: m2, from: n1, to: [news], event: headline}}\n"
-        "  - {at: 31, leave: {client: bob, rooms: [news]}}\n"
+        f"  - {{at: 10, emit: {{id: m1, from: n1, to: [{room}], event: headline}}}}\n"
+        f"  - {{at: 30, emit: {{id: m2, from: n1, to: [{room}], event: headline}}}}\n"
+        f"  - {{at: 31, leave: {{client: {one}, rooms: [{room}]}}}}\n"
         '"""\n',
     )
     nbformat.write(solutions, tmp_path / "s100.ipynb")

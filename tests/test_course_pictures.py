@@ -8,11 +8,12 @@ differences are CAM02-UCS ΔE, where about 10 is clearly visible side by side.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
 import roomsim
-from roomsim.drawing.colours import FATE_COLOURS, OUTCOME_COLOURS
+from roomsim.drawing.colours import FATE_COLOURS, FATE_LINESTYLES, FATE_MARKERS, OUTCOME_COLOURS
 
 colorspacious = pytest.importorskip("colorspacious")
 np = pytest.importorskip("numpy")
@@ -20,6 +21,9 @@ np = pytest.importorskip("numpy")
 #: The least ΔE between two outcome colours, for everyone.
 MIN_DELTA_E = 20.0
 DEFICIENCIES = ("deuteranomaly", "protanomaly")
+#: The fates a delivery graph tells apart among clients, among nodes and among hops
+#: (the broker's "published" is alone of its kind; "origin" is the title's node).
+GRAPH_FATES = ("sender", "relayed", "discarded", "ignored", "dropped", "delivered")
 
 
 def _rgb(colour: str) -> np.ndarray:
@@ -49,8 +53,9 @@ def _luminance(colour: str) -> float:
     [
         (OUTCOME_COLOURS, tuple(OUTCOME_COLOURS)),
         (FATE_COLOURS, ("delivered", "dropped", "discarded")),
+        (FATE_COLOURS, GRAPH_FATES),
     ],
-    ids=["outcome grid", "fates"],
+    ids=["outcome grid", "fates", "delivery graph"],
 )
 def test_outcome_colours_stay_apart(
     palette: dict[str, str], names: tuple[str, ...], deficiency: str | None
@@ -132,3 +137,77 @@ def test_the_grid_marks_each_outcome_with_a_glyph_and_gridlines() -> None:
     assert hatched == cells(dropped)
     minor = ax.xaxis.get_minor_ticks()
     assert len(minor) == len(msgs) - 1 and all(t.gridline.get_visible() for t in minor)
+
+
+def _graph(example: str, msg: str) -> tuple[Any, Any]:
+    from roomsim.analysis import delivery_graph
+    from roomsim.examples import path
+    from roomsim.runner import run_scenario
+    from roomsim.scenario import load_scenario
+
+    trace = run_scenario(load_scenario(path(example))).trace
+    return delivery_graph(trace, msg), trace
+
+
+@pytest.mark.parametrize(("example", "msg"), [("quickstart", "m2"), ("disconnection", "in-flight")])
+def test_the_delivery_graph_marks_each_fate_with_a_glyph(example: str, msg: str) -> None:
+    """Every client and node of a delivery graph carries its fate's glyph at its
+    place (a dot delivered, a cross dropped, a dash discarded, ...), and two
+    fates never share a glyph: the graph reads without colour."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from roomsim.drawing import cluster_layout, draw_delivery_graph
+
+    G, _ = _graph(example, msg)
+    ax = draw_delivery_graph(G, ax=Figure().subplots())
+    pos = cluster_layout(G)
+    glyphs = {
+        c.get_gid().removeprefix("fate:"): c
+        for c in ax.collections
+        if (c.get_gid() or "").startswith("fate:")
+    }
+    at: dict[str, set[tuple[float, float]]] = {}
+    for key, data in G.nodes(data=True):
+        if FATE_MARKERS.get(data["fate"]):
+            at.setdefault(data["fate"], set()).add(tuple(map(float, pos[key])))
+    assert len(at) >= 3, at  # the examples show at least three fates
+    for fate, places in at.items():
+        drawn = [c for c in ax.collections if c.get_gid() == f"fate:{fate}"]
+        assert {tuple(map(float, xy)) for c in drawn for xy in c.get_offsets()} == places
+    shapes = {fate: c.get_paths()[0].vertices for fate, c in glyphs.items()}
+    for a, b in itertools.combinations(shapes, 2):
+        same = shapes[a].shape == shapes[b].shape and np.allclose(shapes[a], shapes[b])
+        assert not same, f"{a} and {b} share a glyph"
+
+
+def test_the_delivery_graph_draws_each_hop_fate_in_its_own_line_style() -> None:
+    """A dropped hop is dashed, an ignored copy dotted, a discarded one dash-dot,
+    the others solid: every arrow of a fate has its fate's style, and the four
+    styles differ."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch
+
+    from roomsim.drawing import draw_delivery_graph
+
+    styles: dict[str, set[object]] = {}
+    for example, msg in (
+        ("quickstart", "m1"),
+        ("quickstart", "m2"),
+        ("disconnection", "in-flight"),
+    ):
+        G, _ = _graph(example, msg)
+        ax = draw_delivery_graph(G, ax=Figure().subplots())
+        arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+        assert len(arrows) == G.number_of_edges()
+        by_colour = {FATE_COLOURS[d["fate"]]: d["fate"] for *_, d in G.edges(data=True)}
+        for arrow in arrows:
+            fate = by_colour[to_hex(arrow.get_edgecolor())]
+            styles.setdefault(fate, set()).add(arrow.get_linestyle())
+    assert {"delivered", "dropped", "ignored", "discarded"} <= set(styles), styles
+    assert all(len(found) == 1 for found in styles.values()), styles
+    for fate in ("dropped", "ignored", "discarded"):
+        assert styles[fate] == {FATE_LINESTYLES[fate]}
+    assert len({next(iter(styles[f])) for f in ("delivered", *FATE_LINESTYLES)}) == 4

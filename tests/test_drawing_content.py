@@ -64,10 +64,12 @@ def quickstart() -> Trace:
 
 
 def drawn_markers(ax: Any) -> list[tuple[tuple[float, float], str]]:
-    """Every node marker on ``ax``: (position, face colour)."""
+    """Every node marker on ``ax``: (position, face colour); not the fates' glyphs."""
     markers = []
     for collection in ax.collections:
         if not isinstance(collection, PathCollection):
+            continue
+        if (collection.get_gid() or "").startswith("fate:"):
             continue
         colours = [to_hex(c) for c in collection.get_facecolors()]
         offsets = [tuple(map(float, xy)) for xy in collection.get_offsets()]

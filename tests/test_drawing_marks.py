@@ -131,3 +131,32 @@ def test_every_picture_with_axes_says_what_they_show(failures: list[dict]) -> No
     assert axes["broker"].get_xlabel() == "t (ms)"
     assert "cumulative fraction" in axes["latency"].get_ylabel()
     assert axes["latency"].get_xlabel().endswith("(ms)")
+
+
+def test_connect_and_disconnect_have_their_own_glyphs() -> None:
+    """On the timeline, a connect and a disconnect are told apart by shape, not
+    only by colour: each is drawn at its client's lane and time with its own
+    glyph, and the legend names both."""
+    import numpy as np
+
+    sc = parse_scenario(
+        "cluster: {nodes: 1}\nclients: [{name: a, node: n1}, {name: b, node: n1, connect_at: 2}]\n"
+        "timeline: [{at: 5, disconnect: {client: a}}]\n"
+    )
+    data = analysis.spacetime(run_scenario(sc).trace)
+    ax = drawing.draw_spacetime(data, ax=Figure().subplots(), zoom=False)
+    drawn = {c.get_gid(): c for c in ax.collections if (c.get_gid() or "").startswith("mark:")}
+    lanes = [t.get_text() for t in ax.get_yticklabels()]
+
+    def at(kind: str) -> set[tuple[float, str]]:
+        offsets = drawn[f"mark:{kind}"].get_offsets()
+        return {(float(x), lanes[-round(float(y))]) for x, y in offsets}
+
+    assert at("connect") == {(0.0, "a"), (2.0, "b")}
+    assert at("disconnect") == {(5.0, "a")}
+    connect, disconnect = (
+        drawn[f"mark:{k}"].get_paths()[0].vertices for k in ("connect", "disconnect")
+    )
+    assert not (connect.shape == disconnect.shape and np.allclose(connect, disconnect))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "connect" in legend and "disconnect" in legend

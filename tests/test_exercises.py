@@ -295,3 +295,85 @@ def test_the_exercise_modules_expose_no_answer() -> None:
         assert [
             fn.__name__ for fn in public if fn not in checks and fn.__name__ not in helpers
         ] == []
+
+
+def test_every_exercise_of_assignment_2_takes_a_variant() -> None:
+    """Assignment 2 plays 07.1, 08.1, 09.2 and 10.1: each takes a student's variant."""
+    assert all(exercises()[i].takes_variant for i in ("07.1", "08.1", "09.2", "10.1"))
+
+
+def _sim_copies(nodes: int, with_room: int, room: str, messages: int, n1_member: bool):
+    """Copies handed out and thrown away, counted in a simulation written here."""
+    sim = roomsim.Cluster(nodes=nodes, adapter="redis", client_ms=5, adapter_ms=2)
+    members = range(1, with_room + 1) if n1_member else range(2, with_room + 2)
+    for i, node in enumerate(sim.nodes, start=1):
+        sim.connect(f"u{i}", node=node, rooms=[room] if i in members else [])
+    sent = [sim.io("n1").to(room).emit("move") for _ in range(messages)]
+    sim.run(until=100)
+    relays = [r for r in sim.trace.records("relay") if r["msg"] in sent]
+    return len(relays), sum(1 for r in relays if r.get("ignored") or not r.get("targets"))
+
+
+def test_08_1_variants_change_the_right_function() -> None:
+    """08.1 for a student: n1 sends 2 to 4 messages, with or without a member of the
+    room. The rule (one copy per node and message; every node but the room's, and the
+    publisher's echo, thrown away) read off that student's task passes, checked against
+    a simulation; the notebook's function fails; two students' functions differ."""
+    rights = {}
+    for sid in [f"s-{c}" for c in "abcdefghij"]:
+        task = scenario("08.1", sid)
+        messages = int(task.split("n1 sends ")[1].split(" ")[0])
+        n1_member = "n1 has a member" in task
+        room = task.split("io.to('")[1].split("'")[0]
+
+        def copies(n: int, k: int, m: int = messages, echo: int = n1_member) -> tuple[int, int]:
+            return m * n, m * (n - k + echo)
+
+        assert copies(6, 2) == _sim_copies(6, 2, room, messages, n1_member)
+        assert check_answer("08.1", copies, variant=sid).ok, sid
+        assert not check_answer("08.1", SOLUTIONS["08.1"], variant=sid).ok, sid
+        rights[sid] = (messages, n1_member)
+    assert len(set(rights.values())) >= 3
+
+
+def test_09_2_variants_change_the_count() -> None:
+    """09.2 for a student: the clients' rooms differ; the count worked out from the
+    student's task (the members of each lost message's room on the other nodes) passes,
+    the notebook's 4 fails, and students get different counts."""
+    import re
+
+    counts = {}
+    for sid in (f"s{k}" for k in range(8)):
+        task = scenario("09.2", sid)
+        ops = re.search(r"n1 sends to '([^']+)'", task).group(1)
+        dev = re.search(r"n2 sends to '([^']+)'", task).group(1)
+        clients = re.findall(r"(\w+) \((n\d), ([^)]*)\)", task)
+        lost = sum(
+            (f"'{ops}'" in rooms and node != "n1") + (f"'{dev}'" in rooms and node != "n2")
+            for _, node, rooms in clients
+        )
+        assert len(clients) == 5
+        assert check_answer("09.2", lost, variant=sid).ok, (sid, task)
+        assert not check_answer("09.2", 4, variant=sid).ok
+        counts[sid] = lost
+    assert len(set(counts.values())) >= 3
+
+
+def test_10_1_variants_rename_the_clients_and_the_room() -> None:
+    """10.1 for a student: a scenario written with that student's names and room
+    passes; the same file fails for another student, and so does the notebook's."""
+    first, second = variant("s-a"), variant("s-b")
+    one, both, room = first.name("bob"), first.name("carol"), first.room("quiet")
+    assert f"{one} receives m1 and not m2" in scenario("10.1", first)
+    text = (
+        "cluster: {nodes: 1}\n"
+        f"clients: [{{name: {one}, node: n1, rooms: [{room}]}},"
+        f" {{name: {both}, node: n1, rooms: [{room}]}}]\n"
+        "timeline:\n"
+        f"  - {{at: 10, emit: {{id: m1, from: n1, to: [{room}]}}}}\n"
+        f"  - {{at: 20, leave: {{client: {one}, rooms: [{room}]}}}}\n"
+        f"  - {{at: 30, emit: {{id: m2, from: n1, to: [{room}]}}}}\n"
+    )
+    assert check_answer("10.1", text, variant=first).ok
+    assert not check_answer("10.1", text, variant=second).ok
+    assert not check_answer("10.1", SOLUTIONS["10.1"], variant=first).ok

@@ -14,6 +14,8 @@ import colorsys
 __all__ = [
     "EMIT_KIND_COLOURS",
     "FATE_COLOURS",
+    "FATE_LINESTYLES",
+    "FATE_MARKERS",
     "OUTCOME_COLOURS",
     "OUTCOME_HATCHES",
     "OUTCOME_MARKERS",
@@ -26,13 +28,28 @@ FATE_COLOURS = {
     "sent": "#56b4e9",
     "origin": "#1f4e79",
     "published": "#8e6cbf",
-    "relayed": "#009e73",
+    "relayed": "#117733",
     "received": "#005a9c",
     "delivered": "#005a9c",
-    "discarded": "#cc79a7",
+    "discarded": "#000000",
     "ignored": "#a0a0a0",
     "dropped": "#e69f00",
 }
+#: The delivery graph's second cue: a glyph on each client, node or broker by its fate ...
+FATE_MARKERS = {
+    "sender": "^",
+    "sent": "^",
+    "origin": "^",
+    "published": "",
+    "relayed": "+",
+    "received": "+",
+    "delivered": "o",
+    "discarded": "_",
+    "ignored": "x",
+    "dropped": "X",
+}
+#: ... and a line style on each hop by its fate.
+FATE_LINESTYLES = {"dropped": "dashed", "ignored": "dotted", "discarded": "dashdot"}
 
 #: The "who got which message" grid: dark blue, orange and light grey differ in
 #: lightness as well as hue (delivered/dropped contrast 3.2:1), so they stay apart in

@@ -8,7 +8,7 @@ import networkx as nx
 
 from roomsim.analysis.graph import FATES
 from roomsim.analysis.records import round_ms
-from roomsim.drawing.colours import FATE_COLOURS
+from roomsim.drawing.colours import FATE_COLOURS, FATE_LINESTYLES, FATE_MARKERS
 from roomsim.drawing.layout import cluster_layout
 from roomsim.drawing.output import new_axes
 
@@ -59,12 +59,52 @@ def _client_label(data: dict[str, Any]) -> str:
     return f"{data['name']} ({fate})"
 
 
+def _ink(colour: str) -> str:
+    """White on a dark fill, near-black on a light one."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#222222"
+
+
+def _draw_glyphs(G: nx.DiGraph, pos: dict[Any, Any], size: float, ax: Any) -> None:
+    """A glyph for each graph node's fate (gid ``fate:<fate>``): a cue without colour.
+
+    On a client, in its middle (white on a dark fill); beside a server node
+    or the broker, at its upper right corner (their names are inside).
+    """
+    from matplotlib.transforms import offset_copy
+
+    beside = offset_copy(ax.transData, fig=ax.figure, x=17, y=17, units="points")
+    groups: dict[tuple[str, bool], list[Any]] = {}
+    for key, data in G.nodes(data=True):
+        if FATE_MARKERS.get(data["fate"]):
+            groups.setdefault((data["fate"], data["kind"] == "client"), []).append(key)
+    for (fate, on_client), keys in groups.items():
+        marker = FATE_MARKERS[fate]
+        filled = marker not in ("+", "_", "x", "|")
+        colour = FATE_COLOURS.get(fate, "#777777")
+        ax.scatter(
+            [pos[k][0] for k in keys],
+            [pos[k][1] for k in keys],
+            s=size * 0.3 if on_client else 110,
+            marker=marker,
+            c=_ink(colour) if on_client else (colour if filled else "#222222"),
+            edgecolors=("none" if on_client else "#222222") if filled else None,
+            linewidths=1.6 if not filled else 0.8,
+            zorder=3,
+            transform=ax.transData if on_client else beside,
+            gid=f"fate:{fate}",
+        )
+
+
 def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = None) -> Any:
     """Draw a delivery graph: nodes in columns, clients under their node, the broker above.
 
-    Graph nodes and edges are coloured by ``fate`` (a legend says which);
-    drops and ignored copies are dashed; every hop carries its time (a
-    delivery's is written beside its client).
+    Graph nodes and edges are coloured by ``fate`` (a legend says which),
+    and each fate has a second cue that needs no colour: a glyph on every
+    client and node (a dot delivered, a cross dropped, a dash discarded, ...;
+    :data:`~roomsim.drawing.colours.FATE_MARKERS`), and a line style on
+    every hop (dashed dropped, dotted ignored, dash-dot discarded).  Every hop
+    carries its time (a delivery's is written beside its client).
 
     Parameters
     ----------
@@ -114,19 +154,20 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
             linewidths=0.8,
             ax=ax,
         )
+    _draw_glyphs(G, pos, size, ax)
     edges = list(G.edges(data=True))
     for kinds, rad in ((_CURVED, 0.12), (_STRAIGHT, 0.0)):
-        for dashed in (False, True):
+        for line in ("solid", *sorted(set(FATE_LINESTYLES.values()))):
             chosen = [
                 (u, v)
                 for u, v, d in edges
-                if d["kind"] in kinds and (d["fate"] in ("dropped", "ignored")) == dashed
+                if d["kind"] in kinds and FATE_LINESTYLES.get(d["fate"], "solid") == line
             ]
             if not chosen:
                 continue
             style: dict[str, Any] = {
                 "edge_color": [FATE_COLOURS.get(G.edges[e]["fate"], "#777777") for e in chosen],
-                "style": "dashed" if dashed else "solid",
+                "style": line,
                 "width": 1.6 if len(edges) <= 60 else 0.9,
             }
             if len(chosen) <= _MOST_ARROWS:
@@ -138,7 +179,9 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
                 )
             else:  # one line collection: fast; the layout shows the direction
                 style["arrows"] = False
-            nx.draw_networkx_edges(G, pos, edgelist=chosen, ax=ax, **style)
+            drawn = nx.draw_networkx_edges(G, pos, edgelist=chosen, ax=ax, **style)
+            for artist in drawn if isinstance(drawn, list) else [drawn]:
+                artist.set_gid(f"hops:{line}")
         hops = [(u, v) for u, v, d in edges if d["kind"] in kinds and d["kind"] not in _AT_CLIENT]
         if hops:
             nx.draw_networkx_edge_labels(
@@ -168,11 +211,22 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
     present = [f for f in FATES if any(d["fate"] == f for _, d in G.nodes(data=True))]
     present += [
         f
-        for f in ("dropped", "ignored")
+        for f in ("dropped", "ignored", "discarded")
         if f not in present and any(d["fate"] == f for *_, d in edges)
     ]
+    hop_fates = {d["fate"] for *_, d in edges}
+    line_of: dict[str, Any] = {f: FATE_LINESTYLES.get(f, "solid") for f in hop_fates}
     handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=9, color=FATE_COLOURS[f], label=f)
+        Line2D(
+            [],
+            [],
+            marker=FATE_MARKERS.get(f) or "o",
+            linestyle=line_of.get(f, ""),
+            markersize=8,
+            color=FATE_COLOURS[f],
+            markeredgecolor="#333333",
+            label=f,
+        )
         for f in present
     ]
     handles += [

@@ -22,12 +22,12 @@ __all__ = ["busy_window", "draw_spacetime", "spacetime_figsize"]
 #: Tick labels shown at most, and mark labels per lane at most.
 _MOST_TICKS = 60
 _MARK_STYLE = {
-    "connect": ("|", "#2e8b57"),
+    "connect": (">", "#2e8b57"),
     "disconnect": ("|", "#c0392b"),
     "join": ("^", "#555555"),
     "leave": ("v", "#555555"),
     "emit": ("*", None),
-    "reconnect": ("|", "#1f77b4"),
+    "reconnect": (">", "#1f77b4"),
     "reconnect_failed": ("x", "#c0392b"),
     "crash": ("X", "#8b0000"),
     "restart": ("P", "#2e8b57"),
@@ -103,8 +103,10 @@ def draw_spacetime(data: SpaceTime, ax: Any = None, *, zoom: bool = True) -> Any
     """Draw lanes top to bottom, time left to right, and every hop as an arrow.
 
     Arrows are coloured by message (a legend names up to 12); copies a node
-    threw away are faint; a drop ends in a red cross.  Marks: connect (green
-    bar), reconnect (blue bar), disconnect (red bar), join (up triangle),
+    threw away are faint; a drop ends in a cross.  Marks, each kind its own
+    glyph (the legend names those shown): connect (green right triangle: the
+    lane begins), reconnect (blue right triangle, labelled), disconnect (red
+    bar: the lane ends), join (up triangle),
     leave (down triangle), emit (star), crash (dark red cross), restart
     (green plus), broker down or up (square on the broker lane), partition
     and heal (orange and green diamonds).  Failures and returns are labelled
@@ -192,6 +194,7 @@ def draw_spacetime(data: SpaceTime, ax: Any = None, *, zoom: bool = True) -> Any
                 edgecolors="#222222" if kind == "emit" else None,
                 linewidths=2.0 if marker in ("|", "x") else 0.5,
                 zorder=5,
+                gid=f"mark:{kind}",
             )
     _labels(ax, labelled, y, start, end, small=len(lanes) > 30)
 
@@ -217,6 +220,12 @@ def draw_spacetime(data: SpaceTime, ax: Any = None, *, zoom: bool = True) -> Any
     handles += [
         Line2D([], [], color="#888888", lw=2, alpha=0.35, label="copy thrown away"),
         Line2D([], [], color=FATE_COLOURS["dropped"], marker="x", ls="", label="dropped"),
+    ]
+    kinds = {m.kind for m in marks}
+    handles += [
+        Line2D([], [], color=fixed, marker=marker, ls="", markersize=7, label=kind)
+        for kind, (marker, fixed) in _MARK_STYLE.items()
+        if kind in kinds and fixed is not None
     ]
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Generator
 from typing import Any
 
 from roomsim.cluster import Cluster
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
 from roomsim.exercises.answers import keyed, names, whole_number
 from roomsim.trace import Trace
 
@@ -129,18 +130,63 @@ OUTAGE_CLIENTS = {
     "cal": ("n3", ["ops"]),
 }
 DOWN_AT, UP_AT = 10, 20
+#: the base names a variant renames the five clients from, in OUTAGE_CLIENTS' order
+_OUTAGE_BASES = ("alice", "bob", "carol", "dave", "erin")
 
 
-def _run_outage() -> Trace:
+@functools.lru_cache(maxsize=256)
+def _outage_setup(v: Variant) -> tuple[dict[str, tuple[str, list[str]]], str, str]:
+    """A variant's clients (name -> (node, rooms)) and its two rooms (ops, dev).
+
+    A student's variant renames the clients and rooms and draws who is in
+    which room (each node keeps its clients), until the pairs lost differ
+    from the notebook's: the notebook's answer is wrong for every student.
+    """
+    if v.is_default:
+        return OUTAGE_CLIENTS, "ops", "dev"
+    ops, dev = v.room("lobby"), v.room("kitchen")
+    draw = v.draw("09.2")
+    default = len(_lost(_run_outage(Variant(""))))
+    while True:
+        clients = {}
+        for base, (node, _) in zip(_OUTAGE_BASES, OUTAGE_CLIENTS.values(), strict=True):
+            rooms = [room for room in (ops, dev) if draw.random() < 0.6]
+            clients[v.name(base)] = (node, rooms)
+        if len(_lost(_run_outage(v, clients, ops, dev))) != default:
+            return clients, ops, dev
+
+
+def _scenario_09_2(v: Variant) -> str:
+    clients, ops, dev = _outage_setup(v)
+    who = "; ".join(
+        f"{name} ({node}, {' and '.join(map(repr, rooms)) or 'no room'})"
+        for name, (node, rooms) in clients.items()
+    )
+    return (
+        f"Three nodes, classic Redis adapter, client_ms=5, adapter_ms=2: {who}. At t=9.5 n1"
+        f" sends to {ops!r}, at t=9.8 n2 sends to {dev!r}; the broker is down from"
+        f" t={DOWN_AT} to t={UP_AT}; at t=16 n3 sends io.local.emit(...), and at t=30 n1"
+        " sends to everyone. How many (message, client) pairs are lost?"
+    )
+
+
+def _run_outage(
+    v: Variant | None = None,
+    clients: dict[str, tuple[str, list[str]]] | None = None,
+    ops: str = "ops",
+    dev: str = "dev",
+) -> Trace:
+    if clients is None:
+        clients, ops, dev = _outage_setup(v or Variant(""))
     sim = Cluster(nodes=3, adapter="redis", client_ms=5, adapter_ms=2)
-    for name, (node, rooms) in OUTAGE_CLIENTS.items():
+    for name, (node, rooms) in clients.items():
         sim.connect(name, node=node, rooms=rooms)
 
     def timeline(env: Any) -> Generator[Any, Any, None]:
         yield env.timeout(9.5)
-        sim.io("n1").to("ops").emit("status", msg_id="ops")
+        sim.io("n1").to(ops).emit("status", msg_id="ops")
         yield env.timeout(0.3)  # t = 9.8
-        sim.io("n2").to("dev").emit("build", msg_id="dev")
+        sim.io("n2").to(dev).emit("build", msg_id="dev")
         yield env.timeout(DOWN_AT - env.now)
         sim.broker_down()  # both are still on their way to Redis (one hop: 1 ms)
         yield env.timeout(6)  # t = 16
@@ -155,6 +201,11 @@ def _run_outage() -> Trace:
     return sim.trace
 
 
+def _lost(trace: Trace) -> list[dict[str, Any]]:
+    """The (message, client) pairs the outage dropped."""
+    return [r for r in trace.records("drop", reason="broker down") if "client" in r]
+
+
 @exercise(
     "09.2",
     "How many (message, client) pairs does the broker outage lose?",
@@ -164,16 +215,17 @@ def _run_outage() -> Trace:
         " had to cross the broker is lost, one pair per member on another node; io.local"
         " never crosses it."
     ),
+    takes_variant=True,
+    scenario=_scenario_09_2,
 )
-def pairs_lost_to_the_outage(answer: Any) -> Result:
+def pairs_lost_to_the_outage(answer: Any, v: Variant) -> Result:
     """The answer is a number: the pairs dropped with reason 'broker down'."""
     answer = whole_number(answer)
-    trace = _run_outage()
-    lost = [r for r in trace.records("drop", reason="broker down") if "client" in r]
+    lost = _lost(_run_outage(v))
     expected = len(lost)
     per_msg = Counter(r["msg"] for r in lost)
     if answer == expected:
-        detail = ", ".join(f"{n} of '{m}'" for m, n in per_msg.items())
+        detail = ", ".join(f"{n} of '{m}'" for m, n in per_msg.items()) or "none"
         return Result(
             True,
             f"{expected} ({detail}): each emitting node still wrote to its own sockets;"

@@ -5,10 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
 from roomsim.exercises.answers import AnswerError, describe, text, whole_number
 
 # -- 10.1 ---------------------------------------------------------------------------
+
+
+def _setup_10_1(v: Variant) -> tuple[str, str, str]:
+    """A variant's two clients (the one that gets m1 only, the one that gets both) and room."""
+    if v.is_default:
+        return "bob", "carol", "news"
+    return v.name("bob"), v.name("carol"), v.room("quiet")
+
+
+def _scenario_10_1(v: Variant) -> str:
+    one, both, room = _setup_10_1(v)
+    return (
+        f"Write a scenario file (YAML, as a string) in which m1 and m2 are both sent from"
+        f" node n1 to the room {room!r}, {one} receives m1 and not m2, and {both} receives"
+        " both; the run must pass roomsim's checks."
+    )
 
 
 @exercise(
@@ -19,15 +35,18 @@ from roomsim.exercises.answers import AnswerError, describe, text, whole_number
         "a node picks the recipients when it emits (or when the broker's copy comes): bob"
         " must be in news then for m1, and out of it (or gone) by then for m2."
     ),
+    takes_variant=True,
+    scenario=_scenario_10_1,
 )
-def bob_gets_m1_not_m2(answer: Any) -> Result:
+def bob_gets_m1_not_m2(answer: Any, v: Variant) -> Result:
     """The answer is the text of a scenario file (YAML) meeting the spec of the notebook:
     m1 and m2 are both sent from node n1 to the room news; bob receives m1 and not m2;
-    carol receives both."""
+    carol receives both (a variant renames bob, carol and news)."""
     from roomsim.analysis.check import check
     from roomsim.runner import run_scenario
     from roomsim.scenario import ScenarioError, parse_scenario
 
+    one, both, room = _setup_10_1(v)
     text(answer)
     try:
         scenario = parse_scenario(answer, path="your scenario")
@@ -39,37 +58,37 @@ def bob_gets_m1_not_m2(answer: Any) -> Result:
         emit = emits.get(msg)
         if emit is None:
             return Result(False, f"no emit with id {msg}: add one to the timeline ({{id: {msg}}}).")
-        if emit["from"] != "n1" or list(emit["to"]) != ["news"]:
+        if emit["from"] != "n1" or list(emit["to"]) != [room]:
             return Result(
                 False,
-                f"{msg} must be sent from node n1 to the room news:"
-                f" {{emit: {{id: {msg}, from: n1, to: [news]}}}}.",
+                f"{msg} must be sent from node n1 to the room {room}:"
+                f" {{emit: {{id: {msg}, from: n1, to: [{room}]}}}}.",
             )
     names = set(trace.tally.clients)
-    missing = {"bob", "carol"} - names
+    missing = {one, both} - names
     if missing:
         return Result(False, f"declare the client(s) {', '.join(sorted(missing))}.")
     got = trace.deliveries()
-    if ("m1", "carol") not in got or ("m2", "carol") not in got:
-        return Result(False, "carol must receive both: keep her in news the whole time.")
-    if ("m1", "bob") not in got:
+    if ("m1", both) not in got or ("m2", both) not in got:
+        return Result(False, f"{both} must receive both: keep them in {room} the whole time.")
+    if ("m1", one) not in got:
         return Result(
             False,
-            "bob did not receive m1: he must be in news when n1 sends m1 (and still"
+            f"{one} did not receive m1: they must be in {room} when n1 sends m1 (and still"
             " connected when it arrives).",
         )
-    if ("m2", "bob") in got:
-        node = next(r["node"] for r in trace.records("deliver", msg="m2", client="bob"))
+    if ("m2", one) in got:
+        node = next(r["node"] for r in trace.records("deliver", msg="m2", client=one))
         when = "when it emits" if node == "n1" else "when the broker's copy comes"
         return Result(
             False,
-            f"bob received m2 as well. He is on {node}, which picks the recipients {when}:"
-            " bob must have left news (or gone) by then, not merely before m2 arrives.",
+            f"{one} received m2 as well. They are on {node}, which picks the recipients {when}:"
+            f" {one} must have left {room} (or gone) by then, not merely before m2 arrives.",
         )
     violations = check(trace, complete=scenario.until is None)
     if violations:
         return Result(False, f"the run breaks a rule: {violations[0]}")
-    return Result(True, "bob got m1 and not m2, carol got both, and the checks pass.")
+    return Result(True, f"{one} got m1 and not m2, {both} got both, and the checks pass.")
 
 
 # -- 10.2 ---------------------------------------------------------------------------

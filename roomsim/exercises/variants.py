@@ -46,7 +46,8 @@ class Variant:
     ``names`` and ``rooms`` rename the notebooks' clients and rooms,
     ``shift_ms`` moves the disconnection of 06.2 later (0 to 5 ms), and erin's
     join in 07.1 (when 2 or more), and
-    ``leaver`` is the base name of the client that disconnects there.
+    ``leaver`` is the base name of the client that disconnects there.  Other
+    exercises draw their changes from :meth:`draw`.
     """
 
     student_id: str
@@ -67,6 +68,21 @@ class Variant:
     def is_default(self) -> bool:
         """True for the notebooks' own version (no student id)."""
         return not self.student_id
+
+    def draw(self, exercise_id: str) -> random.Random:
+        """A random stream of this student's own for ``exercise_id`` (not Python's ``hash``).
+
+        An exercise draws what its variant changes from it (08.1: how many
+        messages and whether the sender has a member; 09.2: who is in which
+        room), so a new exercise never shifts another's variant.
+
+        Examples
+        --------
+        >>> variant("s1").draw("08.1").random() == variant("s1").draw("08.1").random()
+        True
+        """
+        key = f"{self.student_id}\x00{exercise_id}".encode()
+        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
 
     def __hash__(self) -> int:
         return hash(self.student_id)

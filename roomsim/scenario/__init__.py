@@ -8,6 +8,10 @@ line and the key::
 
     x.yaml:7: clients[1].nodee: unknown key 'nodee' (did you mean 'node'?)
 
+The error holds every problem of the file (``err.problems``, in line
+order); a loaded scenario's ``warnings`` say what is legal but most likely
+a slip (a misspelt room, as a :class:`ScenarioWarning`).
+
 Reading is bounded (see ``docs/safety.md``): a file is a regular file of at
 most 256 MiB, its aliases stand for at most 1,000,000 values, only plain YAML
 values are read (never a ``!!python`` tag), and times, latencies and group
@@ -26,11 +30,12 @@ The modules, each owning one idea:
 - :mod:`~roomsim.scenario.errors`: :class:`ScenarioError`, pydantic's errors in one line;
 - :mod:`~roomsim.scenario.reading`: YAML and JSON text to data, with line numbers;
 - :mod:`~roomsim.scenario.loading`: the public functions that load a scenario;
+- :mod:`~roomsim.scenario.hints`: warnings about a valid scenario (a misspelt room);
 - :mod:`~roomsim.scenario.bulk`: building many objects at once.
 """
 
 from roomsim.scenario.document import Scenario
-from roomsim.scenario.errors import ScenarioError
+from roomsim.scenario.errors import ScenarioError, ScenarioWarning
 from roomsim.scenario.groups import ClientGroup, GroupRooms
 from roomsim.scenario.loading import load_scenario, parse_scenario, scenario_from_dict
 from roomsim.scenario.models import (
@@ -62,6 +67,7 @@ __all__ = [
     "LeaveStep",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "Step",
     "load_scenario",
     "parse_scenario",

@@ -3,16 +3,18 @@
 Names are unique (nodes, clients, the clients of groups), references are
 declared (the nodes of clients and groups, the clients and senders of
 steps), and a room never has a client's name.  The checks also number the
-steps and give emits their ids.
+steps and give emits their ids.  Given a :class:`~roomsim.scenario.errors.Problems`
+in the validation context (under :data:`PROBLEMS`), they note every problem
+there instead of stopping at the first.
 """
 
 import functools
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from roomsim.scenario.bulk import gc_paused
-from roomsim.scenario.errors import Expect, Loc, invalid, show, unknown_name
+from roomsim.scenario.errors import Expect, Loc, Problems, ScenarioWarning, show, unknown_name
 from roomsim.scenario.groups import ClientGroup, check_group_rooms, check_groups
 from roomsim.scenario.models import (
     ClientSpec,
@@ -33,7 +35,10 @@ from roomsim.scenario.models import (
 )
 from roomsim.scenario.values import Ms, Seed
 
-__all__ = ["RecoverySpec", "Scenario"]
+__all__ = ["PROBLEMS", "RecoverySpec", "Scenario"]
+
+#: validation context key: the Problems that collects the checks' problems
+PROBLEMS = "roomsim.problems"
 
 
 class RecoverySpec(Part):
@@ -58,11 +63,22 @@ class Scenario(Part):
     timeline: Annotated[list[Step], Expect("a list of steps")] = Field(default_factory=list)
     until: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
     connection_state_recovery: RecoverySpec | None = None
+    _warnings: list[ScenarioWarning] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
-    def _references(self) -> "Scenario":
-        _check_references(self)
+    def _references(self, info: ValidationInfo) -> "Scenario":
+        problems = (info.context or {}).get(PROBLEMS)
+        _check_references(self, problems if problems is not None else Problems(collect=False))
         return self
+
+    @property
+    def warnings(self) -> tuple[ScenarioWarning, ...]:
+        """What the file gives that is legal but most likely a slip, in line order.
+
+        Set by the loaders (:func:`~roomsim.scenario.load_scenario`): an emit
+        to a room nobody ever joins whose name is close to one that is joined.
+        """
+        return tuple(self._warnings)
 
     @property
     def client_count(self) -> int:
@@ -104,57 +120,67 @@ class Scenario(Part):
         return tuple(clients)
 
 
-def _check_references(sc: Scenario) -> None:
+def _check_references(sc: Scenario, report: Problems) -> None:
     """Check names and references; number steps, fill emit ids and senders."""
     nodes: set[str] = set()
     for i, node in enumerate(sc.cluster.nodes):
         if node in nodes:
-            raise invalid(f"duplicate node {show(node)}", ("cluster", "nodes", i))
+            report.add(("cluster", "nodes", i), f"duplicate node {show(node)}")
         nodes.add(node)
+
+    def unknown_node(node: str, where: Loc) -> None:
+        report.add(where, lambda: unknown_name("node", node, nodes))
+
     clients: dict[str, str] = {}  # the namespace of each client, by name
     for i, client in enumerate(sc.clients):
         if client.name in clients:
-            raise invalid(f"duplicate client {show(client.name)}", ("clients", i, "name"))
+            report.add(("clients", i, "name"), f"duplicate client {show(client.name)}")
+            continue
         if client.name in nodes:
             reason = f"{show(client.name)} is a node's name; a client may not have the same name"
-            raise invalid(reason, ("clients", i, "name"))
+            report.add(("clients", i, "name"), reason)
         if client.node not in nodes:
-            raise invalid(unknown_name("node", client.node, nodes), ("clients", i, "node"))
+            unknown_node(client.node, ("clients", i, "node"))
         clients[client.name] = client.namespace
-    check_groups(sc.groups, nodes, clients, sc.clients)
+    check_groups(sc.groups, nodes, clients, sc.clients, report)
     for i, client in enumerate(sc.clients):
-        _check_rooms(client.rooms, clients, ("clients", i, "rooms"))
+        _check_rooms(client.rooms, clients, ("clients", i, "rooms"), report)
     for node in sc.latency.nodes:
         if node not in nodes:
-            raise invalid(unknown_name("node", node, nodes), ("latency", "nodes", node))
-    check_group_rooms(sc.groups, clients)
+            unknown_node(node, ("latency", "nodes", node))
+    check_group_rooms(sc.groups, clients, report)
+
+    def unknown_client(name: str, where: Loc) -> None:
+        if not report.excused(name):
+            report.add(where, lambda: unknown_name("client", name, clients))
+
     ids: set[str] = set()
     for i, step in enumerate(sc.timeline):
         step.index, body, where = i, step.body, ("timeline", i, step.action)
         if isinstance(body, EmitStep):
-            _check_emit(body, where, nodes, clients, ids)
+            _check_emit(body, where, nodes, clients, ids, report)
             continue
         if isinstance(body, (NodeStep, PartitionStep)):
             if body.node not in nodes:
-                raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
+                unknown_node(body.node, (*where, "node"))
             continue
         if isinstance(body, str):  # broker: down | up
             continue
         if isinstance(body, ServerSideEmitStep):
             if body.from_ not in nodes:
-                raise invalid(unknown_name("node", body.from_, nodes), (*where, "from"))
+                unknown_node(body.from_, (*where, "from"))
             continue
         if isinstance(body, _Targeted):
-            _check_sender(body, where, nodes, clients)
+            _check_sender(body, where, nodes, clients, report)
             if isinstance(body, (SocketsJoinStep, SocketsLeaveStep)):
-                _check_rooms(body.rooms, clients, (*where, "rooms"))
+                _check_rooms(body.rooms, clients, (*where, "rooms"), report)
             continue
         if body.client not in clients:
-            raise invalid(unknown_name("client", body.client, clients), (*where, "client"))
+            unknown_client(body.client, (*where, "client"))
         if isinstance(body, ConnectStep) and body.node is not None and body.node not in nodes:
-            raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
+            unknown_node(body.node, (*where, "node"))
         if isinstance(body, (JoinStep, LeaveStep, ConnectStep)):
-            _check_rooms(body.rooms, clients, (*where, "rooms"))
+            _check_rooms(body.rooms, clients, (*where, "rooms"), report)
     k = 1
     for step in sc.timeline:
         if step.emit is not None and not step.emit.id:
@@ -164,31 +190,40 @@ def _check_references(sc: Scenario) -> None:
             ids.add(step.emit.id)
 
 
-def _check_rooms(rooms: list[str], clients: dict[str, Any], where: Loc) -> None:
+def _check_rooms(rooms: list[str], clients: dict[str, Any], where: Loc, report: Problems) -> None:
     if clients.keys().isdisjoint(rooms):
         return
     for j, room in enumerate(rooms):
         if room in clients:
             reason = f"{show(room)} is a client's name; a room may not have the same name"
-            raise invalid(reason, (*where, j))
+            report.add((*where, j), reason)
 
 
 def _check_emit(
-    emit: EmitStep, where: Loc, nodes: set[str], clients: dict[str, str], ids: set[str]
+    emit: EmitStep,
+    where: Loc,
+    nodes: set[str],
+    clients: dict[str, str],
+    ids: set[str],
+    report: Problems,
 ) -> None:
     if emit.id in ids:
-        raise invalid(f"duplicate message id {show(emit.id)}", (*where, "id"))
+        report.add((*where, "id"), f"duplicate message id {show(emit.id)}")
     if emit.id:
         ids.add(emit.id)
-    _check_sender(emit, where, nodes, clients)
+    _check_sender(emit, where, nodes, clients, report)
 
 
-def _check_sender(emit: _Targeted, where: Loc, nodes: set[str], clients: dict[str, str]) -> None:
+def _check_sender(
+    emit: _Targeted, where: Loc, nodes: set[str], clients: dict[str, str], report: Problems
+) -> None:
     namespace = clients.get(emit.from_)  # the sender's, when it is a client
-    if namespace is None and emit.from_ not in nodes:
-        reason = unknown_name("client or node", emit.from_, [*nodes, *clients])
-        raise invalid(reason, (*where, "from"))
+    if namespace is None and emit.from_ not in nodes and not report.excused(emit.from_):
+        sender = emit.from_
+        report.add(
+            (*where, "from"), lambda: unknown_name("client or node", sender, [*nodes, *clients])
+        )
     emit._sender_is_client = namespace is not None
     if namespace is not None and emit.namespace not in (None, namespace):
         reason = f"expected the namespace of client {show(emit.from_)} ({show(namespace)})"
-        raise invalid(f"{reason}, got {show(emit.namespace)}", (*where, "namespace"))
+        report.add((*where, "namespace"), f"{reason}, got {show(emit.namespace)}")

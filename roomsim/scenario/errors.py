@@ -2,8 +2,9 @@
 
 Validators raise :func:`invalid` with a reason in plain words; for every
 other pydantic error the reason is made from the :class:`Expect` marker of
-the field, so it reads ``expected <thing>, got <value>``.  Of several
-problems, :func:`first_problem` keeps the one met first in the file.
+the field, so it reads ``expected <thing>, got <value>``.  Every problem
+of a file is kept (:func:`all_problems`, :class:`Problems`), in the order
+of the file; the error's text is the first one's.
 """
 
 import difflib
@@ -16,11 +17,16 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "MAX_PROBLEMS",
     "Expect",
     "LineOf",
     "Loc",
+    "Problems",
     "ScenarioError",
+    "ScenarioWarning",
+    "all_problems",
     "dotted",
+    "file_order",
     "first_problem",
     "invalid",
     "show",
@@ -31,6 +37,14 @@ __all__ = [
 Loc = tuple[str | int, ...]  # where a value is: ("timeline", 2, "emit", "to", 0)
 LineOf = Callable[[Loc], int | None]  # the 1-based line of a location in the file
 _LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+#: the most problems of one file that are explained; beyond it they are only counted
+MAX_PROBLEMS = 200
+
+
+def _one_line(path: str, reason: str, line: int | None, key: str | None) -> str:
+    text = path + (f":{line}" if line is not None else "")
+    text += (f": {key}" if key else "") + f": {reason}"
+    return _LINE_BREAK.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class ScenarioError(ValueError):
@@ -57,12 +71,100 @@ class ScenarioError(ValueError):
         self, path: str, reason: str, line: int | None = None, key: str | None = None
     ) -> None:
         self.path, self.reason, self.line, self.key = str(path), reason, line, key
-        text = self.path + (f":{line}" if line is not None else "")
-        text += (f": {key}" if key else "") + f": {reason}"
-        super().__init__(_LINE_BREAK.sub(lambda m: repr(m.group())[1:-1], text))
+        self._others: tuple[ScenarioError, ...] = ()
+        self.total = 1
+        super().__init__(_one_line(self.path, reason, line, key))
+
+    @classmethod
+    def of(cls, problems: Iterable["ScenarioError"], total: int = 0) -> "ScenarioError":
+        """One error standing for several ``problems`` (in file order), and ``total`` in all.
+
+        Examples
+        --------
+        >>> two = [ScenarioError("x.yaml", "a", 2), ScenarioError("x.yaml", "b", 5)]
+        >>> err = ScenarioError.of(two)
+        >>> str(err), [str(p) for p in err.problems], err.total
+        ('x.yaml:2: a', ['x.yaml:2: a', 'x.yaml:5: b'], 2)
+        """
+        first, *others = problems
+        err = cls(first.path, first.reason, first.line, first.key)
+        err._others = tuple(others)
+        err.total = max(total, 1 + len(others))
+        return err
+
+    @property
+    def problems(self) -> tuple["ScenarioError", ...]:
+        """Every problem explained, in the order of the file (this one first).
+
+        ``total`` counts them all, including those beyond :data:`MAX_PROBLEMS`
+        that were found but not explained.
+        """
+        return (self, *self._others)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {"_others": self._others, "total": self.total}
+        return type(self), (self.path, self.reason, self.line, self.key), state
+
+
+class ScenarioWarning(UserWarning):
+    """Something legal in a scenario that is most likely a slip, in one line.
+
+    Its text reads as a :class:`ScenarioError`'s: ``"<file>:<line>: <key path>: <reason>"``.
+    """
+
+    __module__ = "roomsim.scenario"
+
+    def __init__(
+        self, path: str, reason: str, line: int | None = None, key: str | None = None
+    ) -> None:
+        self.path, self.reason, self.line, self.key = str(path), reason, line, key
+        super().__init__(_one_line(self.path, reason, line, key))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.path, self.reason, self.line, self.key)
+
+
+class Problems:
+    """The problems found across a scenario's parts, collected rather than raised.
+
+    Parameters
+    ----------
+    collect : bool
+        False: the first problem is raised at once (as :func:`invalid`),
+        for data validated without a loader.
+    renumber : dict, optional
+        For a top-level list (``"clients"``) whose broken items were left
+        out before these checks: the index in the file of each item checked.
+    excused : callable, optional
+        Whether a client's name may belong to an item left out (so "unknown
+        client" would only echo a problem already said).
+    """
+
+    def __init__(
+        self,
+        collect: bool = True,
+        renumber: dict[str, list[int]] | None = None,
+        excused: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.collect = collect
+        self.found: list[tuple[Loc, str]] = []
+        self.count = 0
+        self._renumber = renumber or {}
+        self._excused = excused
+
+    def add(self, loc: Loc, reason: str | Callable[[], str]) -> None:
+        """Note a problem at ``loc``; ``reason`` may be a function, called only when kept."""
+        if not self.collect:
+            raise invalid(reason() if callable(reason) else reason, loc)
+        self.count += 1
+        if len(self.found) < MAX_PROBLEMS:
+            if loc and loc[0] in self._renumber and len(loc) > 1 and isinstance(loc[1], int):
+                loc = (loc[0], self._renumber[loc[0]][loc[1]], *loc[2:])  # type: ignore[index]
+            self.found.append((loc, reason() if callable(reason) else reason))
+
+    def excused(self, name: str) -> bool:
+        """Whether an unknown client ``name`` may be one of the items left out."""
+        return self._excused is not None and self._excused(name)
 
 
 class Expect:
@@ -160,16 +262,28 @@ def first_problem(
     -------
     ScenarioError
     """
-    problems = [_explain(e, root) for e in exc.errors(include_url=False)]
-    # an unknown key ('nod') explains a missing one ('node') of the same mapping
-    unknown_in = {loc[:-1] for loc, why in problems if why.startswith("unknown key")}
-    problems = [
-        (loc, why)
-        for loc, why in problems
-        if not (why.startswith("missing key") and loc[:-1] in unknown_in)
-    ]
-    loc, reason = min(problems, key=lambda problem: _file_order(data, problem[0]))
+    loc, reason = all_problems(exc, data, root)[0]
     return ScenarioError(path, reason, line_of(loc), dotted(loc) or None)
+
+
+def all_problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[tuple[Loc, str]]:
+    """Every problem of ``exc``: its location and reason, in the order of the file.
+
+    One problem per location (the first pydantic gives), and no "missing
+    key" beside an unknown key of the same mapping (``nod`` explains the
+    missing ``node``).
+    """
+    problems = [_explain(e, root) for e in exc.errors(include_url=False)]
+    unknown_in = {loc[:-1] for loc, why in problems if why.startswith("unknown key")}
+    seen: set[Loc] = set()
+    kept = []
+    for loc, why in problems:
+        if loc in seen or (why.startswith("missing key") and loc[:-1] in unknown_in):
+            continue
+        seen.add(loc)
+        kept.append((loc, why))
+    kept.sort(key=lambda problem: file_order(data, problem[0]))
+    return kept
 
 
 @functools.cache
@@ -226,8 +340,15 @@ def _explain(error: Any, root: type[BaseModel]) -> tuple[Loc, str]:
     return loc, f"{message[:1].lower()}{message[1:]} (got {show(got)})"
 
 
-def _file_order(data: Any, loc: Loc) -> tuple[int, ...]:
-    """A sort key putting locations in the order of the file."""
+def file_order(data: Any, loc: Loc) -> tuple[int, ...]:
+    """A sort key putting locations in the order of the file.
+
+    Examples
+    --------
+    >>> data = {"cluster": {"nodes": 1}, "timeline": [{"at": 1}, {"at": -1}]}
+    >>> file_order(data, ("timeline", 1, "at")) > file_order(data, ("cluster", "nodes"))
+    True
+    """
     order = []
     for part in loc:
         if isinstance(data, dict) and part in data:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, model_validator
 
 from roomsim.ids import rng
-from roomsim.scenario.errors import Expect, invalid, show, unknown_name
+from roomsim.scenario.errors import Expect, Problems, invalid, show, unknown_name
 from roomsim.scenario.models import ClientSpec, Part
 from roomsim.scenario.values import Ms, Name, Namespace, Seed, SomeNames
 
@@ -229,6 +229,7 @@ def check_groups(
     nodes: set[str],
     clients: dict[str, str],
     declared: Sequence[ClientSpec],
+    report: Problems | None = None,
 ) -> None:
     """Check the groups' nodes and names, and add their clients to ``clients``.
 
@@ -243,20 +244,23 @@ def check_groups(
         each group's clients are added to it.
     declared : sequence of ClientSpec
         The declared clients, to say where a name was declared first.
+    report : Problems, optional
+        Where to note each problem (default: raise the first).
     """
+    report = report or Problems(collect=False)
     _check_sizes(groups, len(declared))
     for i, group in enumerate(groups):
         seen: set[str] = set()
         for j, node in enumerate(group.nodes or ()):
             if node in seen:
-                raise invalid(f"duplicate node {show(node)}", ("groups", i, "nodes", j))
-            if node not in nodes:
-                raise invalid(unknown_name("node", node, nodes), ("groups", i, "nodes", j))
+                report.add(("groups", i, "nodes", j), f"duplicate node {show(node)}")
+            elif node not in nodes:
+                report.add(("groups", i, "nodes", j), unknown_name("node", node, nodes))
             seen.add(node)
         names = group.names()
         if not (clients.keys().isdisjoint(names) and nodes.isdisjoint(names)):
             name = next(n for n in names if n in clients or n in nodes)
-            raise invalid(_clash(name, nodes, groups[:i], declared), ("groups", i, "prefix"))
+            report.add(("groups", i, "prefix"), _clash(name, nodes, groups[:i], declared))
         clients.update(dict.fromkeys(names, group.namespace))
 
 
@@ -292,7 +296,9 @@ def _clash(
     return f"client {show(name)} is declared twice ({where[0]} and this group)"
 
 
-def check_group_rooms(groups: Sequence[ClientGroup], clients: Mapping[str, str]) -> None:
+def check_group_rooms(
+    groups: Sequence[ClientGroup], clients: Mapping[str, str], report: Problems | None = None
+) -> None:
     """Check that no room of a group has a client's name (declared or of a group).
 
     Of several clashes, the one of the first group is said, with its first
@@ -321,7 +327,9 @@ def check_group_rooms(groups: Sequence[ClientGroup], clients: Mapping[str, str])
         i, name = clash
         reason = f"room {show(name)} of this group is a client's name"
         where = ("groups", i, "rooms", "prefix")
-        raise invalid(f"{reason}; a room may not have the same name", where)
+        (report or Problems(collect=False)).add(
+            where, f"{reason}; a room may not have the same name"
+        )
 
 
 def _first_clash(

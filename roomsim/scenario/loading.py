@@ -10,8 +10,18 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from roomsim.scenario.bulk import gc_paused
-from roomsim.scenario.document import Scenario
-from roomsim.scenario.errors import LineOf, ScenarioError, first_problem, show
+from roomsim.scenario.document import PROBLEMS, Scenario
+from roomsim.scenario.errors import (
+    MAX_PROBLEMS,
+    LineOf,
+    Loc,
+    Problems,
+    ScenarioError,
+    all_problems,
+    dotted,
+    file_order,
+    show,
+)
 from roomsim.scenario.models import FILE_KEYS
 from roomsim.scenario.reading import read_json, read_yaml
 
@@ -263,14 +273,91 @@ def scenario_from_dict(data: dict[str, Any], path: str = "<dict>") -> Scenario:
 
 
 def _validate(data: Any, path: str, line_of: LineOf) -> Scenario:
-    """Validate file data, or raise the problem met first in the file."""
+    """Validate file data, or raise every problem found, in the order of the file."""
     _mapping(data, path, line_of)
+    report = Problems()
     try:
-        return Scenario.model_validate(data, context={FILE_KEYS: True})
+        scenario = Scenario.model_validate(data, context={FILE_KEYS: True, PROBLEMS: report})
     except ValidationError as exc:
-        raise first_problem(exc, data, path, line_of, Scenario) from None
+        found = all_problems(exc, data, Scenario)
+        more = _salvaged_problems(data, found)
+        raise _all_of(found + more.found, len(found) + more.count, data, path, line_of) from None
     except ValueError as exc:  # pydantic refusing a 5,000-digit number as a name
         raise ScenarioError(path, f"cannot read a value ({exc})") from None
+    if report.count:
+        raise _all_of(report.found, report.count, data, path, line_of)
+    from roomsim.scenario.hints import room_warnings
+
+    scenario._warnings = room_warnings(scenario, path, line_of)
+    return scenario
+
+
+def _all_of(
+    found: list[tuple[Loc, str]], total: int, data: Any, path: str, line_of: LineOf
+) -> ScenarioError:
+    """One error for every problem of ``found`` (the first :data:`MAX_PROBLEMS`), by line."""
+    unique = list(dict.fromkeys(found))
+    unique.sort(key=lambda problem: file_order(data, problem[0]))
+    lines = [(line_of(loc), file_order(data, loc), loc, why) for loc, why in unique[:MAX_PROBLEMS]]
+    lines.sort(key=lambda p: (p[0] if p[0] is not None else 0, p[1]))
+    problems = [ScenarioError(path, why, line, dotted(loc) or None) for line, _, loc, why in lines]
+    return ScenarioError.of(problems, total - (len(found) - len(unique)))
+
+
+_PARTS = ("clients", "groups", "timeline")  # lists whose broken items can be left out
+
+
+def _salvaged_problems(data: dict[str, Any], found: list[tuple[Loc, str]]) -> Problems:
+    """The problems across parts of the data that do validate (unknown names, ...).
+
+    The broken items of ``clients``, ``groups`` and ``timeline`` are left out,
+    and so are broken optional keys; the names of clients left out are not
+    called unknown.  Nothing is checked when the cluster itself is broken.
+    """
+    report = Problems()
+    broken: dict[str, set[int]] = {part: set() for part in _PARTS}
+    drop: set[str] = set()
+    for loc, _ in found:
+        if not loc or loc[0] == "cluster":
+            return report
+        if loc[0] in _PARTS and len(loc) > 1 and isinstance(loc[1], int):
+            broken[loc[0]].add(loc[1])  # type: ignore[index]
+        else:
+            drop.add(loc[0])  # type: ignore[arg-type]
+    kept = {key: value for key, value in data.items() if key not in drop}
+    renumber: dict[str, list[int]] = {}
+    left_out: list[Any] = []
+    for part, bad in broken.items():
+        items = kept.get(part)
+        if bad and isinstance(items, list):
+            renumber[part] = [i for i in range(len(items)) if i not in bad]
+            kept[part] = [items[i] for i in renumber[part]]
+            if part != "timeline":
+                left_out += [items[i] for i in sorted(bad)]
+    excused = _maybe_of(left_out)
+    if drop & {"clients", "groups"}:  # a whole list is broken: any name may be of it
+        excused = lambda name: True  # noqa: E731
+    report = Problems(renumber=renumber, excused=excused)
+    try:
+        Scenario.model_validate(kept, context={FILE_KEYS: True, PROBLEMS: report})
+    except Exception:  # the parts do not validate apart: only the first problems stand
+        return Problems()
+    return report
+
+
+def _maybe_of(left_out: list[Any]) -> Callable[[str], bool]:
+    """Whether a client's name may be that of a client or group left out."""
+    names: set[str] = set()
+    prefixes: list[str] = []
+    for item in left_out:
+        given = item.get("name", item.get("prefix")) if isinstance(item, dict) else None
+        if not isinstance(given, str):  # no telling which names it had
+            return lambda name: True
+        if "prefix" in item:
+            prefixes.append(given)
+        else:
+            names.add(given)
+    return lambda name: name in names or any(name.startswith(p) for p in prefixes)
 
 
 def _mapping(data: Any, path: str, line_of: LineOf) -> None:
