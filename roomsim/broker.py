@@ -41,6 +41,9 @@ from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay
 
+#: Something on its way (``arrive()``), and what to call if it never arrives.
+_Pending = tuple[Callable[[], None], Callable[[str], None] | None]
+
 __all__ = ["Broker", "BrokerMessage", "Subscription"]
 
 Listener = Callable[[str, "BrokerMessage"], None]
@@ -158,10 +161,11 @@ class Broker:
         #: nodes whose partition loses what crosses it instead of holding it
         self._losing: set[str] = set()
         #: what a partition holds, per node: on its way to the broker, and back
-        self._held_up: dict[str, list[Callable[[], None]]] = {}
-        self._held_down: dict[str, list[Callable[[], None]]] = {}
+        #: (each with what to say if it never arrives: ``lost(reason)``)
+        self._held_up: dict[str, list[_Pending]] = {}
+        self._held_down: dict[str, list[_Pending]] = {}
         #: what each node queued while the broker was down (node-redis's offline queue)
-        self._offline: dict[str, list[Callable[[], None]]] = {}
+        self._offline: dict[str, list[_Pending]] = {}
         #: nodes not yet reconnected since the broker came back
         self._reconnecting: set[str] = set()
         self._comebacks = 0
@@ -283,13 +287,29 @@ class Broker:
 
     def drop_node(self, node: str) -> None:
         """A node went away: its subscriptions end at once, what it sent or was
-        sent and is held or queued is gone."""
+        sent and is held or queued is gone (each lost as ``node down``)."""
         for sub in [s for s in self._subs if s.node == node]:
             sub.cancelled = True
             sub.active = False
             self._subs.remove(sub)
         for table in (self._held_up, self._held_down, self._offline):
-            table.pop(node, None)
+            for _, lost in table.pop(node, []):
+                if lost is not None:
+                    lost("node down")
+
+    def strand(self) -> None:
+        """The run is over: what is still held behind a partition, or queued
+        while the broker is away, never arrives; each is lost (``partition``,
+        ``broker down``), so that no targeted socket is left without an outcome."""
+        for table, reason in (
+            (self._held_up, "partition"),
+            (self._held_down, "partition"),
+            (self._offline, "broker down"),
+        ):
+            for node in list(table):
+                for _, lost in table.pop(node):
+                    if lost is not None:
+                        lost(reason)
 
     # -- a node's link to the broker -----------------------------------------------
     def _to_broker(
@@ -304,22 +324,29 @@ class Broker:
         later; it waits in the node's offline queue while the broker is down, or
         behind a partition that holds; ``lost(reason)`` if it never gets there."""
         if not self.up or node in self._reconnecting:
-            self._offline.setdefault(node, []).append(arrive)
+            self._offline.setdefault(node, []).append((arrive, lost))
         elif node in self.cut_to:
             if node in self._losing:
                 lost("partition")
             else:
-                self._held_up.setdefault(node, []).append(arrive)
+                self._held_up.setdefault(node, []).append((arrive, lost))
         else:
             self._after_hop(node, "up", 0.0, message, channel, "copy", arrive)
 
-    def _to_node(self, node: str, deliver: Callable[[], None], at: float) -> bool:
+    def _to_node(
+        self,
+        node: str,
+        deliver: Callable[[], None],
+        at: float,
+        lost: Callable[[str], None] | None = None,
+    ) -> bool:
         """Send something to ``node``, arriving at time ``at``; held behind a
-        partition that holds.  False if a partition loses it."""
+        partition that holds (``lost(reason)`` if the run ends first).  False
+        if a partition loses it."""
         if node in self.cut_from:
             if node in self._losing:
                 return False
-            self._held_down.setdefault(node, []).append(deliver)
+            self._held_down.setdefault(node, []).append((deliver, lost))
         else:
             call_at(self.env, at, deliver)
         return True
@@ -380,7 +407,7 @@ class Broker:
         for sub in self._subs:
             if sub.node == node and not sub.cancelled and not sub.stale:
                 sub.active = True
-        for arrive in self._offline.pop(node, []):
+        for arrive, _ in self._offline.pop(node, []):
             arrive()
 
     def partition(self, node: str, direction: str = "both", lose: bool = False) -> None:
@@ -406,9 +433,9 @@ class Broker:
         self.cut_to.discard(node)
         self.cut_from.discard(node)
         self._losing.discard(node)
-        for arrive in self._held_up.pop(node, []):
+        for arrive, _ in self._held_up.pop(node, []):
             call_at(self.env, self.hop(node, "up"), arrive)
-        for deliver in self._held_down.pop(node, []):
+        for deliver, _ in self._held_down.pop(node, []):
             call_at(self.env, self.hop(node, "down"), deliver)
 
     def _lost(self, channel: str, message: BrokerMessage, reason: str) -> None:
@@ -553,7 +580,9 @@ class Broker:
                 reached = [sub for sub in reached if sub.node not in cut]
                 for sub in held:
                     deliver = functools.partial(sub.listener, channel, message)
-                    self._to_node(sub.node, deliver, env.now)
+                    missed = sub.on_missed
+                    lost = functools.partial(missed, channel, message) if missed else None
+                    self._to_node(sub.node, deliver, env.now, lost)
             if self.copy_ms or self._hops:
                 for i, sub in enumerate(reached, 1):
                     offset = self.publish_ms + i * self.copy_ms

@@ -400,8 +400,15 @@ class Cluster:
         return self.env.process(gen)
 
     def run(self, until: float | None = None) -> None:
-        """Run the simulation until ``until`` ms, or until nothing is left to do."""
+        """Run the simulation until ``until`` ms, or until nothing is left to do.
+
+        A run that ends because nothing is left to do has lost what is still
+        held behind a partition or queued for a broker that is down: those
+        messages get their drop records at the end.
+        """
         self.env.run(until=until)
+        if until is None and self.broker is not None:
+            self.broker.strand()
 
     @property
     def now(self) -> float:

@@ -938,3 +938,49 @@ def test_a_run_ends_when_no_node_can_come_back() -> None:
     failed = sim.trace.records("reconnect_failed")
     assert [(r["client"], r["attempts"]) for r in failed] == [("a", 1)]
     assert failed[0]["t"] > 5
+
+
+@pytest.mark.parametrize("adapter", ["redis", "sharded-redis"])
+def test_what_is_still_held_when_the_run_ends_is_dropped_not_lost(adapter: str) -> None:
+    """A node cut ``to-broker`` and never healed holds its publishes to the end
+    of the run (TCP keeps the bytes); a run that ends with them still held has
+    lost them, so each socket they target on the other nodes gets a ``drop``
+    with reason ``partition`` (nothing lost silently).  The node's own member
+    still gets it at once with ``redis``; with ``sharded-redis`` local delivery
+    waits for the publish, which never returns, so it gets nothing either (no
+    outcome is owed to it: its node never picked)."""
+    sim = play(
+        f"""
+        cluster: {{nodes: [n1, n2], adapter: {adapter}}}
+        clients:
+          - {{name: a, node: n1, rooms: [r]}}
+          - {{name: b, node: n2, rooms: [r]}}
+        timeline:
+          - {{at: 10, partition: {{node: n1, direction: to-broker}}}}
+          - {{at: 20, emit: {{id: m1, from: n1, to: [r]}}}}
+        """
+    )
+    got = fates(sim, "m1")
+    assert got[("m1", "b")] == "partition"
+    if adapter == "redis":
+        assert got[("m1", "a")] == "deliver"
+
+
+@pytest.mark.parametrize("adapter", ["redis", "sharded-redis"])
+def test_what_is_queued_for_a_broker_that_never_comes_back_is_dropped(adapter: str) -> None:
+    """A publish made while the broker is down waits in the node's offline
+    queue; if the run ends with the broker still down it never goes out, and
+    each socket it targets on the other nodes gets a ``drop`` with reason
+    ``broker down``."""
+    sim = play(
+        f"""
+        cluster: {{nodes: [n1, n2], adapter: {adapter}}}
+        clients:
+          - {{name: a, node: n1, rooms: [r]}}
+          - {{name: b, node: n2, rooms: [r]}}
+        timeline:
+          - {{at: 10, broker: down}}
+          - {{at: 20, emit: {{id: m1, from: n1, to: [r]}}}}
+        """
+    )
+    assert fates(sim, "m1")[("m1", "b")] == "broker down"
