@@ -96,7 +96,8 @@ def main() -> None:
     "--trace",
     "trace_path",
     type=click.Path(path_type=Path),
-    help="Write every record to this JSON Lines file.",
+    help="Write every record to this file: JSON Lines, or Parquet when it ends in .parquet"
+    " (the 'parquet' extra).",
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option(
@@ -168,6 +169,8 @@ def run(
         trace = Trace(trace_path, keep=keep)
     except OutputError as err:
         _fail(f"{err}; {_said(written)}")
+    except ImportError as err:
+        _fail(f"{trace_path}: {err}")
     output = trace.output
     to_stdout = output is not None and output.how == "stdout"  # it carries the trace
 
@@ -327,7 +330,7 @@ def _check_records(
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but violations.")
 def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> None:
-    """Check saved trace TRACE (JSON Lines, - for standard input) against
+    """Check saved trace TRACE (JSON Lines or .parquet, - for standard input) against
     Socket.IO's guarantees and print its latency table.
 
     Each violation is one line: time, rule, message, client and what happened.

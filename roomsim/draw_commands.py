@@ -1,7 +1,7 @@
 """The ``roomsim draw`` and ``roomsim why`` commands.
 
 Both read a scenario (``.yaml``, ``.yml``, ``.json``: it is run first) or a
-saved trace (``.jsonl``), so a picture or an answer can be had again from a
+saved trace (``.jsonl`` or ``.parquet``), so a picture or an answer can be had again from a
 trace file alone.  Bad input gets one line on standard error, starting
 ``roomsim:``, and exit status 2, with nothing written.  The main command
 group registers them with ``main.add_command(draw)`` and
@@ -91,8 +91,18 @@ def load_trace(file: Path) -> Trace:
     suffix = file.suffix.lower()
     if suffix == ".jsonl":
         return _read_jsonl(file)
+    if suffix == ".parquet":
+        from roomsim.analysis.jsonl import TraceFileError
+
+        try:
+            return Trace.read(file)
+        except TraceFileError as err:
+            _fail(str(err))
     if suffix not in _SCENARIO_SUFFIXES:
-        _fail(f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace (.jsonl)")
+        _fail(
+            f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace"
+            " (.jsonl, .parquet)"
+        )
     from roomsim.runner import run_scenario
     from roomsim.scenario import ScenarioError, load_scenario
 

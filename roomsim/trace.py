@@ -207,7 +207,9 @@ class Trace:
     Parameters
     ----------
     path : str or Path, optional
-        Stream every record to this JSON Lines file (``-``: standard output).
+        Stream every record to this JSON Lines file (``-``: standard output),
+        or to a Parquet file when its name ends in ``.parquet``
+        (:mod:`roomsim.trace_parquet`, the ``parquet`` extra).
         A regular file is written under a temporary name and moved into place
         by :meth:`close`, so a run that fails leaves the previous file as it
         was; a device or FIFO is written through (see :mod:`roomsim.outputs`).
@@ -238,9 +240,17 @@ class Trace:
         self._output: Output | None = None
         #: why the file could not be written (the run goes on; :meth:`close` raises it)
         self.error: OutputError | None = None
+        self._sink: Any = None
         if self.path is not None:
-            self._output = Output(self.path, "trace")
-            self._out = self._output.file
+            if self.path.suffix.lower() == ".parquet":
+                from roomsim.trace_parquet import ParquetSink, need_pyarrow
+
+                need_pyarrow()
+                self._output = Output(self.path, "trace", binary=True)
+                self._sink = ParquetSink(self._output.file)
+            else:
+                self._output = Output(self.path, "trace")
+                self._out = self._output.file
 
     @property
     def output(self) -> Output | None:
@@ -257,6 +267,11 @@ class Trace:
         if self._out is not None:
             try:
                 self._out.write(_encode(rec) + "\n")
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                self._sink.add(rec)
             except OSError as err:
                 self._lost(err)
 
@@ -276,12 +291,17 @@ class Trace:
                 out.write(head + (tail + head).join(map(self._quoted.__getitem__, clients)) + tail)
             except OSError as err:
                 self._lost(err)
+        elif self._sink is not None:
+            try:
+                self._sink.add_deliveries(t, msg, node, event, clients)
+            except OSError as err:
+                self._lost(err)
 
     def _lost(self, err: OSError) -> None:
         """The file cannot take more (a full disk): drop it, keep counting, say so at close."""
         assert self._output is not None
         self.error = self._output.failure(err)
-        self._out = None
+        self._out = self._sink = None
 
     def close(self) -> None:
         """Finish the trace file (if any): put it in place.  Idempotent.
@@ -289,9 +309,14 @@ class Trace:
         Raises :class:`~roomsim.outputs.OutputError` when the file could not
         be written; the records and the :attr:`tally` are still complete.
         """
-        if self._out is not None:
-            self._out = None
+        if self._out is not None or self._sink is not None:
+            sink, self._out, self._sink = self._sink, None, None
             try:
+                if sink is not None:
+                    try:
+                        sink.close()
+                    except OSError as err:
+                        raise self._output.failure(err) from None  # type: ignore[union-attr]
                 self._output.commit()  # type: ignore[union-attr]
             except OutputError as err:
                 self.error = err
@@ -301,7 +326,7 @@ class Trace:
     def abort(self) -> None:
         """Forget the trace file (if any) without writing it (a previous file stays)."""
         if self._output is not None:
-            self._out = None
+            self._out = self._sink = None
             self._output.discard()
 
     # -- reading -----------------------------------------------------------
@@ -366,6 +391,22 @@ class Trace:
             write = out.file.write
             for rec in self:
                 write(_encode(rec) + "\n")
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Trace:
+        """Load a saved trace: Parquet when the name ends in ``.parquet``, else JSON Lines.
+
+        A record that is not one raises
+        :class:`~roomsim.analysis.jsonl.TraceFileError` (one line).
+        """
+        from roomsim.analysis.jsonl import TraceReader
+
+        trace = cls()
+        assert trace._items is not None
+        for rec in TraceReader(path):
+            trace._items.append(rec)
+            trace.tally.add(rec)
+        return trace
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:
