@@ -89,8 +89,8 @@ class ParquetSink:
     ----------
     file : binary file object
         Where the Parquet file goes (it is not closed here).
-    row_group : int
-        Rows per row group.
+    row_group : int, optional
+        Rows per row group (default: :data:`ROW_GROUP`).
 
     Examples
     --------
@@ -104,11 +104,11 @@ class ParquetSink:
     [(0, 'connect', 'a'), (2.5, 'deliver', 'a'), (2.5, 'deliver', 'b')]
     """
 
-    def __init__(self, file: IO[bytes], row_group: int = ROW_GROUP) -> None:
+    def __init__(self, file: IO[bytes], row_group: int | None = None) -> None:
         pq = need_pyarrow()
         self._schema = _schema()
         self._writer = pq.ParquetWriter(file, self._schema, compression="zstd")
-        self._row_group = row_group
+        self._row_group = row_group or ROW_GROUP
         self._names = list(self._schema.names)
         self._cols: dict[str, list[Any]] = {name: [] for name in self._names}
         self._rows = 0
@@ -258,7 +258,7 @@ def read_trace(path: str | os.PathLike[str]) -> Any:
         frame = frame.drop(columns=[_KEYS], errors="ignore")
         if extra is not None and extra.notna().any():
             more = pd.DataFrame.from_records(
-                [json.loads(x) if x else {} for x in extra], index=frame.index
+                [json.loads(x) if isinstance(x, str) else {} for x in extra], index=frame.index
             )
             for column in more:
                 if column in frame:
@@ -268,6 +268,8 @@ def read_trace(path: str | os.PathLike[str]) -> Any:
     else:
         frame = pd.DataFrame.from_records(list(TraceReader(path)))
     frame = frame.dropna(axis="columns", how="all")
+    for column in frame.columns[frame.dtypes == object]:  # lists and mixed values: None when empty
+        frame[column] = frame[column].where(frame[column].notna(), None)
     if "t" in frame:
         frame["t"] = frame["t"].astype("float64")
     return frame
