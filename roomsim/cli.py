@@ -219,7 +219,12 @@ def run(
 
             phase = "drawing the pictures"
             try:
-                pictures = save_overview(trace, out_dir, title=scenario.name or file.stem)
+                pictures = save_overview(
+                    trace,
+                    out_dir,
+                    title=scenario.name or file.stem,
+                    progress=False if quiet else None,
+                )
                 written += [str(p) for p in pictures]
             except OutputError as err:
                 written += [str(p) for p in err.written]

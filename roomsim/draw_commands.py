@@ -100,8 +100,7 @@ def load_trace(file: Path) -> Trace:
             _fail(str(err))
     if suffix not in _SCENARIO_SUFFIXES:
         _fail(
-            f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace"
-            " (.jsonl, .parquet)"
+            f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace (.jsonl, .parquet)"
         )
     from roomsim.runner import run_scenario
     from roomsim.scenario import ScenarioError, load_scenario

@@ -167,7 +167,10 @@ class ParquetSink:
         import pyarrow as pa
 
         table = pa.table(
-            {name: pa.array(self._cols[name], type=self._schema.field(name).type) for name in self._names},
+            {
+                name: pa.array(self._cols[name], type=self._schema.field(name).type)
+                for name in self._names
+            },
             schema=self._schema,
         )
         self._writer.write_table(table)

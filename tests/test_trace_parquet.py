@@ -89,7 +89,9 @@ def test_odd_values_and_unknown_keys_survive_the_round_trip(tmp_path: Path) -> N
         {"t": 4, "kind": "error", "step": 3, "action": "emit", "message": "ünïcode"},
     ]  # fmt: skip
     for rec in records:
-        trace.record(rec["t"], rec["kind"], **{k: v for k, v in rec.items() if k not in ("t", "kind")})
+        trace.record(
+            rec["t"], rec["kind"], **{k: v for k, v in rec.items() if k not in ("t", "kind")}
+        )
     trace.add_deliveries(5, "m1", "n1", "e", ["a", "b"])
     trace.close()
     back = list(TraceReader(tmp_path / "t.parquet"))

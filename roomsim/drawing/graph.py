@@ -6,6 +6,7 @@ from typing import Any
 
 import networkx as nx
 
+from roomsim.analysis.aggregate import GROUP_CLIENTS, group_clients
 from roomsim.analysis.graph import FATES
 from roomsim.analysis.records import round_ms
 from roomsim.drawing.colours import FATE_COLOURS
@@ -25,8 +26,8 @@ _AT_CLIENT = ("deliver", "drop")
 
 
 def delivery_figsize(G: nx.DiGraph) -> tuple[float, float]:
-    """A figure size that fits the graph's cluster layout."""
-    pos = cluster_layout(G)
+    """A figure size that fits the graph's cluster layout (clients grouped as drawn)."""
+    pos = cluster_layout(group_clients(G))
     xs = [x for x, _ in pos.values()] or [0.0]
     ys = [y for _, y in pos.values()] or [0.0]
     return (
@@ -51,6 +52,15 @@ def _edge_label(data: dict[str, Any]) -> str:
 
 
 def _client_label(data: dict[str, Any]) -> str:
+    if data.get("group"):
+        first, last = data.get("t_ms"), data.get("last_ms")
+        if first is None:
+            return str(data["name"])
+        span = (
+            f"{round_ms(first)} ms" if first == last else f"{round_ms(first)}-{round_ms(last)} ms"
+        )
+        why = f"\n({data['reason']})" if data.get("reason") else ""
+        return f"{data['name']}: {span}{why}"
     fate, t = data["fate"], round_ms(data["t_ms"])
     if fate == "delivered":
         return f"{data['name']}: {t} ms"
@@ -75,6 +85,11 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
     labels : bool, optional
         Name every client (default: when there are at most 40).
 
+    Beyond :data:`~roomsim.analysis.aggregate.GROUP_CLIENTS` recipients, the
+    clients of each node are drawn as one group per fate
+    (:func:`~roomsim.analysis.aggregate.group_clients`), labelled with their
+    number and times; the title says so.
+
     Returns
     -------
     matplotlib Axes
@@ -93,6 +108,7 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
     """
     from matplotlib.lines import Line2D
 
+    G = group_clients(G)
     ax = new_axes(delivery_figsize(G), ax)
     pos = cluster_layout(G)
     clients = [k for k, d in G.nodes(data=True) if d["kind"] == "client"]
@@ -193,11 +209,17 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8
     )
     info = G.graph
-    if info:
-        ax.set_title(
+    if info.get("msg"):
+        title = (
             f'{info["msg"]} ("{info["event"]}") from {info["sender"]}: {info["emit_kind"]},'
             f" emitted at t={round_ms(info['t_ms'])} ms"
         )
+        if info.get("grouped"):
+            title += (
+                f"\naggregate view: {info['grouped']:,} recipients (more than {GROUP_CLIENTS})"
+                " grouped per node and fate"
+            )
+        ax.set_title(title)
     xs = [x for x, _ in pos.values()] or [0.0]
     ys = [y for _, y in pos.values()] or [0.0]
     ax.set_xlim(min(xs) - 0.7, max(xs) + (1.9 if labels and clients else 0.7))
