@@ -271,7 +271,9 @@ def read_trace(path: str | os.PathLike[str]) -> Any:
     else:
         frame = pd.DataFrame.from_records(list(TraceReader(path)))
     frame = frame.dropna(axis="columns", how="all")
-    for column in frame.columns[frame.dtypes == object]:  # lists and mixed values: None when empty
+    for column in frame.select_dtypes(
+        include="object"
+    ).columns:  # lists and mixed values: None when empty
         frame[column] = frame[column].where(frame[column].notna(), None)
     if "t" in frame:
         frame["t"] = frame["t"].astype("float64")

@@ -49,9 +49,10 @@ def _thin(ax: Any, names: list[str]) -> None:
 def draw_activity(data: Activity, ax: Any = None, *, note: str | None = None) -> Any:
     """Draw deliveries per node and time bin as a heat map, and the bins with drops.
 
-    The colour of a cell is the number of deliveries (a colour bar gives the
-    scale, light for none); a cell where clients lost messages carries an
-    orange cross, larger for more drops (the legend gives the total).
+    The colour of a cell is the number of deliveries on a log scale (a
+    colour bar gives it; white for none), so a burst does not hide the rest;
+    a cell where clients lost messages carries an orange cross, larger for
+    more drops (the legend gives the total).
 
     Returns the matplotlib ``Axes``; the image has ``gid`` ``aggregate:delivered``
     and the crosses ``aggregate:dropped``.
@@ -71,16 +72,24 @@ def draw_activity(data: Activity, ax: Any = None, *, note: str | None = None) ->
     delivered, dropped = data.totals
     lo, hi = (data.edges[0], data.edges[-1]) if data.edges else (0.0, 1.0)
     if data.nodes:
+        import matplotlib as mpl
+        import numpy as np
+        from matplotlib.colors import LogNorm
+
+        counts = np.ma.masked_equal(np.array(data.delivered, dtype=float), 0)
+        cmap = mpl.colormaps["Blues"].with_extremes(bad="white")
         image = ax.imshow(
-            data.delivered,
+            counts,
             aspect="auto",
             interpolation="nearest",
-            cmap="Blues",
-            vmin=0,
+            cmap=cmap,
+            norm=LogNorm(vmin=1, vmax=max(1.0, float(counts.max() or 1))),
             extent=(lo, hi, len(data.nodes) - 0.5, -0.5),
             gid="aggregate:delivered",
         )
-        ax.figure.colorbar(image, ax=ax, label="deliveries per bin", pad=0.01)
+        ax.figure.colorbar(
+            image, ax=ax, label="deliveries per bin (log scale; white: none)", pad=0.01
+        )
     width = (hi - lo) / max(1, len(data.edges) - 1)
     cells = [
         (lo + (j + 0.5) * width, i, n)
