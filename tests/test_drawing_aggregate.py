@@ -28,17 +28,17 @@ import pytest
 
 matplotlib.use("Agg")
 
-from click.testing import CliRunner  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from click.testing import CliRunner
+from matplotlib.figure import Figure
 
-from roomsim import analysis, drawing  # noqa: E402
-from roomsim.analysis.aggregate import activity, group_clients  # noqa: E402
-from roomsim.cli import main  # noqa: E402
-from roomsim.drawing.aggregate import draw_activity  # noqa: E402
-from roomsim.generate import generate_scenario  # noqa: E402
-from roomsim.runner import run_scenario  # noqa: E402
-from roomsim.scenario import scenario_from_dict  # noqa: E402
-from roomsim.trace import Trace  # noqa: E402
+from roomsim import analysis, drawing
+from roomsim.analysis.aggregate import activity, group_clients
+from roomsim.cli import main
+from roomsim.drawing.aggregate import draw_activity
+from roomsim.generate import generate_scenario
+from roomsim.runner import run_scenario
+from roomsim.scenario import scenario_from_dict
+from roomsim.trace import Trace
 
 
 def _run(clients: int, **options: Any) -> Trace:
