@@ -220,3 +220,26 @@ def test_draw_on_a_20000_client_trace_draws_aggregates(tmp_path: Path, figures) 
     else:
         labels = [t.get_text().split(" (")[0] for t in ax.get_yticklabels()]
         assert labels[0] == room and "aggregate view" in ax.get_title()
+
+
+def test_a_delivery_graph_of_many_nodes_groups_them_per_fate() -> None:
+    """30 nodes: the emitting node stays, the 29 others are gathered per fate
+    (relayed, ignored ...), their sizes adding up to 29; each group's members
+    are the nodes the trace gives that fate."""
+    data = generate_scenario(clients=250, nodes=30, rooms=6, room_emits=4)
+    trace = run_scenario(scenario_from_dict(data), progress=False).trace
+    msg = next(r["msg"] for r in trace if r["kind"] == "emit" and r["to"])
+    G = analysis.delivery_graph(trace, msg)
+    ax = drawing.draw_delivery_graph(G, ax=Figure().subplots())
+    assert "29 nodes (more than 16) grouped per fate" in ax.get_title()
+    from roomsim.analysis.aggregate import group_nodes
+
+    H = group_nodes(G)
+    groups = [d for _, d in H.nodes(data=True) if d["kind"] == "node" and d.get("group")]
+    assert sum(d["group"] for d in groups) == 29
+    relays = {r["node"]: r for r in trace if r["kind"] == "relay" and r["msg"] == msg}
+    for d in groups:
+        for name in d["members"]:
+            rec = relays[name]
+            fate = "ignored" if rec.get("ignored") else "relayed" if rec["targets"] else "discarded"
+            assert fate == d["fate"], (name, d["name"])

@@ -31,11 +31,13 @@ from roomsim.analysis.records import natural_key
 __all__ = [
     "DETAIL_CLIENTS",
     "GROUP_CLIENTS",
+    "GROUP_NODES",
     "Activity",
     "TargetOutcomes",
     "activity",
     "count_clients",
     "group_clients",
+    "group_nodes",
     "slice_records",
     "target_outcomes",
 ]
@@ -46,6 +48,8 @@ Record = dict[str, Any]
 DETAIL_CLIENTS = 200
 #: A delivery graph draws each recipient up to this many, and groups per node beyond.
 GROUP_CLIENTS = 40
+#: A delivery graph draws each server node up to this many, and groups them per fate beyond.
+GROUP_NODES = 16
 
 
 def _reiterable(records: Iterable[Record]) -> Iterable[Record]:
@@ -398,4 +402,71 @@ def group_clients(G: nx.DiGraph, most: int = GROUP_CLIENTS) -> nx.DiGraph:
             continue
         else:
             H.add_edge(u, v, **data)
+    return H
+
+
+def group_nodes(G: nx.DiGraph, most: int = GROUP_NODES) -> nx.DiGraph:
+    """A delivery graph with its server nodes gathered per fate, beyond ``most`` nodes.
+
+    The emitting node stays itself; the others become one graph node per
+    fate and reason, ``("node", "42 nodes relayed")`` with ``group`` (how
+    many) and ``members`` (their names); clients keep their fate and are
+    drawn under their node's group.  ``G.graph["grouped_nodes"]`` is the
+    number of nodes gathered (``G`` itself is returned when it has at most
+    ``most``).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph(msg="m1", origin="n1")
+    >>> G.add_node(("node", "n1"), kind="node", name="n1", fate="origin", t_ms=0)
+    >>> G.add_node(("broker", "c"), kind="broker", name="c", fate="published", t_ms=0)
+    >>> for i in range(2, 5):
+    ...     G.add_node(("node", f"n{i}"), kind="node", name=f"n{i}", fate="relayed", t_ms=1)
+    ...     G.add_edge(("broker", "c"), ("node", f"n{i}"), kind="relay", fate="relayed", t_ms=1)
+    >>> H = group_nodes(G, most=2)
+    >>> sorted(k[1] for k in H if k[0] == "node"), H.graph["grouped_nodes"]
+    (['3 nodes relayed', 'n1'], 3)
+    """
+    origin = G.graph.get("origin")
+    servers = [k for k, d in G.nodes(data=True) if d["kind"] == "node" and d["name"] != origin]
+    if len(servers) + (origin is not None) <= most:
+        return G
+    groups: dict[tuple[str, Any], list[Any]] = {}
+    for key in servers:
+        d = G.nodes[key]
+        groups.setdefault((d["fate"], d.get("reason")), []).append(key)
+    into: dict[Any, tuple[str, str]] = {}
+    H: nx.DiGraph = nx.DiGraph(**G.graph)
+    H.graph["grouped_nodes"] = len(servers)
+    for (fate, reason), keys in groups.items():
+        name = f"{len(keys):,} node{'s' * (len(keys) != 1)} {fate}"
+        if reason:
+            name += f" ({reason})"
+        times = [G.nodes[k]["t_ms"] for k in keys if G.nodes[k].get("t_ms") is not None]
+        group = ("node", name)
+        H.add_node(
+            group,
+            kind="node",
+            name=name,
+            fate=fate,
+            reason=reason,
+            t_ms=min(times) if times else None,
+            targets=sum(G.nodes[k].get("targets") or 0 for k in keys),
+            group=len(keys),
+            members=sorted((G.nodes[k]["name"] for k in keys), key=natural_key),
+        )
+        for key in keys:
+            into[key] = group
+    for key, data in G.nodes(data=True):
+        if key in into:
+            continue
+        if data["kind"] == "client" and ("node", data.get("node")) in into:
+            data = {**data, "node": into["node", data["node"]][1]}
+        H.add_node(key, **data)
+    for u, v, data in G.edges(data=True):
+        a, b = into.get(u, u), into.get(v, v)
+        if not H.has_edge(a, b):
+            H.add_edge(
+                a, b, **{**data, "t_ms": H.nodes[b]["t_ms"] if b in into.values() else data["t_ms"]}
+            )
     return H
