@@ -38,6 +38,7 @@ def main() -> None:
     grid = {"latency.adapter_ms": [1, 2]}
     points = expand_grid(grid, args.seeds)
 
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     start = time.perf_counter()
     serial = pd.DataFrame([run_point(data, p, str(base)) for p in points])
     one_by_one = time.perf_counter() - start
@@ -51,6 +52,7 @@ def main() -> None:
     parallel = time.perf_counter() - start
     workers = args.workers or os.cpu_count()
     print(f"sweep on {workers} process workers: {len(table)} runs in {parallel:.1f} s")
+    print(f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine skews both)")
     print(f"speed-up: {one_by_one / parallel:.2f} times (target: at least 1.6 on 2 cores)")
     same = table.drop(columns=["source"], errors="ignore").equals(serial)
     print(f"same table: {'yes' if same else 'NO'}")
