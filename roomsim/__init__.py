@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
     """``roomsim.draw_delivery_graph`` and friends (with matplotlib) and
     ``roomsim.read_trace`` (with pandas), imported on first use."""
     if name == "read_trace":  # pandas, imported on first use
-        from roomsim.trace_parquet import read_trace
+        from roomsim.analysis.dataframe import read_trace
 
         return read_trace
     if name.startswith("draw_"):

@@ -95,11 +95,9 @@ def load_trace(file: Path) -> Trace:
     if suffix == ".jsonl":
         return _read_jsonl(file)
     if suffix == ".parquet":
-        from roomsim.analysis.jsonl import TraceFileError
-
         try:
             return Trace.read(file)
-        except TraceFileError as err:
+        except (ValueError, ImportError) as err:
             _fail(str(err))
     if suffix not in _SCENARIO_SUFFIXES:
         _fail(

@@ -396,14 +396,15 @@ class Trace:
     def read(cls, path: str | os.PathLike[str]) -> Trace:
         """Load a saved trace: Parquet when the name ends in ``.parquet``, else JSON Lines.
 
-        A record that is not one raises
-        :class:`~roomsim.analysis.jsonl.TraceFileError` (one line).
+        A Parquet file that is not a trace raises ValueError (one line).
         """
-        from roomsim.analysis.jsonl import TraceReader
+        if not os.fspath(path).lower().endswith(".parquet"):
+            return cls.read_jsonl(path)
+        from roomsim.trace_parquet import parquet_records
 
         trace = cls()
         assert trace._items is not None
-        for rec in TraceReader(path):
+        for rec in parquet_records(path):
             trace._items.append(rec)
             trace.tally.add(rec)
         return trace

@@ -10,7 +10,8 @@ records commonly carry (:data:`COLUMNS`: text, whole numbers or lists of
 text); a record's other keys, or a value of another type (a ``from`` that is
 ``null``), go to ``_extra`` as a JSON object, and ``_keys`` holds each
 record's keys in order, so that :func:`parquet_records` gives back every
-record exactly as JSON Lines holds it.  A Parquet file written by other
+record exactly as JSON Lines holds it; :func:`roomsim.analysis.dataframe.read_trace`
+gives either format as a pandas DataFrame.  A Parquet file written by other
 tools (DuckDB, pandas) with at least ``t`` and ``kind`` reads as a trace
 too: each row is a record of its non-null columns.
 """
@@ -23,7 +24,7 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
-__all__ = ["COLUMNS", "ROW_GROUP", "ParquetSink", "need_pyarrow", "parquet_records", "read_trace"]
+__all__ = ["COLUMNS", "ROW_GROUP", "ParquetSink", "need_pyarrow", "parquet_records"]
 
 #: rows per row group: a few MB of memory while writing or reading
 ROW_GROUP = 1 << 17
@@ -46,7 +47,8 @@ COLUMNS: dict[str, str] = {
     "targets": "int",
     "bytes": "int",
 }
-_KEYS, _EXTRA = "_keys", "_extra"
+#: the columns that hold each record's keys in order, and its other keys as JSON
+KEYS, EXTRA = "_keys", "_extra"
 _INT64 = 1 << 63
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -69,7 +71,7 @@ def _schema() -> Any:
     return pa.schema(
         [("t", pa.float64()), ("kind", pa.string())]
         + [(name, kinds[kind]) for name, kind in COLUMNS.items()]
-        + [(_KEYS, pa.string()), (_EXTRA, pa.string())]
+        + [(KEYS, pa.string()), (EXTRA, pa.string())]
     )
 
 
@@ -130,8 +132,8 @@ class ParquetSink:
         cols["kind"].append(record["kind"])
         for name in COLUMNS:
             cols[name].append(placed.get(name))
-        cols[_KEYS].append(",".join(record))
-        cols[_EXTRA].append(_dumps(extra) if extra else None)
+        cols[KEYS].append(",".join(record))
+        cols[EXTRA].append(_dumps(extra) if extra else None)
         self._rows += 1
         if self._rows >= self._row_group:
             self._flush()
@@ -155,8 +157,8 @@ class ParquetSink:
             for name in COLUMNS:
                 if name not in ("msg", "client", "node", "event"):
                     cols[name].extend([None] * n)
-            cols[_KEYS].extend(["t,kind,msg,client,node,event"] * n)
-            cols[_EXTRA].extend([None] * n)
+            cols[KEYS].extend(["t,kind,msg,client,node,event"] * n)
+            cols[EXTRA].extend([None] * n)
             self._rows += n
             if self._rows >= self._row_group:
                 self._flush()
@@ -205,13 +207,13 @@ def parquet_records(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[dict
     missing = [c for c in ("t", "kind") if c not in names]
     if missing:
         raise ValueError(f"{os.fspath(name)}: not a roomsim trace: no column {missing[0]!r}")
-    ordered = _KEYS in names
+    ordered = KEYS in names
     for group in range(file.num_row_groups):
         table = file.read_row_group(group)
         cols = {c: table.column(c).to_pylist() for c in names}
-        times, keys = cols["t"], cols.get(_KEYS)
-        extras = cols.get(_EXTRA, [None] * table.num_rows)
-        others = [c for c in names if c not in ("t", "kind", _KEYS, _EXTRA)]
+        times, keys = cols["t"], cols.get(KEYS)
+        extras = cols.get(EXTRA, [None] * table.num_rows)
+        others = [c for c in names if c not in ("t", "kind", KEYS, EXTRA)]
         for i in range(table.num_rows):
             t = times[i]
             if t is None or not isinstance(t, (int, float)) or not math.isfinite(t):
@@ -227,54 +229,3 @@ def parquet_records(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[dict
                         rec[key] = cols[key][i]
                 rec.update(extra)
             yield rec
-
-
-def read_trace(path: str | os.PathLike[str]) -> Any:
-    """A saved trace (JSON Lines or Parquet, by its suffix) as a pandas DataFrame.
-
-    One row a record; a column per key (``t`` in ms as a float, ``kind``,
-    ``msg``, ``client``, ...), empty where a record has no such key.  Both
-    formats give the same columns and values.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from roomsim.trace import Trace
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> trace = Trace()
-    >>> trace.record(0, "connect", client="alice", node="n1", sid="s1")
-    >>> trace.add_deliveries(5, "m1", "n1", "news", ["alice", "bob"])
-    >>> trace.write_jsonl(folder / "t.jsonl")
-    >>> df = read_trace(folder / "t.jsonl")
-    >>> df[df.kind == "deliver"].client.tolist(), df.t.tolist()
-    (['alice', 'bob'], [0.0, 5.0, 5.0])
-    """
-    import pandas as pd
-
-    from roomsim.analysis.jsonl import TraceReader
-
-    path = os.fspath(path)
-    if str(path).lower().endswith(".parquet"):
-        pq = need_pyarrow()
-        frame = pq.read_table(path).to_pandas()
-        extra = frame.pop(_EXTRA) if _EXTRA in frame else None
-        frame = frame.drop(columns=[_KEYS], errors="ignore")
-        if extra is not None and extra.notna().any():
-            more = pd.DataFrame.from_records(
-                [json.loads(x) if isinstance(x, str) else {} for x in extra], index=frame.index
-            )
-            for column in more:
-                if column in frame:
-                    frame[column] = frame[column].where(more[column].isna(), more[column])
-                else:
-                    frame[column] = more[column]
-    else:
-        frame = pd.DataFrame.from_records(list(TraceReader(path)))
-    frame = frame.dropna(axis="columns", how="all")
-    for column in frame.select_dtypes(
-        include="object"
-    ).columns:  # lists and mixed values: None when empty
-        frame[column] = frame[column].where(frame[column].notna(), None)
-    if "t" in frame:
-        frame["t"] = frame["t"].astype("float64")
-    return frame
