@@ -333,25 +333,12 @@ def _check_slice(
 
 
 def _draw_outcomes(records: Any, out: Path, aggregate: bool, view: str) -> Path:
-    from matplotlib.figure import Figure
-
     from roomsim.analysis.aggregate import DETAIL_CLIENTS, count_clients
-    from roomsim.drawing import draw_outcomes, save_figure
+    from roomsim.drawing.overview import save_outcomes
 
     if view == "auto":
         aggregate = aggregate or count_clients(records) > DETAIL_CLIENTS
-    if aggregate:
-        fig = Figure(figsize=(10, 6))
-    else:
-        from roomsim.analysis.outcomes import outcome_table
-
-        msgs, clients, _ = outcome_table(records)
-        fig = Figure(
-            figsize=(max(5, 0.4 * len(msgs) + 3), min(40, max(2.5, 0.3 * len(clients) + 1.5)))
-        )
-    draw_outcomes(records, ax=fig.subplots(), aggregate=aggregate)
-    fig.tight_layout()
-    return save_figure(fig, out)
+    return save_outcomes(records, out, aggregate=aggregate)
 
 
 def _has_room(records: Any, room: str) -> bool:

@@ -19,7 +19,7 @@ from roomsim.analysis.outcomes import OUTCOMES, outcome_table
 from roomsim.drawing.colours import OUTCOME_COLOURS, OUTCOME_HATCHES, OUTCOME_MARKERS
 from roomsim.drawing.output import new_axes
 
-__all__ = ["OVERVIEW_FILES", "draw_outcomes", "save_overview"]
+__all__ = ["OVERVIEW_FILES", "draw_outcomes", "save_outcomes", "save_overview"]
 
 #: The marker colour on each cell's fill (white on dark blue, black on orange).
 _MARKER_COLOURS = {"delivered": "white", "dropped": "black"}
@@ -267,3 +267,22 @@ def _one_axes(draw: Any, path: Path, title: str, size: tuple[float, float]) -> P
         fig.suptitle(title)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def save_outcomes(records: Iterable[dict[str, Any]], path: str | Path, *, aggregate: bool) -> Path:
+    """Write :func:`draw_outcomes` of ``records`` to ``path``, sized to its rows and columns."""
+    from matplotlib.figure import Figure
+
+    from roomsim.drawing.output import save_figure
+
+    if aggregate:
+        fig = Figure(figsize=(10, 6))
+    else:
+        records = records if iter(records) is not records else list(records)
+        msgs, clients, _ = outcome_table(records)
+        fig = Figure(
+            figsize=(max(5, 0.4 * len(msgs) + 3), min(40, max(2.5, 0.3 * len(clients) + 1.5)))
+        )
+    draw_outcomes(records, ax=fig.subplots(), aggregate=aggregate)
+    fig.tight_layout()
+    return save_figure(fig, Path(path))
