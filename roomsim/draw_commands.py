@@ -273,10 +273,12 @@ def _draw(
             from roomsim.drawing.aggregate import activity_figsize, draw_activity
 
             chosen = slice_records(trace, msg=msg, room=room, client=client) if sliced else trace
-            data = activity(
+            counts = activity(
                 chosen, start=start, end=end, nodes=[node] if node is not None else None
             )
-            return drawing.draw_to_file(draw_activity, data, out, figsize=activity_figsize(data))
+            return drawing.draw_to_file(
+                draw_activity, counts, out, figsize=activity_figsize(counts)
+            )
         if node is not None:
             trace = slice_records(trace, node=node)  # type: ignore[assignment]
     records = as_records(trace)

@@ -53,10 +53,8 @@ def read_trace(path: str | os.PathLike[str]) -> Any:
     else:
         frame = pd.DataFrame.from_records(list(TraceReader(path)))
     frame = frame.dropna(axis="columns", how="all")
-    for column in frame.select_dtypes(
-        include="object"
-    ).columns:  # lists and mixed values: None when empty
-        frame[column] = frame[column].where(frame[column].notna(), None)
+    for column in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])]:
+        frame[column] = frame[column].where(frame[column].notna(), None)  # lists: None when empty
     if "t" in frame:
         frame["t"] = frame["t"].astype("float64")
     return frame

@@ -54,7 +54,7 @@ def _edge_label(data: dict[str, Any]) -> str:
 def _client_label(data: dict[str, Any]) -> str:
     if data.get("group"):
         first, last = data.get("t_ms"), data.get("last_ms")
-        if first is None:
+        if first is None or last is None:
             return str(data["name"])
         span = (
             f"{round_ms(first)} ms" if first == last else f"{round_ms(first)}-{round_ms(last)} ms"
