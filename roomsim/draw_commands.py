@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -54,31 +55,39 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_jsonl(path: Path) -> Trace:
-    """A saved trace, after checking every line is a record (one-line errors)."""
+    """A saved trace, each line checked as it is read (one-line errors)."""
     try:
-        with open(path, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as err:
-                    _fail(f"{path}:{number}: not a JSON object ({err.msg})")
-                if not isinstance(rec, dict):
-                    _fail(f"{path}:{number}: expected a trace record (a JSON object)")
-                t = rec.get("t")
-                if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-                    _fail(f"{path}:{number}: a trace record needs a time 't' (a number)")
-                if not isinstance(rec.get("kind"), str):
-                    _fail(f"{path}:{number}: a trace record needs a 'kind' (a string)")
+        return Trace.from_records(_checked_lines(path))
     except UnicodeDecodeError:
         _fail(f"{path}: not a text file (UTF-8 expected)")
     except OSError as err:
         _fail(f"{path}: cannot read it: {err.strerror}")
-    try:
-        return Trace.read_jsonl(path)
     except KeyError as err:
+        try:  # a line that is not a record is the first thing to say
+            for _ in _checked_lines(path):
+                pass
+        except (UnicodeDecodeError, OSError):
+            pass
         _fail(f"{path}: not a roomsim trace (a record has no {err.args[0]!r})")
+
+
+def _checked_lines(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                _fail(f"{path}:{number}: not a JSON object ({err.msg})")
+            if not isinstance(rec, dict):
+                _fail(f"{path}:{number}: expected a trace record (a JSON object)")
+            t = rec.get("t")
+            if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+                _fail(f"{path}:{number}: a trace record needs a time 't' (a number)")
+            if not isinstance(rec.get("kind"), str):
+                _fail(f"{path}:{number}: a trace record needs a 'kind' (a string)")
+            yield rec
 
 
 def load_trace(file: Path) -> Trace:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
 from typing import IO, Any
@@ -393,6 +393,25 @@ class Trace:
                 write(_encode(rec) + "\n")
 
     @classmethod
+    def from_records(cls, records: Iterable[dict[str, Any]]) -> Trace:
+        """A trace in memory holding ``records`` (as read from a file), in order.
+
+        Examples
+        --------
+        >>> trace = Trace.from_records([{"t": 0, "kind": "connect", "client": "a",
+        ...                              "node": "n1", "sid": "s1"}])
+        >>> len(trace), sorted(trace.tally.clients)
+        (1, ['a'])
+        """
+        trace = cls()
+        items, add = trace._items, trace.tally.add
+        assert items is not None
+        for rec in records:
+            items.append(rec)
+            add(rec)
+        return trace
+
+    @classmethod
     def read(cls, path: str | os.PathLike[str]) -> Trace:
         """Load a saved trace: Parquet when the name ends in ``.parquet``, else JSON Lines.
 
@@ -402,12 +421,7 @@ class Trace:
             return cls.read_jsonl(path)
         from roomsim.trace_parquet import parquet_records
 
-        trace = cls()
-        assert trace._items is not None
-        for rec in parquet_records(path):
-            trace._items.append(rec)
-            trace.tally.add(rec)
-        return trace
+        return cls.from_records(parquet_records(path))
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:
