@@ -82,23 +82,33 @@ def main() -> None:
         print(f"  {name:<14} {took:5.1f} s   peak {_rss_mb():,.0f} MB")
     print(f"roomsim run --out pictures: {total:.1f} s in all ({'aggregate' if big else 'detail'})")
     if args.draw:
-        roomsim = [sys.executable, "-m", "roomsim.cli", "draw", str(work / "big.jsonl")]
-        for kind, extra in (
-            ("timeline", []),
-            ("outcomes", []),
-            ("latency", []),
-            ("load", []),
-            ("delivery", ["--msg", "m1"]),
-        ):
-            start = time.perf_counter()
-            done = subprocess.run(
-                [*roomsim, "--kind", kind, *extra, "--out", str(work / f"draw-{kind}.png")],
-                capture_output=True,
-                text=True,
-            )
-            took = time.perf_counter() - start
-            status = "ok" if done.returncode == 0 else done.stderr.strip()
-            print(f"  roomsim draw --kind {kind:<9} {took:5.1f} s   {status}")
+        from roomsim.outputs import Output
+        from roomsim.trace_parquet import ParquetSink
+
+        with Output(work / "big.parquet", "trace", binary=True) as out:
+            sink = ParquetSink(out.file)
+            for rec in trace:
+                sink.add(rec)
+            sink.close()
+        first = next(r["msg"] for r in trace if r["kind"] == "emit")
+        for saved in ("big.jsonl", "big.parquet"):
+            roomsim = [sys.executable, "-m", "roomsim.cli", "draw", str(work / saved)]
+            for kind, extra in (
+                ("timeline", []),
+                ("outcomes", []),
+                ("latency", []),
+                ("load", []),
+                ("delivery", ["--msg", first]),
+            ):
+                start = time.perf_counter()
+                done = subprocess.run(
+                    [*roomsim, "--kind", kind, *extra, "--out", str(work / f"draw-{kind}.png")],
+                    capture_output=True,
+                    text=True,
+                )
+                took = time.perf_counter() - start
+                status = "ok" if done.returncode == 0 else done.stderr.strip()
+                print(f"  roomsim draw {saved} --kind {kind:<9} {took:5.1f} s   {status}")
     print(f"pictures in {work}")
 
 
