@@ -38,12 +38,18 @@ __all__ = [
     "check",
     "delivery_graph",
     "draw_delivery_graph",
+    "read_trace",
     "why_not",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """``roomsim.draw_delivery_graph`` and friends, imported (with matplotlib) on first use."""
+    """``roomsim.draw_delivery_graph`` and friends (with matplotlib) and
+    ``roomsim.read_trace`` (with pandas), imported on first use."""
+    if name == "read_trace":  # pandas, imported on first use
+        from roomsim.analysis.dataframe import read_trace
+
+        return read_trace
     if name.startswith("draw_"):
         from roomsim import drawing
 

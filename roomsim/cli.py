@@ -129,7 +129,8 @@ def main() -> None:
     "--trace",
     "trace_path",
     type=click.Path(path_type=Path),
-    help="Write every record to this JSON Lines file.",
+    help="Write every record to this file: JSON Lines, or Parquet when it ends in .parquet"
+    " (the 'parquet' extra).",
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option(
@@ -205,6 +206,8 @@ def run(
         trace = Trace(trace_path, keep=keep)
     except OutputError as err:
         _fail(f"{err}; {_said(written)}")
+    except ImportError as err:
+        _fail(f"{trace_path}: {err}")
     output = trace.output
     to_stdout = output is not None and output.how == "stdout"  # it carries the trace
 
@@ -253,7 +256,12 @@ def run(
 
             phase = "drawing the pictures"
             try:
-                pictures = save_overview(trace, out_dir, title=scenario.name or file.stem)
+                pictures = save_overview(
+                    trace,
+                    out_dir,
+                    title=scenario.name or file.stem,
+                    progress=False if quiet else None,
+                )
                 written += [str(p) for p in pictures]
             except OutputError as err:
                 written += [str(p) for p in err.written]
@@ -387,7 +395,7 @@ def _check_records(
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but violations.")
 def check(trace_file: Path, incomplete: bool, as_json: bool, quiet: bool) -> None:
-    """Check saved trace TRACE (JSON Lines, - for standard input) against
+    """Check saved trace TRACE (JSON Lines or .parquet, - for standard input) against
     Socket.IO's guarantees and print its latency table.
 
     Each violation is one line: time, rule, message, client and what happened.

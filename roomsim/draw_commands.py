@@ -1,7 +1,7 @@
 """The ``roomsim draw`` and ``roomsim why`` commands.
 
 Both read a scenario (``.yaml``, ``.yml``, ``.json``: it is run first) or a
-saved trace (``.jsonl``), so a picture or an answer can be had again from a
+saved trace (``.jsonl`` or ``.parquet``), so a picture or an answer can be had again from a
 trace file alone.  Bad input gets one line on standard error, starting
 ``roomsim:``, and exit status 2, with nothing written.  The main command
 group registers them with ``main.add_command(draw)`` and
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,7 +26,8 @@ __all__ = ["KINDS", "draw", "load_trace", "why"]
 #: What ``roomsim draw --kind`` can draw, and the options each one takes.
 KINDS: dict[str, tuple[str, ...]] = {
     "delivery": ("msg",),
-    "timeline": ("msg", "from", "to", "room", "client"),
+    "timeline": ("msg", "from", "to", "room", "client", "node", "view"),
+    "outcomes": ("msg", "room", "client", "node", "view"),
     "membership": ("at",),
     "latency": (),
     "broker": ("from", "to"),
@@ -33,6 +35,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "animation": ("from", "to"),
 }
 _SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+#: ``--view``: per client (detail), per node or room (aggregate), or by the run's size (auto)
+VIEWS = ("auto", "detail", "aggregate")
 #: how ``--help`` marks an option the command cannot do without
 REQUIRED = "[required]"
 
@@ -51,31 +55,39 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_jsonl(path: Path) -> Trace:
-    """A saved trace, after checking every line is a record (one-line errors)."""
+    """A saved trace, each line checked as it is read (one-line errors)."""
     try:
-        with open(path, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as err:
-                    _fail(f"{path}:{number}: not a JSON object ({err.msg})")
-                if not isinstance(rec, dict):
-                    _fail(f"{path}:{number}: expected a trace record (a JSON object)")
-                t = rec.get("t")
-                if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-                    _fail(f"{path}:{number}: a trace record needs a time 't' (a number)")
-                if not isinstance(rec.get("kind"), str):
-                    _fail(f"{path}:{number}: a trace record needs a 'kind' (a string)")
+        return Trace.from_records(_checked_lines(path))
     except UnicodeDecodeError:
         _fail(f"{path}: not a text file (UTF-8 expected)")
     except OSError as err:
         _fail(f"{path}: cannot read it: {err.strerror}")
-    try:
-        return Trace.read_jsonl(path)
     except KeyError as err:
+        try:  # a line that is not a record is the first thing to say
+            for _ in _checked_lines(path):
+                pass
+        except (UnicodeDecodeError, OSError):
+            pass
         _fail(f"{path}: not a roomsim trace (a record has no {err.args[0]!r})")
+
+
+def _checked_lines(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                _fail(f"{path}:{number}: not a JSON object ({err.msg})")
+            if not isinstance(rec, dict):
+                _fail(f"{path}:{number}: expected a trace record (a JSON object)")
+            t = rec.get("t")
+            if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+                _fail(f"{path}:{number}: a trace record needs a time 't' (a number)")
+            if not isinstance(rec.get("kind"), str):
+                _fail(f"{path}:{number}: a trace record needs a 'kind' (a string)")
+            yield rec
 
 
 def load_trace(file: Path) -> Trace:
@@ -91,8 +103,15 @@ def load_trace(file: Path) -> Trace:
     suffix = file.suffix.lower()
     if suffix == ".jsonl":
         return _read_jsonl(file)
+    if suffix == ".parquet":
+        try:
+            return Trace.read(file)
+        except (ValueError, ImportError) as err:
+            _fail(str(err))
     if suffix not in _SCENARIO_SUFFIXES:
-        _fail(f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace (.jsonl)")
+        _fail(
+            f"{file}: expected a scenario (.yaml, .yml, .json) or a saved trace (.jsonl, .parquet)"
+        )
     from roomsim.runner import run_scenario
     from roomsim.scenario import ScenarioError, load_scenario
 
@@ -134,10 +153,11 @@ def _check_out(out: Path | None, kind: str) -> Path:
 @click.option(
     "--kind",
     type=_Choices(list(KINDS)),
-    help="What to draw: a message's delivery graph, the space-time timeline, who is in"
-    " which room, the latency CDF, broker traffic, load per node, or an animated GIF. " + REQUIRED,
+    help="What to draw: a message's delivery graph, the space-time timeline, who got which"
+    " message (outcomes), who is in which room, the latency CDF, broker traffic, load per node,"
+    " or an animated GIF. " + REQUIRED,
 )
-@click.option("--msg", help="A message id (delivery; timeline: only this message).")
+@click.option("--msg", help="A message id (delivery; timeline and outcomes: only this message).")
 @click.option("--at", "at", help="Time in ms (membership; default: the end of the run).")
 @click.option(
     "--from",
@@ -146,8 +166,18 @@ def _check_out(out: Path | None, kind: str) -> Path:
     " timeline zooms on the busy part of the run.",
 )
 @click.option("--to", "end", help="End of the window, ms (timeline, broker, animation).")
-@click.option("--room", help="Timeline: only messages sent to this room.")
-@click.option("--client", help="Timeline: only what this client sent or was sent.")
+@click.option(
+    "--room", help="Timeline, outcomes: only messages sent to this room (and its members)."
+)
+@click.option("--client", help="Timeline, outcomes: only what this client sent or was sent.")
+@click.option("--node", help="Timeline, outcomes: only this node and the clients connected to it.")
+@click.option(
+    "--view",
+    type=_Choices(list(VIEWS)),
+    help="Timeline, outcomes: 'detail' draws every client, 'aggregate' counts per node or room;"
+    " 'auto' (default) draws detail up to 200 clients and aggregates beyond, unless --client,"
+    " --room, --msg or --node picks a slice.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -162,14 +192,32 @@ def draw(
     end: str | None,
     room: str | None,
     client: str | None,
+    node: str | None,
+    view: str | None,
     out: Path | None,
 ) -> None:
-    """Draw a picture of scenario or trace FILE (a scenario is run first)."""
+    """Draw a picture of scenario or trace FILE (a scenario is run first).
+
+    Beyond 200 clients the timeline and outcomes pictures count per node or
+    per room (the title says so); --client, --room, --msg or --node draws
+    the detail of a slice.
+    """
     if kind is None:
         _fail(f"draw: --kind is required ({', '.join(KINDS)})")
     if kind not in KINDS:
         _fail(f"draw: --kind {kind!r}: expected one of {', '.join(KINDS)}")
-    given = {"msg": msg, "at": at, "from": start, "to": end, "room": room, "client": client}
+    if view is not None and view not in VIEWS:
+        _fail(f"draw: --view {view!r}: expected one of {', '.join(VIEWS)}")
+    given = {
+        "msg": msg,
+        "at": at,
+        "from": start,
+        "to": end,
+        "room": room,
+        "client": client,
+        "node": node,
+        "view": view,
+    }
     for option, value in given.items():
         if value is not None and option not in KINDS[kind]:
             _fail(f"draw: --{option} does not apply to --kind {kind}")
@@ -189,7 +237,9 @@ def draw(
     from roomsim.analysis import NotInTrace
 
     try:
-        written = _draw(kind, list(trace), path, msg, t_at, lo, hi, room, client)
+        written = _draw(
+            kind, trace, path, msg, t_at, lo, hi, room, client, node=node, view=view or "auto"
+        )
     except NotInTrace as err:
         _fail(f"{file}: {err}")
     except KeyError as err:
@@ -199,7 +249,7 @@ def draw(
 
 def _draw(
     kind: str,
-    records: list[dict[str, Any]],
+    trace: Trace,
     out: Path,
     msg: str | None,
     at: float | None,
@@ -207,22 +257,46 @@ def _draw(
     end: float | None,
     room: str | None,
     client: str | None,
+    *,
+    node: str | None = None,
+    view: str = "auto",
 ) -> Path:
     from roomsim import analysis, drawing
-    from roomsim.analysis.records import check_client, message_records
+    from roomsim.analysis.aggregate import DETAIL_CLIENTS, activity, count_clients, slice_records
+    from roomsim.analysis.records import as_records
 
+    if kind in ("timeline", "outcomes"):
+        _check_slice(trace, msg, room, client, node)
+        sliced = any(x is not None for x in (msg, room, client, node))
+        aggregate = view == "aggregate" or (
+            view == "auto" and not sliced and count_clients(trace) > DETAIL_CLIENTS
+        )
+        if kind == "outcomes":
+            records: Any = (
+                slice_records(trace, msg=msg, room=room, client=client, node=node)
+                if sliced
+                else trace
+            )
+            return _draw_outcomes(records, out, aggregate, view)
+        if aggregate:
+            from roomsim.drawing.aggregate import activity_figsize, draw_activity
+
+            chosen = slice_records(trace, msg=msg, room=room, client=client) if sliced else trace
+            counts = activity(
+                chosen, start=start, end=end, nodes=[node] if node is not None else None
+            )
+            return drawing.draw_to_file(
+                draw_activity, counts, out, figsize=activity_figsize(counts)
+            )
+        if node is not None:
+            trace = slice_records(trace, node=node)  # type: ignore[assignment]
+    records = as_records(trace)
     if kind == "delivery":
         G = analysis.delivery_graph(records, msg)  # type: ignore[arg-type]
         return drawing.draw_to_file(
             drawing.draw_delivery_graph, G, out, figsize=drawing.delivery_figsize(G)
         )
     if kind == "timeline":
-        if msg is not None:
-            message_records(records, msg)
-        if client is not None:
-            check_client(records, client)
-        if room is not None and not _has_room(records, room):
-            raise analysis.NotInTrace(f"no room {room!r} in the trace")
         data = analysis.spacetime(records, start, end, msg=msg, room=room, client=client)
         return drawing.draw_to_file(
             drawing.draw_spacetime,
@@ -252,7 +326,33 @@ def _draw(
     return drawing.save_animation(drawing.animate_deliveries(frames), out)
 
 
-def _has_room(records: list[dict[str, Any]], room: str) -> bool:
+def _check_slice(
+    records: Any, msg: str | None, room: str | None, client: str | None, node: str | None
+) -> None:
+    """Raise NotInTrace (one line) for a message, client, room or node the trace lacks."""
+    from roomsim.analysis import NotInTrace
+    from roomsim.analysis.records import check_client, message_records
+
+    if msg is not None:
+        message_records(records, msg)
+    if client is not None:
+        check_client(records, client)
+    if room is not None and not _has_room(records, room):
+        raise NotInTrace(f"no room {room!r} in the trace")
+    if node is not None and not any(r.get("node") == node for r in records):
+        raise NotInTrace(f"no node {node!r} in the trace")
+
+
+def _draw_outcomes(records: Any, out: Path, aggregate: bool, view: str) -> Path:
+    from roomsim.analysis.aggregate import DETAIL_CLIENTS, count_clients
+    from roomsim.drawing.overview import save_outcomes
+
+    if view == "auto":
+        aggregate = aggregate or count_clients(records) > DETAIL_CLIENTS
+    return save_outcomes(records, out, aggregate=aggregate)
+
+
+def _has_room(records: Any, room: str) -> bool:
     for rec in records:
         if rec.get("room") == room:
             return True

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SweepSpec", "SweepSpecError", "expand_grid", "load_sweep_spec", "run_point", "sweep"]
+__all__ = [
+    "SweepSpec",
+    "SweepSpecError",
+    "chunks",
+    "expand_grid",
+    "load_sweep_spec",
+    "run_point",
+    "run_points",
+    "sweep",
+]
 
 
 class SweepSpecError(ValueError):
@@ -152,6 +161,36 @@ def run_point(
     return {**point, **run_metrics(trace.tally)}
 
 
+def run_points(
+    base: Mapping[str, Any], points: Sequence[Mapping[str, Any]], source: str = "<sweep>"
+) -> list[dict[str, Any]]:
+    """:func:`run_point` for each of ``points``, in order: one Dask task for a chunk of runs."""
+    return [run_point(base, point, source) for point in points]
+
+
+def chunks(count: int, workers: int, per_worker: int = 4) -> list[range]:
+    """Split ``count`` runs into consecutive chunks, about ``per_worker`` per worker.
+
+    Many short runs then cost a few tasks, not one each, and the last chunks
+    are small enough to keep every worker busy to the end.
+
+    Examples
+    --------
+    >>> [list(c) for c in chunks(5, workers=2, per_worker=1)]
+    [[0, 1, 2], [3, 4]]
+    >>> [len(c) for c in chunks(12, workers=2)], len(chunks(1000, workers=2))
+    ([2, 2, 2, 2, 1, 1, 1, 1], 8)
+    """
+    parts = max(1, min(count, workers * per_worker))
+    size, extra = divmod(count, parts)
+    out, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        out.append(range(start, end))
+        start = end
+    return out
+
+
 def sweep(
     scenario: Mapping[str, Any] | str | Path,
     grid: Mapping[str, Sequence[Any]],
@@ -179,7 +218,9 @@ def sweep(
         scheduler given here is trusted completely: Dask sends it and its
         workers pickles, which can run any code.
     workers : int, optional
-        How many worker processes the local cluster starts (default: one per core).
+        How many worker processes the local cluster starts (default: one per
+        core).  The runs go in chunks, about four per worker thread, so that
+        many short runs do not pay a task each and no worker idles at the end.
     progress : bool, optional
         Show a progress bar (default: when standard error is a terminal).
     """
@@ -206,15 +247,24 @@ def sweep(
             with _ctrl_c_held():
                 cluster = _local_cluster(LocalCluster, workers)
         client = Client(scheduler if scheduler is not None else cluster)
-        futures = [client.submit(run_point, scenario, p, source, pure=False) for p in points]
-        order = {f.key: i for i, f in enumerate(futures)}
+        cores = sum(client.nthreads().values()) or 1
+        # the scenario goes to each worker once, not with every task
+        [base] = client.scatter([dict(scenario)], broadcast=True, hash=False)
+        parts = chunks(len(points), cores)
+        futures = [
+            client.submit(run_points, base, [points[i] for i in part], source, pure=False)
+            for part in parts
+        ]
+        order = {f.key: part for f, part in zip(futures, parts, strict=True)}
         rows: list[dict[str, Any] | None] = [None] * len(points)
         with tqdm(
             total=len(points), unit="run", disable=None if progress is None else not progress
         ) as bar:
             for future in as_completed(futures):
-                rows[order[future.key]] = future.result()
-                bar.update(1)
+                part = order[future.key]
+                for i, row in zip(part, future.result(), strict=True):
+                    rows[i] = row
+                bar.update(len(part))
     except BaseException:
         _close(client, cluster, quietly=True)  # the first error is the one to see
         raise
@@ -230,15 +280,20 @@ def _local_cluster(cls: Any, workers: int | None) -> Any:
     """
     import logging
 
-    return cls(
-        n_workers=workers,
-        processes=True,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        worker_dashboard_address=None,
-        silence_logs=logging.CRITICAL,  # a failed run shows as the sweep's own error
-    )
+    import dask
+
+    # the workers' statistical profiler samples the running thread every 10 ms:
+    # time taken from the runs, for a dashboard a sweep does not look at
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return cls(
+            n_workers=workers,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            worker_dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # a failed run shows as the sweep's own error
+        )
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
 from typing import IO, Any
@@ -208,7 +208,9 @@ class Trace:
     Parameters
     ----------
     path : str or Path, optional
-        Stream every record to this JSON Lines file (``-``: standard output).
+        Stream every record to this JSON Lines file (``-``: standard output),
+        or to a Parquet file when its name ends in ``.parquet``
+        (:mod:`roomsim.trace_parquet`, the ``parquet`` extra).
         A regular file is written under a temporary name and moved into place
         by :meth:`close`, so a run that fails leaves the previous file as it
         was; a device or FIFO is written through (see :mod:`roomsim.outputs`).
@@ -239,9 +241,17 @@ class Trace:
         self._output: Output | None = None
         #: why the file could not be written (the run goes on; :meth:`close` raises it)
         self.error: OutputError | None = None
+        self._sink: Any = None
         if self.path is not None:
-            self._output = Output(self.path, "trace")
-            self._out = self._output.file
+            if self.path.suffix.lower() == ".parquet":
+                from roomsim.trace_parquet import ParquetSink, need_pyarrow
+
+                need_pyarrow()
+                self._output = Output(self.path, "trace", binary=True)
+                self._sink = ParquetSink(self._output.file)
+            else:
+                self._output = Output(self.path, "trace")
+                self._out = self._output.file
 
     @property
     def output(self) -> Output | None:
@@ -258,6 +268,11 @@ class Trace:
         if self._out is not None:
             try:
                 self._out.write(_encode(rec) + "\n")
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                self._sink.add(rec)
             except OSError as err:
                 self._lost(err)
 
@@ -308,12 +323,17 @@ class Trace:
                 out.write(head + (tail + head).join(map(self._quoted.__getitem__, clients)) + tail)
             except OSError as err:
                 self._lost(err)
+        elif self._sink is not None:
+            try:
+                self._sink.add_deliveries(t, msg, node, event, clients)
+            except OSError as err:
+                self._lost(err)
 
     def _lost(self, err: OSError) -> None:
         """The file cannot take more (a full disk): drop it, keep counting, say so at close."""
         assert self._output is not None
         self.error = self._output.failure(err)
-        self._out = None
+        self._out = self._sink = None
 
     def close(self) -> None:
         """Finish the trace file (if any): put it in place.  Idempotent.
@@ -321,9 +341,14 @@ class Trace:
         Raises :class:`~roomsim.outputs.OutputError` when the file could not
         be written; the records and the :attr:`tally` are still complete.
         """
-        if self._out is not None:
-            self._out = None
+        if self._out is not None or self._sink is not None:
+            sink, self._out, self._sink = self._sink, None, None
             try:
+                if sink is not None:
+                    try:
+                        sink.close()
+                    except OSError as err:
+                        raise self._output.failure(err) from None  # type: ignore[union-attr]
                 self._output.commit()  # type: ignore[union-attr]
             except OutputError as err:
                 self.error = err
@@ -333,7 +358,7 @@ class Trace:
     def abort(self) -> None:
         """Forget the trace file (if any) without writing it (a previous file stays)."""
         if self._output is not None:
-            self._out = None
+            self._out = self._sink = None
             self._output.discard()
 
     # -- reading -----------------------------------------------------------
@@ -398,6 +423,37 @@ class Trace:
             write = out.file.write
             for rec in self:
                 write(_encode(rec) + "\n")
+
+    @classmethod
+    def from_records(cls, records: Iterable[dict[str, Any]]) -> Trace:
+        """A trace in memory holding ``records`` (as read from a file), in order.
+
+        Examples
+        --------
+        >>> trace = Trace.from_records([{"t": 0, "kind": "connect", "client": "a",
+        ...                              "node": "n1", "sid": "s1"}])
+        >>> len(trace), sorted(trace.tally.clients)
+        (1, ['a'])
+        """
+        trace = cls()
+        items, add = trace._items, trace.tally.add
+        assert items is not None
+        for rec in records:
+            items.append(rec)
+            add(rec)
+        return trace
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Trace:
+        """Load a saved trace: Parquet when the name ends in ``.parquet``, else JSON Lines.
+
+        A Parquet file that is not a trace raises ValueError (one line).
+        """
+        if not os.fspath(path).lower().endswith(".parquet"):
+            return cls.read_jsonl(path)
+        from roomsim.trace_parquet import parquet_records
+
+        return cls.from_records(parquet_records(path))
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:

@@ -49,6 +49,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.reconnect",
         "roomsim.recovery",
         "roomsim.trace",
+        "roomsim.trace_parquet",  # the trace as Parquet (pyarrow, imported inside functions)
         "roomsim.vocabulary",
         "roomsim.outputs",  # writing output files safely (arrives with the output-paths work)
         "roomsim.examples.*",  # the packaged example scenarios (arrives with the CLI work)

@@ -1,10 +1,11 @@
-"""A saved trace (JSON Lines), read one record at a time in bounded memory.
+"""A saved trace (JSON Lines or Parquet), read one record at a time in bounded memory.
 
 :class:`TraceReader` yields the records of a file written by ``roomsim run
 --trace`` without loading it whole, so the checks and the latency table of a
 trace of any size need only what they keep.  A line that is not a record
 raises :class:`TraceFileError`, whose text is one line naming the file and
-the line.
+the line.  A file whose name ends in ``.parquet`` is read with
+:func:`roomsim.trace_parquet.parquet_records`, one row group at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class TraceFileError(ValueError):
 
 
 class TraceReader:
-    """The records of a JSON Lines trace file, in file order.
+    """The records of a JSON Lines (or ``.parquet``) trace file, in file order.
 
     Parameters
     ----------
@@ -37,7 +38,8 @@ class TraceReader:
     Attributes
     ----------
     line : int
-        The number of the line last read (for messages about a record).
+        The number of the line (of a Parquet file: the row) last read, for
+        messages about a record.
 
     Examples
     --------
@@ -61,13 +63,22 @@ class TraceReader:
         self.line = 0
 
     def where(self) -> str:
-        """``file:line`` of the line last read."""
+        """``file:line`` of the line last read (``file: row N`` for Parquet)."""
+        if self._parquet:
+            return f"{self.path}: row {self.line}"
         return f"{self.path}:{self.line}"
+
+    @property
+    def _parquet(self) -> bool:
+        return self.path != "-" and self.path.lower().endswith(".parquet")
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self.line = 0
         if self.path == "-":
             yield from self._records(sys.stdin)
+            return
+        if self._parquet:
+            yield from self._parquet_records()
             return
         try:
             stream = open(self.path, encoding="utf-8", newline="")  # noqa: SIM115
@@ -96,6 +107,18 @@ class TraceReader:
             if not text.strip():
                 continue
             yield self._parse(text)
+
+    def _parquet_records(self) -> Iterator[dict[str, Any]]:
+        from roomsim.trace_parquet import parquet_records
+
+        if not os.path.exists(self.path):
+            raise TraceFileError(f"{self.path}: cannot read it (No such file or directory)")
+        try:
+            for rec in parquet_records(self.path):
+                self.line += 1
+                yield rec
+        except (ValueError, ImportError) as err:
+            raise TraceFileError(str(err)) from None
 
     def _parse(self, text: str) -> dict[str, Any]:
         try:

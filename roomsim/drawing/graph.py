@@ -6,6 +6,7 @@ from typing import Any
 
 import networkx as nx
 
+from roomsim.analysis.aggregate import GROUP_CLIENTS, GROUP_NODES, group_clients, group_nodes
 from roomsim.analysis.graph import FATES
 from roomsim.analysis.records import round_ms
 from roomsim.drawing.colours import FATE_COLOURS, FATE_LINESTYLES, FATE_MARKERS
@@ -25,8 +26,8 @@ _AT_CLIENT = ("deliver", "drop")
 
 
 def delivery_figsize(G: nx.DiGraph) -> tuple[float, float]:
-    """A figure size that fits the graph's cluster layout."""
-    pos = cluster_layout(G)
+    """A figure size that fits the graph's cluster layout (clients grouped as drawn)."""
+    pos = cluster_layout(group_clients(group_nodes(G)))
     xs = [x for x, _ in pos.values()] or [0.0]
     ys = [y for _, y in pos.values()] or [0.0]
     return (
@@ -51,6 +52,15 @@ def _edge_label(data: dict[str, Any]) -> str:
 
 
 def _client_label(data: dict[str, Any]) -> str:
+    if data.get("group"):
+        first, last = data.get("t_ms"), data.get("last_ms")
+        if first is None or last is None:
+            return str(data["name"])
+        span = (
+            f"{round_ms(first)} ms" if first == last else f"{round_ms(first)}-{round_ms(last)} ms"
+        )
+        why = f"\n({data['reason']})" if data.get("reason") else ""
+        return f"{data['name']}: {span}{why}"
     fate, t = data["fate"], round_ms(data["t_ms"])
     if fate == "delivered":
         return f"{data['name']}: {t} ms"
@@ -115,6 +125,13 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
     labels : bool, optional
         Name every client (default: when there are at most 40).
 
+    Beyond :data:`~roomsim.analysis.aggregate.GROUP_CLIENTS` recipients, the
+    clients of each node are drawn as one group per fate
+    (:func:`~roomsim.analysis.aggregate.group_clients`), labelled with their
+    number and times; beyond :data:`~roomsim.analysis.aggregate.GROUP_NODES`
+    server nodes, the nodes are grouped per fate first
+    (:func:`~roomsim.analysis.aggregate.group_nodes`).  The title says so.
+
     Returns
     -------
     matplotlib Axes
@@ -133,6 +150,7 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
     """
     from matplotlib.lines import Line2D
 
+    G = group_clients(group_nodes(G))
     ax = new_axes(delivery_figsize(G), ax)
     pos = cluster_layout(G)
     clients = [k for k, d in G.nodes(data=True) if d["kind"] == "client"]
@@ -193,7 +211,18 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
                 ax=ax,
             )
-    inside = {k: d["name"] for k, d in G.nodes(data=True) if d["kind"] == "node"}
+    inside = {
+        k: f"{d['group']:,}" if d.get("group") else d["name"]
+        for k, d in G.nodes(data=True)
+        if d["kind"] == "node"
+    }
+    below = {
+        k: d["name"].replace(" (", "\n(") for k, d in G.nodes(data=True)
+        if d["kind"] == "node" and d.get("group")
+    }  # fmt: skip
+    nx.draw_networkx_labels(
+        G, {k: (x, y - 0.32) for k, (x, y) in pos.items()}, labels=below, font_size=7, ax=ax
+    )
     nx.draw_networkx_labels(G, pos, labels=inside, font_size=8, font_color="white", ax=ax)
     broker = {k: _label(k, d) for k, d in G.nodes(data=True) if d["kind"] == "broker"}
     nx.draw_networkx_labels(
@@ -247,11 +276,22 @@ def draw_delivery_graph(G: nx.DiGraph, ax: Any = None, *, labels: bool | None = 
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8
     )
     info = G.graph
-    if info:
-        ax.set_title(
+    if info.get("msg"):
+        title = (
             f'{info["msg"]} ("{info["event"]}") from {info["sender"]}: {info["emit_kind"]},'
             f" emitted at t={round_ms(info['t_ms'])} ms"
         )
+        if info.get("grouped_nodes"):
+            title += (
+                f"\naggregate view: {info['grouped_nodes']:,} nodes (more than {GROUP_NODES})"
+                " grouped per fate"
+            )
+        if info.get("grouped"):
+            title += (
+                f"\naggregate view: {info['grouped']:,} recipients (more than {GROUP_CLIENTS})"
+                " grouped per node and fate"
+            )
+        ax.set_title(title)
     xs = [x for x, _ in pos.values()] or [0.0]
     ys = [y for _, y in pos.values()] or [0.0]
     ax.set_xlim(min(xs) - 0.7, max(xs) + (1.9 if labels and clients else 0.7))

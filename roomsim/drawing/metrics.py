@@ -44,19 +44,21 @@ def draw_latency_cdf(data: dict[str, tuple[list[float], list[float]]], ax: Any =
     ax = new_axes((7, 4.5), ax)
     kinds = [k for k in EMIT_KINDS if k in data] + [k for k in data if k not in EMIT_KINDS]
     drawn = 0
+    styles = ("solid", (0, (5, 3)), (0, (1, 2)))  # lines that coincide stay visible
     for kind in kinds:
         xs, ys = data[kind]
         if not xs:
             continue
-        drawn += 1
         ax.step(
             [xs[0], *xs],
             [0.0, *ys],
             where="post",
             lw=2,
+            linestyle=styles[drawn % len(styles)],
             color=EMIT_KIND_COLOURS.get(kind),
-            label=f"{kind} ({len(xs)} deliver{'ies' if len(xs) != 1 else 'y'})",
+            label=f"{kind} ({len(xs):,} deliver{'ies' if len(xs) != 1 else 'y'})",
         )
+        drawn += 1
     if drawn:
         ax.legend(frameon=False)
     else:
