@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from roomsim._sched import call_later, run_handler
-from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet
+from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet, wire_size
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
@@ -160,6 +160,8 @@ class BroadcastOperator:
             record["namespace"] = nsp.name
         nsp.trace.record(nsp.env.now, "emit", **record)
         packet = Packet(msg, event, args, nsp.name)
+        if (loop := nsp.server.loop) is not None:  # room lookup and encoding, once
+            loop.charge(loop.profile.emit_cost(wire_size(packet.wire())))
         if ack is None:
             nsp.adapter.broadcast(packet, opts)
         else:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from roomsim.broadcast import BroadcastOperator, Rooms
+from roomsim.loop import NodeLoop
 from roomsim.namespace import Namespace
 from roomsim.socket import Socket
 
@@ -35,6 +36,8 @@ class Server:
         #: False once the node has crashed (a restarted node is a new Server)
         self.alive = True
         self.nsps: dict[str, Namespace] = {}
+        #: the node's event loop charging the cost profile (None: an ideal node)
+        self.loop = NodeLoop(cluster.env, cluster.costs) if cluster.costs is not None else None
         self.sockets = self.of("/")
 
     def __repr__(self) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, KeysView
 from typing import TYPE_CHECKING, Any
 
-from roomsim._sched import call_later, run_handler
+from roomsim._sched import call_at, call_later, run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
-from roomsim.packet import BroadcastOptions, Packet
+from roomsim.packet import BroadcastOptions, Packet, wire_size
 from roomsim.recovery import RECOVERABLE_REASONS, Session
 from roomsim.vocabulary import CLIENT_SIDE_REASONS as CLIENT_SIDE_REASONS
 
@@ -77,6 +77,8 @@ class Socket:
         if not self.connected:
             return
         self.nsp.adapter.add_all(self.id, names)
+        if (loop := self.nsp.server.loop) is not None:
+            loop.charge(loop.profile.join_ms * len(names))
         self._record("join", names)
 
     def leave(self, room: str) -> None:
@@ -86,6 +88,8 @@ class Socket:
         if not self.connected:
             return
         self.nsp.adapter.delete(self.id, room)
+        if (loop := self.nsp.server.loop) is not None:
+            loop.charge(loop.profile.join_ms)
         self._record("leave", (room,))
 
     def _record(self, kind: str, rooms: tuple[str, ...]) -> None:
@@ -271,7 +275,19 @@ class Socket:
         nsp.cluster.links.carry(client, "down", client._closed, self.id, reason)
 
     def _receive(self, packet: Packet) -> None:
-        """A packet from the client reached this socket."""
+        """A packet from the client reached this socket (its handler runs when
+        the node's loop has decoded it)."""
+        loop = self.nsp.server.loop
+        if loop is not None:
+            done = loop.charge(loop.profile.packet_cost(wire_size(packet.wire())))
+            if done > self.nsp.env.now:
+                call_at(self.nsp.env, done, self._handle, packet)
+                return
+        self._handle(packet)
+
+    def _handle(self, packet: Packet) -> None:
+        if not self.connected:
+            return
         args = packet.args
         if packet.ack is not None:
             answered = False

@@ -50,6 +50,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.recovery",
         "roomsim.trace",
         "roomsim.vocabulary",
+        "roomsim.profile",  # cost profiles (costs:)
+        "roomsim.loop",  # a node's event loop: busy-until arithmetic
+        "roomsim.profiles.*",  # the packaged default profile
         "roomsim.outputs",  # writing output files safely (arrives with the output-paths work)
         "roomsim.examples.*",  # the packaged example scenarios (arrives with the CLI work)
     ),
@@ -72,6 +75,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.sweep",
         "roomsim.summary",
         "roomsim.generate",
+        "roomsim.capacity",  # roomsim capacity: the highest load within an objective
     ),
     "drawing": ("roomsim.drawing.*",),
     "top": (

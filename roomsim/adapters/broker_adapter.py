@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import call_later, run_handler
+from roomsim._sched import call_at, call_later, run_handler
 from roomsim.adapters.memory import InMemoryAdapter
 from roomsim.adapters.requests import PendingRequest, RemoteSocket, settle
 from roomsim.broker import Broker, BrokerMessage
@@ -54,9 +54,20 @@ class BrokerAdapter(InMemoryAdapter):
         nsp.trace.record(
             nsp.env.now, "publish", msg=msg, node=nsp.node, channel=channel, bytes=size, **extra
         )
-        self.broker.publish(
-            channel, BrokerMessage(payload, msg, nsp.node, size), on_reply, on_failed
-        )
+        message = BrokerMessage(payload, msg, nsp.node, size)
+        loop = nsp.server.loop
+        if loop is not None and loop.busy_until > nsp.env.now:  # sent when the loop gets to it
+            call_at(
+                nsp.env, loop.busy_until, self.broker.publish, channel, message, on_reply, on_failed
+            )
+            return
+        self.broker.publish(channel, message, on_reply, on_failed)
+
+    def received(self, message: BrokerMessage) -> None:
+        """The node's loop decodes a broker message (used or thrown away)."""
+        loop = self.nsp.server.loop
+        if loop is not None:
+            loop.charge(loop.profile.message_cost(message.size))
 
     def new_request_id(self) -> str:
         """A request id, unique in this run and the same for the same seed."""

@@ -126,6 +126,7 @@ class RedisAdapter(BrokerAdapter):
         if not nsp.server.alive:
             self.missed(channel, message, "node down")
             return
+        self.received(message)
         room = channel[len(self.channel) : -1]
         uid, wire_packet, wire_opts = message.payload
         ignored = None
@@ -219,6 +220,7 @@ class RedisAdapter(BrokerAdapter):
 
     def on_request(self, channel: str, message: BrokerMessage) -> None:
         """A request reaches this node (its own included)."""
+        self.received(message)
         p = message.payload
         kind = p["type"]
         if kind == REMOTE_JOIN:
@@ -270,6 +272,7 @@ class RedisAdapter(BrokerAdapter):
 
     def on_response(self, channel: str, message: BrokerMessage) -> None:
         """An answer reaches this node; it keeps those to its own requests."""
+        self.received(message)
         p = message.payload
         kind, request_id = p["type"], p["requestId"]
         if kind == REMOTE_FETCH:

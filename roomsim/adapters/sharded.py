@@ -235,6 +235,7 @@ class ShardedRedisAdapter(BrokerAdapter):
         if not nsp.server.alive:
             self.missed(channel, message, "node down")
             return
+        self.received(message)
         p = message.payload
         kind = p["type"]
         ignored = None

@@ -18,10 +18,12 @@ from roomsim.scenario.models import (
     ClientSpec,
     ClusterSpec,
     ConnectStep,
+    CostsSpec,
     EmitStep,
     JoinStep,
     LatencySpec,
     LeaveStep,
+    LoadSpec,
     NodeStep,
     Part,
     PartitionStep,
@@ -58,6 +60,13 @@ class Scenario(Part):
     timeline: Annotated[list[Step], Expect("a list of steps")] = Field(default_factory=list)
     until: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
     connection_state_recovery: RecoverySpec | None = None
+    #: the cost profile the nodes' event loops charge: ``default``, a profile file
+    #: (relative to the scenario) or a mapping of entries; none: ideal nodes
+    costs: Annotated[
+        CostsSpec | str | None,
+        Expect("'default', a profile file's name or a mapping of cost entries"),
+    ] = None
+    load: Annotated[list[LoadSpec], Expect("a list of loads")] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
@@ -155,6 +164,16 @@ def _check_references(sc: Scenario) -> None:
             raise invalid(unknown_name("node", body.node, nodes), (*where, "node"))
         if isinstance(body, (JoinStep, LeaveStep, ConnectStep)):
             _check_rooms(body.rooms, clients, (*where, "rooms"))
+    if sc.load:
+        from roomsim.scenario.load import expand_load
+
+        for step in sc.timeline:
+            if step.emit is not None and step.emit.id:
+                ids.add(step.emit.id)
+        steps = expand_load(sc, ids)
+        for j, step in enumerate(steps, len(sc.timeline)):
+            step.index = j
+        sc.timeline.extend(steps)
     k = 1
     for step in sc.timeline:
         if step.emit is not None and not step.emit.id:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from roomsim.scenario.bulk import gc_paused
 from roomsim.scenario.document import Scenario
 from roomsim.scenario.errors import LineOf, ScenarioError, first_problem, show
-from roomsim.scenario.models import FILE_KEYS
+from roomsim.scenario.models import FILE_KEYS, CostsSpec
 from roomsim.scenario.reading import read_json, read_yaml
 
 __all__ = [
@@ -266,11 +266,29 @@ def _validate(data: Any, path: str, line_of: LineOf) -> Scenario:
     """Validate file data, or raise the problem met first in the file."""
     _mapping(data, path, line_of)
     try:
-        return Scenario.model_validate(data, context={FILE_KEYS: True})
+        sc = Scenario.model_validate(data, context={FILE_KEYS: True})
     except ValidationError as exc:
         raise first_problem(exc, data, path, line_of, Scenario) from None
     except ValueError as exc:  # pydantic refusing a 5,000-digit number as a name
         raise ScenarioError(path, f"cannot read a value ({exc})") from None
+    if isinstance(sc.costs, str) and sc.costs != "default":
+        sc.costs = _profile_file(sc.costs, path, line_of)
+    return sc
+
+
+def _profile_file(name: str, path: str, line_of: LineOf) -> CostsSpec:
+    """The cost profile file ``name`` (relative to the scenario ``path``), validated."""
+    base = os.path.dirname(path) if not path.startswith("<") else ""
+    where = os.path.join(base, name)
+    if not os.path.isfile(where):
+        raise ScenarioError(path, f"no cost profile file {where!r}", line_of(("costs",)), "costs")
+    data, profile_line_of = _read_text(_read_file(where, where), where)
+    if not isinstance(data, dict):
+        raise ScenarioError(where, "a cost profile is a mapping of entries", profile_line_of(()))
+    try:
+        return CostsSpec.model_validate(data)
+    except ValidationError as exc:
+        raise first_problem(exc, data, where, profile_line_of, CostsSpec) from None
 
 
 def _mapping(data: Any, path: str, line_of: LineOf) -> None:

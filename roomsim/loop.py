@@ -1,0 +1,242 @@
+"""A node's event loop: one first-in, first-out server with a busy-until clock.
+
+Work reaches the loop at some instant and waits for the work ahead of it;
+each item then takes its cost (from a :class:`~roomsim.profile.CostProfile`).
+Nothing here schedules a SimPy event: the loop is arithmetic.  A broadcast
+of *n* frames is one charge, and the departure of each frame is computed
+from the clock (the *k*-th frame leaves after *k* writes), so the last
+socket of a large broadcast sees the whole write time.
+
+:class:`LoopStats` keeps what the reports need: busy time, the longest
+backlog and when, busy time per bucket of simulated time (utilisation over
+time), and whether the queue kept growing (saturation).  The broker's queue
+keeps one too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from roomsim.profile import CostProfile
+
+__all__ = ["BUCKET_MS", "LoopStats", "NodeLoop"]
+
+#: width of the buckets of :attr:`LoopStats.busy_by_bucket`, in ms
+BUCKET_MS = 10.0
+
+
+class LoopStats:
+    """What a FIFO server did: busy time, backlog, utilisation over time.
+
+    Examples
+    --------
+    >>> s = LoopStats()
+    >>> s.add(0.0, 0.0, 4.0); s.add(1.0, 4.0, 4.0)
+    >>> s.busy_ms, s.max_backlog_ms, s.max_backlog_at, s.items
+    (8.0, 3.0, 1.0, 2)
+    """
+
+    __slots__ = (
+        "_done",
+        "busy_by_bucket",
+        "busy_ms",
+        "busy_until",
+        "first_at",
+        "items",
+        "last_at",
+        "last_backlog_ms",
+        "max_backlog_at",
+        "max_backlog_ms",
+        "max_queue",
+        "max_queue_at",
+        "queue_by_bucket",
+    )
+
+    def __init__(self) -> None:
+        self.busy_ms = 0.0
+        self.items = 0
+        self.first_at: float | None = None
+        self.last_at = 0.0
+        self.busy_until = 0.0
+        #: work (ms) waiting ahead of an arriving item: the longest, and when
+        self.max_backlog_ms = 0.0
+        self.max_backlog_at = 0.0
+        #: work (ms) left when the last item arrived
+        self.last_backlog_ms = 0.0
+        #: items in the loop (waiting or in service): the most, and when
+        self.max_queue = 0
+        self.max_queue_at = 0.0
+        self.busy_by_bucket: dict[int, float] = {}
+        self.queue_by_bucket: dict[int, float] = {}
+        self._done: list[float] = []
+
+    def add(self, arrival: float, start: float, cost: float) -> None:
+        """An item that arrived at ``arrival`` is served from ``start`` for ``cost`` ms."""
+        self.items += 1
+        if self.first_at is None:
+            self.first_at = arrival
+        self.last_at = arrival
+        backlog = start - arrival
+        self.last_backlog_ms = backlog + cost
+        bucket = int(arrival // BUCKET_MS)
+        if backlog > self.max_backlog_ms:
+            self.max_backlog_ms, self.max_backlog_at = backlog, arrival
+        if backlog > self.queue_by_bucket.get(bucket, 0.0):
+            self.queue_by_bucket[bucket] = backlog
+        done = self._done
+        if done and done[0] <= arrival:
+            keep = [t for t in done if t > arrival]
+            done.clear()
+            done.extend(keep)
+        end = start + cost
+        if cost > 0:
+            done.append(end)
+            if len(done) > self.max_queue:
+                self.max_queue, self.max_queue_at = len(done), arrival
+            if len(done) > 4096:  # bound the memory of a saturated loop
+                del done[: len(done) - 4096]
+            self.busy_ms += cost
+            self.busy_until = max(self.busy_until, end)
+            t, buckets = start, self.busy_by_bucket
+            while t < end:
+                b = int(t // BUCKET_MS)
+                upto = min(end, (b + 1) * BUCKET_MS)
+                buckets[b] = buckets.get(b, 0.0) + (upto - t)
+                t = upto
+
+    def utilisation(self, horizon: float | None = None) -> float:
+        """The busy fraction from the first item to ``horizon`` (default: the last work)."""
+        if self.first_at is None:
+            return 0.0
+        end = max(horizon if horizon is not None else 0.0, self.busy_until, self.last_at)
+        span = end - self.first_at
+        return self.busy_ms / span if span > 0 else 0.0
+
+    @property
+    def saturated(self) -> bool:
+        """Whether the queue grew without bound: work kept arriving faster than it
+        was done (offered load of at least 98% over the arrivals, and a backlog left
+        at the last arrival of more than 5% of that time).
+
+        Examples
+        --------
+        >>> s = LoopStats()
+        >>> for i in range(100): s.add(float(i), max(float(i), 2.0 * i), 2.0)
+        >>> s.saturated
+        True
+        >>> t = LoopStats()
+        >>> for i in range(100): t.add(float(i), float(i), 0.5)
+        >>> t.saturated
+        False
+        """
+        if self.first_at is None or self.items < 3:
+            return False
+        span = self.last_at - self.first_at
+        if span <= 0:
+            return False
+        return self.busy_ms >= 0.98 * span and self.last_backlog_ms > 0.05 * span
+
+    def figures(self, horizon: float | None = None) -> dict[str, Any]:
+        """The figures of a run summary (plain data)."""
+        return {
+            "utilisation": round(self.utilisation(horizon), 4),
+            "busy_ms": round(self.busy_ms, 3),
+            "items": self.items,
+            "max_backlog_ms": round(self.max_backlog_ms, 3),
+            "max_backlog_at": round(self.max_backlog_at, 3),
+            "max_queue": self.max_queue,
+            "max_queue_at": round(self.max_queue_at, 3),
+            "saturated": self.saturated,
+        }
+
+
+class NodeLoop:
+    """The event loop of one node, charging a cost profile.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+        Only its clock is read.
+    profile : CostProfile
+
+    Examples
+    --------
+    >>> import simpy
+    >>> env = simpy.Environment()
+    >>> loop = NodeLoop(env, CostProfile(emit_ms=1.0, write_ms=0.5, flush_ms=0.0))
+    >>> loop.charge(1.0)                 # the emit: done at 1.0
+    1.0
+    >>> loop.writes(4, 0)                # four frames: they leave at 1.5, 2, 2.5, 3
+    [(1, 1.5), (2, 2.0), (3, 2.5), (4, 3.0)]
+    >>> loop.busy_until, loop.stats.busy_ms
+    (3.0, 3.0)
+    """
+
+    __slots__ = ("busy_until", "env", "profile", "stats")
+
+    def __init__(self, env: Any, profile: CostProfile) -> None:
+        self.env = env
+        self.profile = profile
+        self.busy_until = 0.0
+        self.stats = LoopStats()
+
+    def charge(self, cost: float) -> float:
+        """One work item arriving now: return the instant it is done."""
+        now = self.env.now
+        start = self.busy_until if self.busy_until > now else now
+        end = start + cost
+        self.busy_until = end
+        self.stats.add(now, start, cost)
+        return end
+
+    def writes(self, n: int, size: int) -> list[tuple[int, float]]:
+        """Write one frame of ``size`` bytes to each of ``n`` sockets, in order.
+
+        Returns the groups of frames handed to the network together: ``(k, t)``
+        means frames up to the ``k``-th (exclusive of earlier groups) leave at
+        ``t``.  Frames are handed over at least every ``flush_ms`` of write
+        time (``flush_ms`` 0: each frame on its own), so a broadcast costs one
+        event per ``flush_ms`` of writing, never one per socket.
+        """
+        now = self.env.now
+        start = self.busy_until if self.busy_until > now else now
+        per = self.profile.write_cost(size)
+        total = n * per
+        self.busy_until = start + total
+        self.stats.add(now, start, total)
+        if per <= 0 or n == 0:
+            return [(n, start)] if n else []
+        flush = self.profile.flush_ms
+        step = max(1, math.floor(flush / per + 1e-9)) if flush > 0 else 1
+        return [(min(k + step, n), start + min(k + step, n) * per) for k in range(0, n, step)]
+
+
+def load_figures(cluster: Any) -> dict[str, Any] | None:
+    """Utilisation, longest backlog and saturation of every node's loop and of the
+    broker, for a run with costs (None for a run without).
+
+    Examples
+    --------
+    >>> from roomsim import Cluster
+    >>> from roomsim.profile import CostProfile
+    >>> sim = Cluster(nodes=1, costs=CostProfile(connect_ms=2.0))
+    >>> _ = sim.connect("alice"); sim.run()
+    >>> load_figures(sim)["nodes"]["n1"]["busy_ms"]
+    2.0
+    >>> load_figures(Cluster(nodes=1)) is None
+    True
+    """
+    if getattr(cluster, "costs", None) is None:
+        return None
+    horizon = cluster.env.now
+    nodes = {
+        name: server.loop.stats.figures(horizon)
+        for name, server in cluster.nodes.items()
+        if server.loop is not None
+    }
+    broker = cluster.broker.load.figures(horizon) if cluster.broker is not None else None
+    saturated = [name for name, f in nodes.items() if f["saturated"]]
+    if broker is not None and broker["saturated"]:
+        saturated.append("broker")
+    return {"nodes": nodes, "broker": broker, "saturated": saturated}
