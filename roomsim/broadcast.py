@@ -161,7 +161,7 @@ class BroadcastOperator:
         nsp.trace.record(nsp.env.now, "emit", **record)
         packet = Packet(msg, event, args, nsp.name)
         if (loop := nsp.server.loop) is not None:  # room lookup and encoding, once
-            loop.charge(loop.profile.emit_cost(wire_size(packet.wire())))
+            loop.charge(loop.profile.emit_cost(wire_size(packet.wire())), "emit")
         if ack is None:
             nsp.adapter.broadcast(packet, opts)
         else:

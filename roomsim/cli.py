@@ -678,6 +678,9 @@ def _register_drawing_commands() -> None:
 
     main.add_command(draw)
     main.add_command(why)
+    from roomsim.capacity_command import capacity_command
+
+    main.add_command(capacity_command)
 
 
 _register_drawing_commands()

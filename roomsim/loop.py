@@ -42,6 +42,7 @@ class LoopStats:
         "busy_by_bucket",
         "busy_ms",
         "busy_until",
+        "by_kind",
         "first_at",
         "items",
         "last_at",
@@ -70,6 +71,8 @@ class LoopStats:
         self.busy_by_bucket: dict[int, float] = {}
         self.queue_by_bucket: dict[int, float] = {}
         self._done: list[float] = []
+        #: busy time by kind of work (``emit``, ``write``, ``message``, ...), in ms
+        self.by_kind: dict[str, float] = {}
 
     def add(self, arrival: float, start: float, cost: float) -> None:
         """An item that arrived at ``arrival`` is served from ``start`` for ``cost`` ms."""
@@ -148,6 +151,7 @@ class LoopStats:
             "max_queue": self.max_queue,
             "max_queue_at": round(self.max_queue_at, 3),
             "saturated": self.saturated,
+            "busy_by_kind": {k: round(v, 3) for k, v in sorted(self.by_kind.items())},
         }
 
 
@@ -181,13 +185,15 @@ class NodeLoop:
         self.busy_until = 0.0
         self.stats = LoopStats()
 
-    def charge(self, cost: float) -> float:
-        """One work item arriving now: return the instant it is done."""
+    def charge(self, cost: float, kind: str = "other") -> float:
+        """One work item of ``kind`` arriving now: return the instant it is done."""
         now = self.env.now
         start = self.busy_until if self.busy_until > now else now
         end = start + cost
         self.busy_until = end
         self.stats.add(now, start, cost)
+        by_kind = self.stats.by_kind
+        by_kind[kind] = by_kind.get(kind, 0.0) + cost
         return end
 
     def writes(self, n: int, size: int) -> list[tuple[int, float]]:
@@ -205,6 +211,7 @@ class NodeLoop:
         total = n * per
         self.busy_until = start + total
         self.stats.add(now, start, total)
+        self.stats.by_kind["write"] = self.stats.by_kind.get("write", 0.0) + total
         if per <= 0 or n == 0:
             return [(n, start)] if n else []
         flush = self.profile.flush_ms

@@ -147,7 +147,7 @@ class Namespace:
         """Connect ``client`` as a new socket: it joins its own room, then
         ``connection`` handlers run (``rooms`` are joined first, as if by one)."""
         if (loop := self.server.loop) is not None:  # the connection and its handshake
-            loop.charge(loop.profile.connect_ms)
+            loop.charge(loop.profile.connect_ms, "connect")
         restored = self._recover(client)
         if restored is not None:
             session, missed = restored

@@ -357,6 +357,6 @@ class ClientLinks:
         if socket is None or socket.id != sid or not socket.connected:
             return  # Socket.IO ignores packets from a socket that has gone
         if (loop := socket.nsp.server.loop) is not None:
-            loop.charge(loop.profile.ack_ms)
+            loop.charge(loop.profile.ack_ms, "ack")
         self.trace.record(self.env.now, "ack", msg=packet.msg, client=client.name, node=node)
         packet.ack(sid, args)  # type: ignore[misc]

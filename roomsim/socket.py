@@ -78,7 +78,7 @@ class Socket:
             return
         self.nsp.adapter.add_all(self.id, names)
         if (loop := self.nsp.server.loop) is not None:
-            loop.charge(loop.profile.join_ms * len(names))
+            loop.charge(loop.profile.join_ms * len(names), "join")
         self._record("join", names)
 
     def leave(self, room: str) -> None:
@@ -89,7 +89,7 @@ class Socket:
             return
         self.nsp.adapter.delete(self.id, room)
         if (loop := self.nsp.server.loop) is not None:
-            loop.charge(loop.profile.join_ms)
+            loop.charge(loop.profile.join_ms, "join")
         self._record("leave", (room,))
 
     def _record(self, kind: str, rooms: tuple[str, ...]) -> None:
@@ -279,7 +279,7 @@ class Socket:
         the node's loop has decoded it)."""
         loop = self.nsp.server.loop
         if loop is not None:
-            done = loop.charge(loop.profile.packet_cost(wire_size(packet.wire())))
+            done = loop.charge(loop.profile.packet_cost(wire_size(packet.wire())), "packet")
             if done > self.nsp.env.now:
                 call_at(self.nsp.env, done, self._handle, packet)
                 return

@@ -82,6 +82,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim",
         "roomsim.cli",
         "roomsim.draw_commands",
+        "roomsim.capacity_command",  # roomsim capacity
         "roomsim.explorer",
         "roomsim.exercises.*",
         "roomsim.__main__",  # ``python -m roomsim`` (arrives with the CLI work)

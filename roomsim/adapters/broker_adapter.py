@@ -67,7 +67,7 @@ class BrokerAdapter(InMemoryAdapter):
         """The node's loop decodes a broker message (used or thrown away)."""
         loop = self.nsp.server.loop
         if loop is not None:
-            loop.charge(loop.profile.message_cost(message.size))
+            loop.charge(loop.profile.message_cost(message.size), "message")
 
     def new_request_id(self) -> str:
         """A request id, unique in this run and the same for the same seed."""
