@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from roomsim._sched import call_later, run_handler
-from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet, wire_size
+from roomsim.packet import RESERVED_EVENTS, BroadcastOptions, Packet
 
 if TYPE_CHECKING:
     from roomsim.namespace import Namespace
@@ -161,7 +161,7 @@ class BroadcastOperator:
         nsp.trace.record(nsp.env.now, "emit", **record)
         packet = Packet(msg, event, args, nsp.name)
         if (loop := nsp.server.loop) is not None:  # room lookup and encoding, once
-            loop.charge(loop.profile.emit_cost(wire_size(packet.wire())), "emit")
+            loop.charge(loop.profile.emit_cost(loop.size(packet)), "emit")
         if ack is None:
             nsp.adapter.broadcast(packet, opts)
         else:

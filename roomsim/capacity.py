@@ -150,9 +150,10 @@ def why_saturated(load: Mapping[str, Any] | None, adapter: str | None = None) ->
 
     Examples
     --------
-    >>> why_saturated({"nodes": {"n1": {"utilisation": 0.99,
+    >>> why = why_saturated({"nodes": {"n1": {"utilisation": 0.99,
     ...     "busy_by_kind": {"write": 3.0, "message": 7.0}}}, "broker": None}, "redis")
-    "node n1's event loop (utilisation 0.99): 70% of its time decoding broker messages: every node decodes every broadcast it is sent (the classic adapter sends each one to every node, its own and rooms it lacks included)"  # noqa: E501
+    >>> why.split(": ")[:2]
+    ["node n1's event loop (utilisation 0.99)", '70% of its time decoding broker messages']
     """
     if not load:
         return "nothing: the run has no costs (add costs: default)"

@@ -130,6 +130,8 @@ class Cluster:
         adapter_delay = delay(adapter_ms)
         #: the cost profile every node's loop charges (None: ideal nodes)
         self.costs = costs
+        #: each message's encoded size, shared by the nodes' loops
+        self.frame_sizes: dict[str, int] = {}
         if costs is not None:  # the broker's entries are part of the profile
             publish_ms, copy_ms = costs.publish_ms, costs.copy_ms
         self.env = env if env is not None else simpy.Environment()

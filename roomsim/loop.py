@@ -16,14 +16,18 @@ keeps one too.
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
+from roomsim.packet import Packet, wire_size
 from roomsim.profile import CostProfile
 
-__all__ = ["BUCKET_MS", "LoopStats", "NodeLoop"]
+__all__ = ["BUCKET_MS", "MAX_GROUPS", "LoopStats", "NodeLoop", "load_figures"]
 
 #: width of the buckets of :attr:`LoopStats.busy_by_bucket`, in ms
 BUCKET_MS = 10.0
+#: with ``flush_ms`` > 0, the most groups a broadcast's frames leave a node in
+MAX_GROUPS = 32
 
 
 class LoopStats:
@@ -70,7 +74,7 @@ class LoopStats:
         self.max_queue_at = 0.0
         self.busy_by_bucket: dict[int, float] = {}
         self.queue_by_bucket: dict[int, float] = {}
-        self._done: list[float] = []
+        self._done: deque[float] = deque()
         #: busy time by kind of work (``emit``, ``write``, ``message``, ...), in ms
         self.by_kind: dict[str, float] = {}
 
@@ -82,31 +86,36 @@ class LoopStats:
         self.last_at = arrival
         backlog = start - arrival
         self.last_backlog_ms = backlog + cost
-        bucket = int(arrival // BUCKET_MS)
-        if backlog > self.max_backlog_ms:
-            self.max_backlog_ms, self.max_backlog_at = backlog, arrival
-        if backlog > self.queue_by_bucket.get(bucket, 0.0):
-            self.queue_by_bucket[bucket] = backlog
-        done = self._done
-        if done and done[0] <= arrival:
-            keep = [t for t in done if t > arrival]
-            done.clear()
-            done.extend(keep)
+        if backlog > 0:
+            if backlog > self.max_backlog_ms:
+                self.max_backlog_ms, self.max_backlog_at = backlog, arrival
+            bucket = int(arrival // BUCKET_MS)
+            queues = self.queue_by_bucket
+            if backlog > queues.get(bucket, 0.0):
+                queues[bucket] = backlog
+        done = self._done  # the end of each item in the loop, in order (FIFO)
+        while done and done[0] <= arrival:
+            done.popleft()
+        if cost <= 0:
+            return
         end = start + cost
-        if cost > 0:
-            done.append(end)
-            if len(done) > self.max_queue:
-                self.max_queue, self.max_queue_at = len(done), arrival
-            if len(done) > 4096:  # bound the memory of a saturated loop
-                del done[: len(done) - 4096]
-            self.busy_ms += cost
-            self.busy_until = max(self.busy_until, end)
-            t, buckets = start, self.busy_by_bucket
-            while t < end:
-                b = int(t // BUCKET_MS)
-                upto = min(end, (b + 1) * BUCKET_MS)
-                buckets[b] = buckets.get(b, 0.0) + (upto - t)
-                t = upto
+        done.append(end)
+        if len(done) > self.max_queue:
+            self.max_queue, self.max_queue_at = len(done), arrival
+        self.busy_ms += cost
+        if end > self.busy_until:
+            self.busy_until = end
+        buckets = self.busy_by_bucket
+        b = int(start // BUCKET_MS)
+        if end <= (b + 1) * BUCKET_MS:
+            buckets[b] = buckets.get(b, 0.0) + cost
+            return
+        t = start
+        while t < end:
+            b = int(t // BUCKET_MS)
+            upto = min(end, (b + 1) * BUCKET_MS)
+            buckets[b] = buckets.get(b, 0.0) + (upto - t)
+            t = upto
 
     def utilisation(self, horizon: float | None = None) -> float:
         """The busy fraction from the first item to ``horizon`` (default: the last work)."""
@@ -177,13 +186,24 @@ class NodeLoop:
     (3.0, 3.0)
     """
 
-    __slots__ = ("busy_until", "env", "profile", "stats")
+    __slots__ = ("busy_until", "env", "profile", "sizes", "stats")
 
-    def __init__(self, env: Any, profile: CostProfile) -> None:
+    def __init__(self, env: Any, profile: CostProfile, sizes: dict[str, int] | None = None) -> None:
         self.env = env
         self.profile = profile
         self.busy_until = 0.0
         self.stats = LoopStats()
+        #: encoded size of each message's packet, by message id (shared by a cluster's loops)
+        self.sizes = sizes if sizes is not None else {}
+
+    def size(self, packet: Packet) -> int:
+        """The bytes of ``packet`` as encoded (computed once per message id)."""
+        got = self.sizes.get(packet.msg)
+        if got is None:
+            if len(self.sizes) > 100_000:
+                self.sizes.clear()
+            got = self.sizes[packet.msg] = wire_size(packet.wire())
+        return got
 
     def charge(self, cost: float, kind: str = "other") -> float:
         """One work item of ``kind`` arriving now: return the instant it is done."""
@@ -201,9 +221,10 @@ class NodeLoop:
 
         Returns the groups of frames handed to the network together: ``(k, t)``
         means frames up to the ``k``-th (exclusive of earlier groups) leave at
-        ``t``.  Frames are handed over at least every ``flush_ms`` of write
-        time (``flush_ms`` 0: each frame on its own), so a broadcast costs one
-        event per ``flush_ms`` of writing, never one per socket.
+        ``t``, when the last of them is written.  Frames are handed over every
+        ``flush_ms`` of write time, in at most :data:`MAX_GROUPS` groups
+        (``flush_ms`` 0: each frame on its own), so a broadcast costs a few
+        events per node, never one per socket.
         """
         now = self.env.now
         start = self.busy_until if self.busy_until > now else now
@@ -216,6 +237,8 @@ class NodeLoop:
             return [(n, start)] if n else []
         flush = self.profile.flush_ms
         step = max(1, math.floor(flush / per + 1e-9)) if flush > 0 else 1
+        if flush > 0:  # a very large broadcast: at most MAX_GROUPS groups
+            step = max(step, -(-n // MAX_GROUPS))
         return [(min(k + step, n), start + min(k + step, n) * per) for k in range(0, n, step)]
 
 

@@ -23,7 +23,7 @@ import simpy
 from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay, delay
-from roomsim.packet import Packet, wire_size
+from roomsim.packet import Packet
 from roomsim.trace import Trace
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ class ClientLinks:
     ) -> None:
         """:meth:`send` through a node's loop: one event per group of frames."""
         now = self.env.now
-        groups = loop.writes(len(sids), wire_size(packet.wire()))
+        groups = loop.writes(len(sids), loop.size(packet))
         if self._written_at != now:
             self._written_at, self._written = now, []
         if not (self._simple and not volatile):

@@ -37,7 +37,11 @@ class Server:
         self.alive = True
         self.nsps: dict[str, Namespace] = {}
         #: the node's event loop charging the cost profile (None: an ideal node)
-        self.loop = NodeLoop(cluster.env, cluster.costs) if cluster.costs is not None else None
+        self.loop = (
+            NodeLoop(cluster.env, cluster.costs, cluster.frame_sizes)
+            if cluster.costs is not None
+            else None
+        )
         self.sockets = self.of("/")
 
     def __repr__(self) -> str:
