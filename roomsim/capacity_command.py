@@ -39,6 +39,11 @@ def _figure(point: Any, stat: str) -> str:
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Draw latency percentiles against the loads tried (the knee) into this PNG or SVG.",
+)
 def capacity_command(
     file: Path,
     slo: str,
@@ -47,6 +52,7 @@ def capacity_command(
     steps: int,
     seed: int | None,
     as_json: bool,
+    plot: Path | None = None,
 ) -> None:
     """Find the highest load of scenario FILE that meets a latency objective.
 
@@ -74,7 +80,12 @@ def capacity_command(
         base["costs"] = load_profile(file.parent / base["costs"]).as_dict()
         base["costs"].pop("machine", None)
 
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        _fail(f"{plot}: --plot writes a file ending in .png or .svg")
+    tried: list[Any] = []
+
     def show(point: Any) -> None:
+        tried.append(point)
         if not as_json:
             verdict = "meets" if point.meets(objective) else "fails"
             click.echo(
@@ -88,6 +99,12 @@ def capacity_command(
     except (ValueError, ScenarioError) as err:
         _fail(f"{file}: --vary {vary}: {err}")
     why = why_saturated(failed.load if failed else None, scenario.cluster.adapter)
+    if plot is not None:
+        from roomsim.drawing import draw_knee, draw_to_file
+
+        pts = [{"value": p.value, **p.latency} for p in tried if p.latency]
+        draw_to_file(draw_knee, pts, plot, xlabel=vary, limit_ms=objective.limit_ms)
+        click.echo(f"wrote {plot}", err=True)
     if as_json:
         out = {
             "objective": str(objective),

@@ -22,7 +22,7 @@ from typing import Any
 from roomsim.packet import Packet, wire_size
 from roomsim.profile import CostProfile
 
-__all__ = ["BUCKET_MS", "MAX_GROUPS", "LoopStats", "NodeLoop", "load_figures"]
+__all__ = ["BUCKET_MS", "MAX_GROUPS", "LoopStats", "NodeLoop", "load_figures", "loop_series"]
 
 #: width of the buckets of :attr:`LoopStats.busy_by_bucket`, in ms
 BUCKET_MS = 10.0
@@ -270,3 +270,35 @@ def load_figures(cluster: Any) -> dict[str, Any] | None:
     if broker is not None and broker["saturated"]:
         saturated.append("broker")
     return {"nodes": nodes, "broker": broker, "saturated": saturated}
+
+
+def loop_series(cluster: Any) -> dict[str, dict[str, list[float]]]:
+    """Per loop (each node, and ``broker``): utilisation and longest backlog per
+    :data:`BUCKET_MS` bucket, as ``{"t": [...], "utilisation": [...], "backlog_ms": [...]}``.
+
+    Examples
+    --------
+    >>> from roomsim import Cluster
+    >>> sim = Cluster(nodes=1, costs=CostProfile(connect_ms=5.0))
+    >>> _ = sim.connect("alice"); sim.run()
+    >>> loop_series(sim)["n1"]["utilisation"]
+    [0.5]
+    """
+    stats = {
+        name: server.loop.stats for name, server in cluster.nodes.items() if server.loop is not None
+    }
+    if cluster.broker is not None and stats:
+        stats["broker"] = cluster.broker.load
+    out = {}
+    for name, s in stats.items():
+        keys = set(s.busy_by_bucket) | set(s.queue_by_bucket)
+        if not keys:
+            out[name] = {"t": [], "utilisation": [], "backlog_ms": []}
+            continue
+        buckets = range(min(keys), max(keys) + 1)
+        out[name] = {
+            "t": [b * BUCKET_MS for b in buckets],
+            "utilisation": [min(1.0, s.busy_by_bucket.get(b, 0.0) / BUCKET_MS) for b in buckets],
+            "backlog_ms": [s.queue_by_bucket.get(b, 0.0) for b in buckets],
+        }
+    return out
