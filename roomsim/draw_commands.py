@@ -206,7 +206,9 @@ def _draw_utilisation(file: Path, out: Path) -> Path:
     """Run scenario ``file`` (it needs ``costs:``) and draw its loops' utilisation
     and queue over time, one above the other."""
     if file.suffix.lower() not in _SCENARIO_SUFFIXES:
-        _fail(f"{file}: --kind utilisation runs a scenario with costs: (a trace has no loop figures)")
+        _fail(
+            f"{file}: --kind utilisation runs a scenario with costs: (a trace has no loop figures)"
+        )
     from roomsim.loop import loop_series
     from roomsim.runner import run_scenario
     from roomsim.scenario import ScenarioError, load_scenario

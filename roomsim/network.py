@@ -251,8 +251,8 @@ class ClientLinks:
             first = upto
             if arrival <= now:
                 self._arrive(packet, node, batch)
-            else:
-                call_at(self.env, arrival, self._arrive, packet, node, batch)
+            else:  # not call_at: finding the exact instant costs more than it is worth here
+                call_later(self.env, arrival - now, self._arrive, packet, node, batch)
 
     def _send_each(
         self,

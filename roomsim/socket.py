@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, KeysView
 from typing import TYPE_CHECKING, Any
 
-from roomsim._sched import call_at, call_later, run_handler
+from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
 from roomsim.packet import BroadcastOptions, Packet, wire_size
 from roomsim.recovery import RECOVERABLE_REASONS, Session
@@ -281,7 +281,7 @@ class Socket:
         if loop is not None:
             done = loop.charge(loop.profile.packet_cost(wire_size(packet.wire())), "packet")
             if done > self.nsp.env.now:
-                call_at(self.nsp.env, done, self._handle, packet)
+                call_later(self.nsp.env, done - self.nsp.env.now, self._handle, packet)
                 return
         self._handle(packet)
 

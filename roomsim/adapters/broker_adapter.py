@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from roomsim._sched import call_at, call_later, run_handler
+from roomsim._sched import call_later, run_handler
 from roomsim.adapters.memory import InMemoryAdapter
 from roomsim.adapters.requests import PendingRequest, RemoteSocket, settle
 from roomsim.broker import Broker, BrokerMessage
@@ -57,9 +57,8 @@ class BrokerAdapter(InMemoryAdapter):
         message = BrokerMessage(payload, msg, nsp.node, size)
         loop = nsp.server.loop
         if loop is not None and loop.busy_until > nsp.env.now:  # sent when the loop gets to it
-            call_at(
-                nsp.env, loop.busy_until, self.broker.publish, channel, message, on_reply, on_failed
-            )
+            wait = loop.busy_until - nsp.env.now
+            call_later(nsp.env, wait, self.broker.publish, channel, message, on_reply, on_failed)
             return
         self.broker.publish(channel, message, on_reply, on_failed)
 

@@ -78,7 +78,8 @@ def draw_knee(
     Examples
     --------
     >>> from matplotlib.figure import Figure
-    >>> pts = [{"value": 10, "p50": 1, "p95": 2, "p99": 3}, {"value": 20, "p50": 9, "p95": 30, "p99": 80}]
+    >>> pts = [{"value": 10, "p50": 1, "p95": 2, "p99": 3},
+    ...        {"value": 20, "p50": 9, "p95": 30, "p99": 80}]
     >>> ax = draw_knee(pts, ax=Figure().subplots(), limit_ms=50)
     >>> ax.get_xlabel(), ax.get_yscale()
     ('offered load (emits per second)', 'log')
