@@ -153,7 +153,7 @@ def why_saturated(load: Mapping[str, Any] | None, adapter: str | None = None) ->
     >>> why = why_saturated({"nodes": {"n1": {"utilisation": 0.99,
     ...     "busy_by_kind": {"write": 3.0, "message": 7.0}}}, "broker": None}, "redis")
     >>> why.split(": ")[:2]
-    ["node n1's event loop (utilisation 0.99)", '70% of its time decoding broker messages']
+    ["node n1's event loop (peak utilisation 0.99)", '70% of its time decoding broker messages']
     """
     if not load:
         return "nothing: the run has no costs (add costs: default)"
@@ -162,11 +162,16 @@ def why_saturated(load: Mapping[str, Any] | None, adapter: str | None = None) ->
         loops["broker"] = load["broker"]
     if not loops:
         return "nothing"
-    name, busiest = max(loops.items(), key=lambda item: item[1]["utilisation"])
-    util = busiest["utilisation"]
+
+    def rank(item: tuple[str, Any]) -> tuple[bool, float]:
+        f = item[1]
+        return (bool(f.get("saturated")), f.get("peak_utilisation", f["utilisation"]))
+
+    name, busiest = max(loops.items(), key=rank)
+    util = busiest.get("peak_utilisation", busiest["utilisation"])
     if name == "broker":
         return (
-            f"the broker's queue (utilisation {util:.2f}): it handles every published"
+            f"the broker's queue (peak utilisation {util:.2f}): it handles every published"
             " message and hands a copy to every subscribed node"
         )
     kinds = busiest.get("busy_by_kind") or {}
@@ -177,7 +182,7 @@ def why_saturated(load: Mapping[str, Any] | None, adapter: str | None = None) ->
     if kind == "message" and adapter == "sharded-redis":
         reason = "decoding broker messages (the sharded adapter sends a node only its rooms')"
     return (
-        f"node {name}'s event loop (utilisation {util:.2f}): {ms / total:.0%} of its time"
+        f"node {name}'s event loop (peak utilisation {util:.2f}): {ms / total:.0%} of its time"
         f" {words}: {reason}"
     )
 

@@ -55,6 +55,8 @@ class LoopStats:
         "max_backlog_ms",
         "max_queue",
         "max_queue_at",
+        "period_items",
+        "period_start",
         "queue_by_bucket",
     )
 
@@ -75,6 +77,9 @@ class LoopStats:
         self.busy_by_bucket: dict[int, float] = {}
         self.queue_by_bucket: dict[int, float] = {}
         self._done: deque[float] = deque()
+        #: the current busy period (since the loop was last idle): its start, its items
+        self.period_start = 0.0
+        self.period_items = 0
         #: busy time by kind of work (``emit``, ``write``, ``message``, ...), in ms
         self.by_kind: dict[str, float] = {}
 
@@ -86,6 +91,9 @@ class LoopStats:
         self.last_at = arrival
         backlog = start - arrival
         self.last_backlog_ms = backlog + cost
+        if backlog <= 0:
+            self.period_start, self.period_items = arrival, 0
+        self.period_items += 1
         if backlog > 0:
             if backlog > self.max_backlog_ms:
                 self.max_backlog_ms, self.max_backlog_at = backlog, arrival
@@ -127,9 +135,9 @@ class LoopStats:
 
     @property
     def saturated(self) -> bool:
-        """Whether the queue grew without bound: work kept arriving faster than it
-        was done (offered load of at least 98% over the arrivals, and a backlog left
-        at the last arrival of more than 5% of that time).
+        """Whether the queue grew without bound: at the last arrival the loop had
+        not been idle for at least 50 items, and the work left then was more than
+        5% of that busy period (work kept arriving faster than it was done).
 
         Examples
         --------
@@ -142,17 +150,28 @@ class LoopStats:
         >>> t.saturated
         False
         """
-        if self.first_at is None or self.items < 3:
-            return False
-        span = self.last_at - self.first_at
-        if span <= 0:
-            return False
-        return self.busy_ms >= 0.98 * span and self.last_backlog_ms > 0.05 * span
+        span = self.last_at - self.period_start
+        return self.period_items >= 50 and span > 0 and self.last_backlog_ms > 0.05 * span
+
+    def peak_utilisation(self, window_ms: float = 1000.0) -> float:
+        """The highest busy fraction over any ``window_ms`` of the run (bucket-aligned)."""
+        buckets = self.busy_by_bucket
+        if not buckets:
+            return 0.0
+        width = max(1, int(window_ms // BUCKET_MS))
+        lo, hi = min(buckets), max(buckets)
+        values = [buckets.get(b, 0.0) for b in range(lo, hi + 1)]
+        best = total = sum(values[:width])
+        for k in range(width, len(values)):
+            total += values[k] - values[k - width]
+            best = max(best, total)
+        return min(1.0, best / (width * BUCKET_MS))
 
     def figures(self, horizon: float | None = None) -> dict[str, Any]:
         """The figures of a run summary (plain data)."""
         return {
             "utilisation": round(self.utilisation(horizon), 4),
+            "peak_utilisation": round(self.peak_utilisation(), 4),
             "busy_ms": round(self.busy_ms, 3),
             "items": self.items,
             "max_backlog_ms": round(self.max_backlog_ms, 3),

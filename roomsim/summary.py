@@ -227,7 +227,14 @@ def _delivery_table(delivery: Mapping[str, Mapping[str, Any]], adapter: str | No
 
 
 #: the columns of the loops' table of a run with costs
-LOAD_COLUMNS = ("utilisation", "busy_ms", "max_backlog_ms", "max_backlog_at", "max_queue")
+LOAD_COLUMNS = (
+    "utilisation",
+    "peak_utilisation",
+    "busy_ms",
+    "max_backlog_ms",
+    "max_backlog_at",
+    "max_queue",
+)
 
 
 def _load_table(load: Mapping[str, Any]) -> list[str]:
@@ -235,15 +242,21 @@ def _load_table(load: Mapping[str, Any]) -> list[str]:
     rows = [(name, f) for name, f in load["nodes"].items()]
     if load.get("broker") is not None:
         rows.append(("broker", load["broker"]))
-    widths = [8, 11, 10, 15, 12, 10]
-    head = ["loop", "utilisation", "busy ms", "max backlog ms", "at ms", "max queue"]
+    widths = [8, 11, 9, 10, 15, 12, 10]
+    head = ["loop", "utilisation", "peak 1 s", "busy ms", "max backlog ms", "at ms", "max queue"]
     out = [
         "  ".join(
             h.ljust(w) if i == 0 else h.rjust(w)
             for i, (h, w) in enumerate(zip(head, widths, strict=True))
         )
     ]
-    decimals = {"utilisation": 3, "busy_ms": 1, "max_backlog_ms": 2, "max_backlog_at": 1}
+    decimals = {
+        "utilisation": 3,
+        "peak_utilisation": 3,
+        "busy_ms": 1,
+        "max_backlog_ms": 2,
+        "max_backlog_at": 1,
+    }
     for name, f in rows:
         cells = [name] + [format_number(f[c], decimals.get(c, 0)) for c in LOAD_COLUMNS]
         out.append(
