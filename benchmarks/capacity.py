@@ -61,7 +61,11 @@ def timed_run(data: dict[str, Any]) -> tuple[float, int, Any]:
     gc.collect()
     start = time.perf_counter()
     cluster = run_scenario(scenario, trace=trace)
-    return time.perf_counter() - start, sum(trace.tally.deliveries_by_node.values()), load_figures(cluster)
+    return (
+        time.perf_counter() - start,
+        sum(trace.tally.deliveries_by_node.values()),
+        load_figures(cluster),
+    )
 
 
 def overhead(args: argparse.Namespace) -> None:
