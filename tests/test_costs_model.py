@@ -264,3 +264,61 @@ def test_load_refuses_unknown_senders_and_groups() -> None:
         scenario_from_dict(
             {"cluster": {"nodes": 1}, "load": [{"rate": 1, "duration": 1, "rooms_of": "u"}]}
         )
+
+
+SATURATING = """\
+seed: 1
+cluster: {nodes: 1}
+costs: {write_ms: 0.1}
+groups: [{prefix: u, count: 50}]
+load: [{rate: 500, duration: 400}]
+"""
+
+
+def test_run_prints_each_loop_and_warns_of_saturation(tmp_path) -> None:
+    """50 frames of 0.1 ms per broadcast at 500/s is 2.5 times what one loop can
+    write: the summary shows the loop, warns, and --summary-json carries it; a run
+    without costs has no loop figures."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.yaml"
+    path.write_text(SATURATING)
+    out = tmp_path / "summary.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "roomsim.cli", "run", str(path), "--summary-json", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "warning: node n1's event loop is saturated" in run.stdout
+    figures = json.loads(out.read_text())
+    n1 = figures["load"]["nodes"]["n1"]
+    assert n1["saturated"] and n1["busy_by_kind"]["write"] == pytest.approx(200 * 50 * 0.1)
+    assert figures["delivery"]["broadcast"]["p99"] > 100  # the queue shows in latency
+    path.write_text(SATURATING.replace("costs: {write_ms: 0.1}\n", ""))
+    plain = subprocess.run(
+        [sys.executable, "-m", "roomsim.cli", "run", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(plain.stdout)["load"] is None and "warning" not in plain.stdout
+
+
+def test_draw_utilisation_draws_a_scenario_with_costs(tmp_path) -> None:
+    """roomsim draw --kind utilisation writes a PNG for a scenario with costs and
+    refuses one without, in one line with exit status 2."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.yaml"
+    path.write_text(SATURATING)
+    png = tmp_path / "loops.png"
+    cmd = [sys.executable, "-m", "roomsim.cli", "draw", str(path), "--kind", "utilisation"]
+    subprocess.run([*cmd, "--out", str(png)], check=True, capture_output=True)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    path.write_text("cluster: {nodes: 1}\n")
+    bad = subprocess.run([*cmd, "--out", str(png)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "needs a cost profile" in bad.stderr
