@@ -100,6 +100,10 @@ def chat(clients: int, rate: float, everyone: bool, costs: Any = "default") -> d
     }
 
 
+def _row(lat: dict[str, float], thr: float) -> str:
+    return f"{lat['p50']:8.1f} {lat['p95']:8.1f} {lat['p99']:8.1f} {thr:13,.0f}"
+
+
 def validate(args: argparse.Namespace) -> None:
     loads = [
         ("room 100/s", 100, False),
@@ -111,9 +115,7 @@ def validate(args: argparse.Namespace) -> None:
         data = chat(1000, rate, everyone)
         cluster = run_scenario(scenario_from_dict(copy.deepcopy(data)))
         lat, _, thr = latency_figures(cluster.trace)
-        print(
-            f"{label:16} {'roomsim':9} {lat['p50']:8.1f} {lat['p95']:8.1f} {lat['p99']:8.1f} {thr:13,.0f}"
-        )
+        print(f"{label:16} {'roomsim':9} {_row(lat, thr)}")
         real = REAL.get(label)
         if real:
             print(
@@ -137,9 +139,7 @@ def _real_runs(data: dict[str, Any], label: str) -> None:
     for i in (1, 2):
         result = run_real(scenario_from_dict(copy.deepcopy(data)), timed=True, scale=1.0)
         lat, _, thr = latency_figures(result.records)
-        print(
-            f"{'':16} {'real #' + str(i):9} {lat['p50']:8.1f} {lat['p95']:8.1f} {lat['p99']:8.1f} {thr:13,.0f}"
-        )
+        print(f"{'':16} {'real #' + str(i):9} {_row(lat, thr)}")
 
 
 def main() -> None:

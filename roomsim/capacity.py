@@ -197,12 +197,17 @@ def capacity(
     max_value: float = 1_000_000.0,
     seed: int | None = None,
     on_point: Callable[[Point], None] | None = None,
+    workers: int = 1,
 ) -> tuple[Point | None, Point | None]:
     """The highest ``vary`` meeting ``objective``: ``(best point met, first point failed)``.
 
     The search starts at ``start`` (default: the scenario's own value, else 1),
     doubles until the objective fails (or halves until it holds), then
     bisects ``steps`` times.  ``None`` for a side that was never found.
+
+    With ``workers`` > 1 each bisection step runs ``workers`` points evenly
+    spaced between the two sides at once, on a local Dask cluster (the
+    ``sweep`` extra), so a step narrows the bracket ``workers + 1`` times.
     """
     if start is None:
         start = _current(base, vary) or 1.0
@@ -234,12 +239,58 @@ def capacity(
             failed = point
     if met is None or failed is None:
         return met, failed
+    if workers > 1:
+        return _parallel_bisection(
+            base, objective, vary, met, failed, steps, seed, on_point, workers
+        )
     for _ in range(steps):
         point = run((met.value + failed.value) / 2)
         if point.meets(objective):
             met = point
         else:
             failed = point
+    return met, failed
+
+
+def _parallel_bisection(
+    base: Mapping[str, Any],
+    objective: Objective,
+    vary: str,
+    met: Point,
+    failed: Point,
+    steps: int,
+    seed: int | None,
+    on_point: Callable[[Point], None] | None,
+    workers: int,
+) -> tuple[Point, Point]:
+    """Bisection with ``workers`` points a step, on a local Dask cluster."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as err:  # pragma: no cover - depends on the extra
+        raise ImportError("--workers needs Dask: python -m pip install 'roomsim[sweep]'") from err
+    from roomsim.sweep import _close, _local_cluster
+
+    cluster = _local_cluster(LocalCluster, workers)
+    client = Client(cluster)
+    try:
+        for _ in range(steps):
+            lo, hi = met.value, failed.value
+            values = [lo + (hi - lo) * k / (workers + 1) for k in range(1, workers + 1)]
+            futures = [
+                client.submit(measure, dict(base), vary, v, seed, pure=False) for v in values
+            ]
+            points = [f.result() for f in futures]
+            for point in points:
+                if on_point is not None:
+                    on_point(point)
+            for point in points:  # in increasing load: the last one met, the first failed
+                if point.meets(objective):
+                    met = point
+                elif point.value < failed.value:
+                    failed = point
+                    break
+    finally:
+        _close(client, cluster)
     return met, failed
 
 

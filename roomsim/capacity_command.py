@@ -38,6 +38,14 @@ def _figure(point: Any, stat: str) -> str:
     "--steps", type=int, default=6, show_default=True, help="Bisection steps after the bracket."
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Run this many points of each bisection step at once on a local Dask cluster"
+    " (the sweep extra).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option(
     "--plot",
@@ -51,6 +59,7 @@ def capacity_command(
     start: float | None,
     steps: int,
     seed: int | None,
+    workers: int,
     as_json: bool,
     plot: Path | None = None,
 ) -> None:
@@ -95,7 +104,11 @@ def capacity_command(
             )
 
     try:
-        met, failed = capacity(base, objective, vary, start, steps=steps, seed=seed, on_point=show)
+        met, failed = capacity(
+            base, objective, vary, start, steps=steps, seed=seed, on_point=show, workers=workers
+        )
+    except ImportError as err:
+        _fail(str(err))
     except (ValueError, ScenarioError) as err:
         _fail(f"{file}: --vary {vary}: {err}")
     why = why_saturated(failed.load if failed else None, scenario.cluster.adapter)

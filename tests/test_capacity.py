@@ -80,3 +80,12 @@ def test_a_bad_objective_is_refused(bad: str) -> None:
     """An objective is a statistic, '<', a time."""
     with pytest.raises(ValueError, match="expected an objective"):
         parse_slo(bad)
+
+
+def test_parallel_bisection_on_dask_brackets_the_same_limit() -> None:
+    """With workers, each step runs several points at once (Dask, the sweep extra):
+    the bracket still holds the loop's limit of 100 broadcasts per second."""
+    pytest.importorskip("dask.distributed")
+    met, failed = capacity(BASE, parse_slo("p99<60ms"), steps=1, workers=2)
+    assert met.value <= 100 < failed.value
+    assert met.meets(parse_slo("p99<60ms")) and not failed.meets(parse_slo("p99<60ms"))
