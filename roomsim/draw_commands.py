@@ -221,17 +221,9 @@ def _draw_utilisation(file: Path, out: Path) -> Path:
         _fail(str(err))
     if scenario.costs is None:
         _fail(f"{file}: costs: --kind utilisation needs a cost profile (costs: default)")
-    series = loop_series(run_scenario(scenario))
-    from matplotlib.figure import Figure
+    from roomsim.drawing import save_loops
 
-    from roomsim.drawing import draw_backlog, draw_utilisation, save_figure
-
-    fig = Figure(figsize=(9, 7))
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    draw_utilisation(series, ax=top)
-    draw_backlog(series, ax=bottom)
-    fig.tight_layout()
-    return save_figure(fig, out)
+    return save_loops(loop_series(run_scenario(scenario)), out)
 
 
 def _draw(

@@ -19,18 +19,19 @@ from roomsim.scenario.models import (
     ClientSpec,
     ClusterSpec,
     ConnectStep,
+    CostsSpec,
     DisconnectSocketsStep,
     DisconnectStep,
     EmitStep,
     FetchSocketsStep,
     LatencySpec,
+    LoadSpec,
     NodeLatency,
     PartitionStep,
     ServerSideEmitStep,
     SocketsJoinStep,
     SocketsLeaveStep,
 )
-from roomsim.scenario.models import CostsSpec, LoadSpec
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "scenario-format.md").read_text()
 

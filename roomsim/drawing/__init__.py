@@ -5,7 +5,7 @@ first, and an optional matplotlib ``ax``; layouts are fixed (no randomness).
 """
 
 from roomsim.drawing.animation import animate_deliveries, save_animation
-from roomsim.drawing.capacity import draw_backlog, draw_knee, draw_utilisation
+from roomsim.drawing.capacity import draw_backlog, draw_knee, draw_utilisation, save_loops
 from roomsim.drawing.graph import delivery_figsize, draw_delivery_graph
 from roomsim.drawing.layout import cluster_layout, cluster_positions, membership_layout
 from roomsim.drawing.membership import draw_membership, membership_figsize
@@ -34,6 +34,7 @@ __all__ = [
     "membership_layout",
     "save_animation",
     "save_figure",
+    "save_loops",
     "save_overview",
     "spacetime_figsize",
 ]

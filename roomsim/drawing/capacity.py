@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from roomsim.drawing.output import new_axes
+from roomsim.drawing.output import new_axes, save_figure
 
-__all__ = ["draw_backlog", "draw_knee", "draw_utilisation"]
+__all__ = ["draw_backlog", "draw_knee", "draw_utilisation", "save_loops"]
 
 
 def draw_utilisation(series: Mapping[str, Mapping[str, Sequence[float]]], ax: Any = None) -> Any:
@@ -97,3 +97,24 @@ def draw_knee(
     ax.set_title("latency against offered load")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def save_loops(series: Mapping[str, Mapping[str, Sequence[float]]], path: Any) -> Any:
+    """Utilisation above, queue below, in one file; return its path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "loops.png"
+    >>> s = {"n1": {"t": [0, 10], "utilisation": [0.5, 1.0], "backlog_ms": [0, 3]}}
+    >>> save_loops(s, out).name
+    'loops.png'
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 7))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    draw_utilisation(series, ax=top)
+    draw_backlog(series, ax=bottom)
+    fig.tight_layout()
+    return save_figure(fig, path)
