@@ -40,6 +40,7 @@ import simpy
 from roomsim._sched import call_at, call_later, reachable
 from roomsim.ids import rng
 from roomsim.latency import Delay
+from roomsim.loop import LoopStats
 
 #: Something on its way (``arrive()``), and what to call if it never arrives.
 _Pending = tuple[Callable[[], None], Callable[[str], None] | None]
@@ -153,6 +154,8 @@ class Broker:
         self.received_by_node: Counter[str] = Counter()
         #: the longest a message waited in the broker's queue, in ms
         self.max_queue_ms = 0.0
+        #: the queue's busy time, backlog and utilisation (see :class:`~roomsim.loop.LoopStats`)
+        self.load = LoopStats()
         #: False while the broker is down
         self.up = True
         #: nodes that cannot reach the broker, and nodes the broker cannot reach
@@ -537,6 +540,7 @@ class Broker:
             arrived, channel, message, on_reply, on_failed = self._queue.popleft()
             self.max_queue_ms = max(self.max_queue_ms, env.now - arrived)
             busy = self._handle(channel, message, on_reply, on_failed)
+            self.load.add(arrived, env.now, busy)
             if busy > 0:
                 self._busy = True
                 call_later(env, busy, self._serve)

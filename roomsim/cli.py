@@ -160,6 +160,13 @@ def main() -> None:
     help="Print the summary's figures as one JSON object (the 'wrote' lines go to stderr).",
 )
 @_MAX_ERRORS
+@click.option(
+    "--summary-json",
+    "summary_json",
+    type=click.Path(path_type=Path),
+    help="Also write the summary's figures (latency per emit kind, loop utilisation)"
+    " to this JSON file.",
+)
 def run(
     file: Path,
     trace_path: Path | None,
@@ -170,6 +177,7 @@ def run(
     full: bool,
     as_json: bool,
     max_errors: int,
+    summary_json: Path | None = None,
 ) -> None:
     """Play scenario FILE, print a summary and check the result.
 
@@ -177,6 +185,7 @@ def run(
     delivery to a non-member, to the sender or to a disconnected socket, or
     a message lost silently).
     """
+    from roomsim.loop import load_figures
     from roomsim.runner import run_scenario
     from roomsim.summary import format_summary, run_figures
     from roomsim.trace import Trace, format_time
@@ -275,7 +284,13 @@ def run(
             seed=cluster.seed,
             delivery=delivery,
             violations=violations,
+            load=load_figures(cluster),
         )
+        if summary_json is not None:
+            import json
+
+            Path(summary_json).write_text(json.dumps(figures, indent=2) + "\n")
+            written.append(str(summary_json))
         if as_json:
             import json
 
@@ -746,6 +761,9 @@ def _register_drawing_commands() -> None:
 
     main.add_command(draw)
     main.add_command(why)
+    from roomsim.capacity_command import capacity_command
+
+    main.add_command(capacity_command)
 
 
 _register_drawing_commands()

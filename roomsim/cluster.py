@@ -13,8 +13,10 @@ from roomsim.broker import Broker
 from roomsim.client import Client
 from roomsim.ids import rng, socket_id
 from roomsim.latency import delay, halved
+from roomsim.loop import NodeLoop
 from roomsim.network import ClientLinks
 from roomsim.node import MessageIds, NodeContext
+from roomsim.profile import CostProfile
 from roomsim.recovery import SessionStore
 from roomsim.server import Server, normalize_namespace
 from roomsim.trace import Trace
@@ -74,6 +76,10 @@ class Cluster:
         broker queues (see :class:`~roomsim.broker.Broker`).  Default 0: an
         ideal broker.  Redis spends roughly 0.005 ms per ``PUBLISH`` and
         0.001 ms per copy.
+    costs : CostProfile, optional
+        Give every node an event loop that charges this profile (see
+        :mod:`roomsim.loop`); its ``publish_ms`` and ``copy_ms`` set the
+        broker's.  Without it every node is ideal.
     requests_timeout_ms : float
         How long the classic Redis adapter waits for other nodes' answers.
     connection_state_recovery : float, optional
@@ -116,6 +122,7 @@ class Cluster:
         connection_state_recovery: float | None = None,
         trace: Trace | None = None,
         env: simpy.Environment | None = None,
+        costs: CostProfile | None = None,
     ) -> None:
         names = node_names(nodes)
         if adapter is None:
@@ -125,6 +132,12 @@ class Cluster:
         if not ADAPTERS[adapter].joins_nodes and len(names) > 1:
             raise ValueError(f"the {adapter!r} adapter cannot join {len(names)} nodes; use 'redis'")
         adapter_delay = delay(adapter_ms)
+        #: the cost profile every node's loop charges (None: ideal nodes)
+        self.costs = costs
+        #: each message's encoded size, shared by the nodes' loops
+        self.frame_sizes: dict[str, int] = {}
+        if costs is not None:  # the broker's entries are part of the profile
+            publish_ms, copy_ms = costs.publish_ms, costs.copy_ms
         self.env = env if env is not None else simpy.Environment()
         self.seed = seed
         self.adapter = adapter
@@ -183,6 +196,7 @@ class Cluster:
             self.ids,
             make_adapter=self._make_adapter,
             declare_namespace=self.declare_namespace,
+            loop=NodeLoop(self.env, self.costs, self.frame_sizes) if self.costs is not None else None,
         )
 
     def _make_adapter(self, nsp: AdapterNamespace) -> InMemoryAdapter:

@@ -32,6 +32,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "latency": (),
     "broker": ("from", "to"),
     "load": (),
+    "utilisation": (),
     "animation": ("from", "to"),
 }
 _SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
@@ -155,7 +156,8 @@ def _check_out(out: Path | None, kind: str) -> Path:
     type=_Choices(list(KINDS)),
     help="What to draw: a message's delivery graph, the space-time timeline, who got which"
     " message (outcomes), who is in which room, the latency CDF, broker traffic, load per node,"
-    " or an animated GIF. " + REQUIRED,
+    " the event loops' utilisation and queue over time (a scenario with costs:), or an animated"
+    " GIF. " + REQUIRED,
 )
 @click.option("--msg", help="A message id (delivery; timeline and outcomes: only this message).")
 @click.option("--at", "at", help="Time in ms (membership; default: the end of the run).")
@@ -233,6 +235,9 @@ def draw(
     t_at, lo, hi = _number("at", at), _number("from", start), _number("to", end)
     if lo is not None and hi is not None and lo > hi:
         _fail(f"draw: --from {start} is after --to {end}")
+    if kind == "utilisation":
+        click.echo(f"wrote {_draw_utilisation(file, path)}")
+        return
     trace = load_trace(file)
     from roomsim.analysis import NotInTrace
 
@@ -245,6 +250,30 @@ def draw(
     except KeyError as err:
         _fail(f"{file}: not a roomsim trace (a record has no {err.args[0]!r})")
     click.echo(f"wrote {written}")
+
+
+def _draw_utilisation(file: Path, out: Path) -> Path:
+    """Run scenario ``file`` (it needs ``costs:``) and draw its loops' utilisation
+    and queue over time, one above the other."""
+    if file.suffix.lower() not in _SCENARIO_SUFFIXES:
+        _fail(
+            f"{file}: --kind utilisation runs a scenario with costs: (a trace has no loop figures)"
+        )
+    from roomsim.loop import loop_series
+    from roomsim.runner import run_scenario
+    from roomsim.scenario import ScenarioError, load_scenario
+
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as err:
+        _fail(str(err))
+    if scenario.costs is None:
+        _fail(f"{file}: costs: --kind utilisation needs a cost profile (costs: default)")
+    from roomsim.drawing import save_loops
+
+    return save_loops(loop_series(run_scenario(scenario)), out)
 
 
 def _draw(

@@ -143,11 +143,13 @@ class Namespace:
         self.trace.record(
             self.env.now, PICK, msg=packet.msg, node=self.node, targets=len(sids), **extra
         )
-        self.ctx.links.send(packet, self.node, sids, volatile)
+        self.ctx.links.send(packet, self.node, sids, volatile, self.ctx.loop)
 
     def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
         """Connect ``client`` as a new socket: it joins its own room, then
         ``connection`` handlers run (``rooms`` are joined first, as if by one)."""
+        if (loop := self.server.loop) is not None:  # the connection and its handshake
+            loop.charge(loop.profile.connect_ms, "connect")
         restored = self._recover(client)
         if restored is not None:
             session, missed = restored

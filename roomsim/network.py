@@ -29,6 +29,7 @@ from roomsim.vocabulary import ACK, DISCONNECTED, LOSS, NODE_DOWN, VOLATILE
 
 if TYPE_CHECKING:
     from roomsim.client import Client
+    from roomsim.loop import NodeLoop
 
 __all__ = ["ClientLinks", "LinkSpec"]
 
@@ -193,14 +194,25 @@ class ClientLinks:
         self.watched[sid] = client
 
     # -- server to client ------------------------------------------------------
-    def send(self, packet: Packet, node: str, sids: list[str], volatile: bool = False) -> None:
+    def send(
+        self,
+        packet: Packet,
+        node: str,
+        sids: list[str],
+        volatile: bool = False,
+        loop: NodeLoop | None = None,
+    ) -> None:
         """Node ``node`` writes ``packet`` to each socket in ``sids`` now.
 
         A ``volatile`` packet is dropped for a client whose transport is not
         writable: still busy with an earlier packet, or written to at this
-        very instant.
+        very instant.  With the node's ``loop``, each frame leaves when the
+        loop has written it (see :meth:`NodeLoop.writes`).
         """
         if not sids:
+            return
+        if loop is not None:
+            self._send_costed(packet, node, sids, volatile, loop)
             return
         now = self.env.now
         if self._written_at != now:
@@ -215,14 +227,48 @@ class ClientLinks:
             return
         self._send_each(packet, node, sids, volatile, now)
 
+    def _send_costed(
+        self, packet: Packet, node: str, sids: list[str], volatile: bool, loop: NodeLoop
+    ) -> None:
+        """:meth:`send` through a node's loop: one event per group of frames."""
+        now = self.env.now
+        groups = loop.writes(len(sids), loop.size(packet))
+        if self._written_at != now:
+            self._written_at, self._written = now, []
+        if not (self._simple and not volatile):
+            departs = []
+            first = 0
+            for upto, t in groups:
+                departs.extend([t] * (upto - first))
+                first = upto
+            self._send_each(packet, node, sids, volatile, now, departs)
+            return
+        self._written.append(sids)
+        first = 0
+        for upto, t in groups:
+            arrival = t + self.client_ms
+            self._simple_until = max(self._simple_until, arrival)
+            batch = sids[first:upto] if first or upto < len(sids) else sids
+            first = upto
+            if arrival <= now:
+                self._arrive(packet, node, batch)
+            else:  # not call_at: finding the exact instant costs more than it is worth here
+                call_later(self.env, arrival - now, self._arrive, packet, node, batch)
+
     def _send_each(
-        self, packet: Packet, node: str, sids: list[str], volatile: bool, now: float
+        self,
+        packet: Packet,
+        node: str,
+        sids: list[str],
+        volatile: bool,
+        now: float,
+        departs: list[float] | None = None,
     ) -> None:
         busy_now = {sid for batch in self._written for sid in batch} if volatile else set()
         trace, names = self.trace, self.names
         groups: dict[float, list[str]] = {}
         sent = []
-        for sid in sids:
+        for i, sid in enumerate(sids):
             link = self._link(sid, node)
             if volatile and (link.busy_until > now or link.last_write == now or sid in busy_now):
                 trace.drop(now, packet.msg, VOLATILE, client=names[sid], node=node)
@@ -231,7 +277,7 @@ class ClientLinks:
             if spec.loss and link.stream.random() < spec.loss:
                 trace.drop(now, packet.msg, LOSS, client=names[sid], node=node)
                 continue
-            start = max(now, link.busy_until)
+            start = max(now if departs is None else departs[i], link.busy_until)
             link.busy_until = start + spec.transport_ms
             link.last_write = now
             # the instant the packet's event will have, never before the previous packet's
@@ -307,5 +353,7 @@ class ClientLinks:
         socket = client.socket
         if socket is None or socket.id != sid or not socket.connected:
             return  # Socket.IO ignores packets from a socket that has gone
+        if (loop := socket.nsp.ctx.loop) is not None:
+            loop.charge(loop.profile.ack_ms, "ack")
         self.trace.record(self.env.now, ACK, msg=packet.msg, client=client.name, node=node)
         packet.ack(sid, args)  # type: ignore[misc]

@@ -129,6 +129,7 @@ class NodeContext:
         ids: MessageIds,
         make_adapter: Callable[[AdapterNamespace], InMemoryAdapter] | None = None,
         declare_namespace: Callable[[str], None] | None = None,
+        loop: Any = None,
     ) -> None:
         self.name = name
         self.env = env
@@ -136,7 +137,7 @@ class NodeContext:
         self.links = links
         self.ids = ids
         self.up = True
-        self.loop: Any = None
+        self.loop: Any = loop
         self._make_adapter = make_adapter or _no_adapter
         self._declare = declare_namespace or _nothing
 

@@ -25,6 +25,7 @@ from roomsim._sched import call_later
 from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
 from roomsim.packet import RESERVED_EVENTS
+from roomsim.profile import CostProfile, load_profile
 from roomsim.scenario import ClientSpec, EmitStep, Scenario, Step
 from roomsim.scenario.models import FetchSocketsStep, ServerSideEmitStep
 from roomsim.socket import Socket
@@ -36,6 +37,16 @@ __all__ = ["build_cluster", "run_scenario"]
 
 class StepError(Exception):
     """A step that cannot be done at run time (recorded, not raised to the user)."""
+
+
+def scenario_costs(scenario: Scenario) -> CostProfile | None:
+    """The cost profile of ``scenario`` (``costs:``), or None for ideal nodes."""
+    costs = scenario.costs
+    if costs is None:
+        return None
+    if isinstance(costs, str):
+        return load_profile(costs)
+    return CostProfile.from_mapping(costs.model_dump())
 
 
 def build_cluster(
@@ -61,6 +72,7 @@ def build_cluster(
             else None
         ),
         trace=trace,
+        costs=scenario_costs(scenario),
     )
     for node, own in scenario.latency.nodes.items():
         cluster.set_node_latency(node, client_ms=own.client_ms, adapter_ms=own.adapter_ms)

@@ -34,6 +34,8 @@ class Server:
         self.ctx = ctx
         self.node = ctx.name
         self.nsps: dict[str, Namespace] = {}
+        #: the node's event loop charging the cost profile (None: an ideal node)
+        self.loop = ctx.loop
         self.sockets = self.of("/")
 
     @property

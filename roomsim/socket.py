@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from roomsim._sched import call_later, run_handler
 from roomsim.broadcast import BroadcastOperator, Rooms, _rooms, check_event
-from roomsim.packet import BroadcastOptions, Packet
+from roomsim.packet import BroadcastOptions, Packet, wire_size
 from roomsim.recovery import RECOVERABLE_REASONS, Session
 from roomsim.vocabulary import CLIENT_SIDE_REASONS as CLIENT_SIDE_REASONS
 from roomsim.vocabulary import DISCONNECT, DISCONNECTED, DISCONNECTING, EMIT, JOIN, LEAVE, RECEIVE
@@ -78,6 +78,8 @@ class Socket:
         if not self.connected:
             return
         self.nsp.adapter.add_all(self.id, names)
+        if (loop := self.nsp.ctx.loop) is not None:
+            loop.charge(loop.profile.join_ms * len(names), "join")
         self._record(JOIN, names)
 
     def leave(self, room: str) -> None:
@@ -87,6 +89,8 @@ class Socket:
         if not self.connected:
             return
         self.nsp.adapter.delete(self.id, room)
+        if (loop := self.nsp.ctx.loop) is not None:
+            loop.charge(loop.profile.join_ms, "join")
         self._record(LEAVE, (room,))
 
     def _record(self, kind: str, rooms: tuple[str, ...]) -> None:
@@ -277,7 +281,19 @@ class Socket:
         self._receive(packet)
 
     def _receive(self, packet: Packet) -> None:
-        """A packet from the client reached this socket: its handlers run."""
+        """A packet from the client reached this socket (its handler runs when
+        the node's loop has decoded it)."""
+        loop = self.nsp.ctx.loop
+        if loop is not None:
+            done = loop.charge(loop.profile.packet_cost(wire_size(packet.wire())), "packet")
+            if done > self.nsp.env.now:
+                call_later(self.nsp.env, done - self.nsp.env.now, self._handle, packet)
+                return
+        self._handle(packet)
+
+    def _handle(self, packet: Packet) -> None:
+        if not self.connected:
+            return
         args = packet.args
         if packet.ack is not None:
             answered = False

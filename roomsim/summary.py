@@ -21,6 +21,7 @@ from roomsim.trace import Tally, format_time
 __all__ = [
     "BUSIEST",
     "DECIMALS",
+    "LOAD_COLUMNS",
     "NODE_COLUMNS",
     "NODE_ROWS",
     "format_number",
@@ -105,6 +106,7 @@ def run_figures(
     seed: int | None = None,
     delivery: Mapping[str, Mapping[str, Any]] | None = None,
     violations: Sequence[Any] | None = None,
+    load: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every figure of a run's summary, as plain JSON-ready values.
 
@@ -119,6 +121,9 @@ def run_figures(
         :func:`~roomsim.analysis.delivery_summary` of the trace, when known.
     violations : list, optional
         What the checks found (``None``: the checks did not run).
+    load : dict, optional
+        :func:`~roomsim.loop.load_figures` of a run with costs: each node's
+        loop and the broker's utilisation, longest backlog and saturation.
 
     Returns
     -------
@@ -168,6 +173,7 @@ def run_figures(
         if violations is None
         else {"ok": not violations, "violations": [str(v) for v in violations]}
     )
+    figures["load"] = None if load is None else dict(load)
     return figures
 
 
@@ -218,6 +224,51 @@ def _delivery_table(delivery: Mapping[str, Mapping[str, Any]], adapter: str | No
         if row["targeted"]
     ]
     return _table([label, *(title for _, title in columns)], rows, 22, widths)
+
+
+#: the columns of the loops' table of a run with costs
+LOAD_COLUMNS = (
+    "utilisation",
+    "peak_utilisation",
+    "busy_ms",
+    "max_backlog_ms",
+    "max_backlog_at",
+    "max_queue",
+)
+
+
+def _load_table(load: Mapping[str, Any]) -> list[str]:
+    """Each node's loop and the broker: busy fraction, longest backlog and when."""
+    rows = [(name, f) for name, f in load["nodes"].items()]
+    if load.get("broker") is not None:
+        rows.append(("broker", load["broker"]))
+    widths = [8, 11, 9, 10, 15, 12, 10]
+    head = ["loop", "utilisation", "peak 1 s", "busy ms", "max backlog ms", "at ms", "max queue"]
+    out = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(head, widths, strict=True))
+        )
+    ]
+    decimals = {
+        "utilisation": 3,
+        "peak_utilisation": 3,
+        "busy_ms": 1,
+        "max_backlog_ms": 2,
+        "max_backlog_at": 1,
+    }
+    for name, f in rows:
+        cells = [name] + [format_number(f[c], decimals.get(c, 0)) for c in LOAD_COLUMNS]
+        out.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
+    for name in load.get("saturated", ()):
+        what = "the broker's queue" if name == "broker" else f"node {name}'s event loop"
+        out.append(f"warning: {what} is saturated: its queue grows without bound over the run")
+    return out
 
 
 def format_summary(figures: Mapping[str, Any], *, full: bool = False) -> str:
@@ -271,6 +322,8 @@ def format_summary(figures: Mapping[str, Any], *, full: bool = False) -> str:
         lines.append(f"error at t={err['t']} ms, {err['step']} ({err['action']}): {err['message']}")
     if figures.get("delivery") is not None:
         lines += _delivery_table(figures["delivery"], figures.get("adapter"))
+    if figures.get("load") is not None:
+        lines += _load_table(figures["load"])
     checks = figures.get("checks")
     if checks is not None:
         if checks["ok"]:

@@ -51,6 +51,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.trace",
         "roomsim.trace_parquet",  # the trace as Parquet (pyarrow, imported inside functions)
         "roomsim.vocabulary",
+        "roomsim.profile",  # cost profiles (costs:)
+        "roomsim.loop",  # a node's event loop: busy-until arithmetic
+        "roomsim.profiles.*",  # the packaged default profile
         "roomsim.outputs",  # writing output files safely (arrives with the output-paths work)
         "roomsim.examples.*",  # the packaged example scenarios (arrives with the CLI work)
     ),
@@ -74,12 +77,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "roomsim.sweep",
         "roomsim.summary",
         "roomsim.generate",
+        "roomsim.capacity",  # roomsim capacity: the highest load within an objective
     ),
     "drawing": ("roomsim.drawing.*",),
     "top": (
         "roomsim",
         "roomsim.cli",
         "roomsim.draw_commands",
+        "roomsim.capacity_command",  # roomsim capacity
         "roomsim.explorer",
         "roomsim.exercises.*",
         "roomsim.__main__",  # ``python -m roomsim`` (arrives with the CLI work)

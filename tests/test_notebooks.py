@@ -28,6 +28,7 @@ EXPECTED_FIGURES: dict[str, int] = {
     "08_adapter_costs": 3,
     "09_failures": 4,
     "10_scenario_files_traces_sweeps": 2,
+    "11_sizing_a_cluster": 3,
 }
 
 INLINE = "module://matplotlib_inline.backend_inline"

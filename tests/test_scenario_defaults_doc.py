@@ -19,11 +19,13 @@ from roomsim.scenario.models import (
     ClientSpec,
     ClusterSpec,
     ConnectStep,
+    CostsSpec,
     DisconnectSocketsStep,
     DisconnectStep,
     EmitStep,
     FetchSocketsStep,
     LatencySpec,
+    LoadSpec,
     NodeLatency,
     PartitionStep,
     ServerSideEmitStep,
@@ -53,6 +55,8 @@ PREFIXES: dict[str, type[BaseModel]] = {
     "connect.": ConnectStep,
     "partition.": PartitionStep,
     "connection_state_recovery.": RecoverySpec,
+    "costs.": CostsSpec,
+    "load[].": LoadSpec,
 }
 
 #: one step of each kind with only its required keys, and one of everything else
@@ -61,6 +65,8 @@ cluster: {nodes: [n1, n2]}
 clients: [{name: a, node: n1}, {name: b, node: n2}]
 groups: [{prefix: u, count: 2, rooms: {prefix: r, count: 2}}]
 connection_state_recovery: {}
+costs: {}
+load: [{rate: 1, duration: 1}]
 latency: {nodes: {n1: {}}}
 timeline:
   - {at: 1, emit: {from: n1}}
@@ -126,6 +132,8 @@ def _value(scenario: Scenario, key: str) -> Any:
         "groups[]": scenario.groups[0],
         "groups[].rooms": scenario.groups[0].rooms,
         "connection_state_recovery": scenario.connection_state_recovery,
+        "costs": scenario.costs,
+        "load[]": scenario.load[0] if scenario.load else None,
     }
     owner = owners[prefix] if prefix in owners else getattr(steps[prefix], prefix)
     field = next(n for n, f in type(owner).model_fields.items() if (f.alias or n) == name)

@@ -289,7 +289,7 @@ def test_unknown_key_names_the_line_and_suggests() -> None:
     assert problem(text) == (
         "s.yaml:9: zzz: unknown key 'zzz' "
         "(known keys: name, seed, cluster, latency, clients, groups, timeline, until,"
-        " connection_state_recovery)"
+        " connection_state_recovery, costs, load)"
     )
 
 

@@ -96,9 +96,19 @@ class BrokerAdapter(InMemoryAdapter):
         ctx.trace.record(
             ctx.env.now, PUBLISH, msg=msg, node=ctx.name, channel=channel, bytes=size, **extra
         )
-        self.broker.publish(
-            channel, BrokerMessage(payload, msg, ctx.name, size), on_reply, on_failed
-        )
+        message = BrokerMessage(payload, msg, ctx.name, size)
+        loop = ctx.loop
+        if loop is not None and loop.busy_until > ctx.env.now:  # sent when the loop gets to it
+            wait = loop.busy_until - ctx.env.now
+            call_later(ctx.env, wait, self.broker.publish, channel, message, on_reply, on_failed)
+            return
+        self.broker.publish(channel, message, on_reply, on_failed)
+
+    def received(self, message: BrokerMessage) -> None:
+        """The node's loop decodes a broker message (used or thrown away)."""
+        loop = self.ctx.loop
+        if loop is not None:
+            loop.charge(loop.profile.message_cost(message.size), "message")
 
     def new_request_id(self) -> str:
         """A request id, unique in this run and the same for the same seed."""

@@ -152,6 +152,7 @@ class RedisAdapter(BrokerAdapter):
         if not self.ctx.up:
             self.missed(channel, message, NODE_DOWN)
             return
+        self.received(message)
         room = channel[len(self.channel) : -1]
         uid, wire_packet, wire_opts = message.payload
         ignored = None
@@ -204,6 +205,7 @@ class RedisAdapter(BrokerAdapter):
 
     def on_request(self, channel: str, message: BrokerMessage) -> None:
         """A request reaches this node (its own included)."""
+        self.received(message)
         p = message.payload
         op = _REQUESTS.get(p["type"])
         if op is not None:
@@ -211,6 +213,7 @@ class RedisAdapter(BrokerAdapter):
 
     def on_response(self, channel: str, message: BrokerMessage) -> None:
         """An answer reaches this node; it keeps those to its own requests."""
+        self.received(message)
         p = message.payload
         op = _RESPONSES.get(p["type"])
         if op is not None:

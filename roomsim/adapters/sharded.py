@@ -247,6 +247,7 @@ class ShardedRedisAdapter(BrokerAdapter):
         if not self.ctx.up:
             self.missed(channel, message, NODE_DOWN)
             return
+        self.received(message)
         p = message.payload
         kind = p["type"]
         ignored = None

@@ -20,10 +20,12 @@ from roomsim.scenario.models import (
     ClientSpec,
     ClusterSpec,
     ConnectStep,
+    CostsSpec,
     EmitStep,
     JoinStep,
     LatencySpec,
     LeaveStep,
+    LoadSpec,
     NodeStep,
     Part,
     PartitionStep,
@@ -64,6 +66,13 @@ class Scenario(Part):
     until: Annotated[Ms | None, Expect("a time in ms (a number >= 0)")] = None
     connection_state_recovery: RecoverySpec | None = None
     _warnings: list[ScenarioWarning] = PrivateAttr(default_factory=list)
+    #: the cost profile the nodes' event loops charge: ``default``, a profile file
+    #: (relative to the scenario) or a mapping of entries; none: ideal nodes
+    costs: Annotated[
+        CostsSpec | str | None,
+        Expect("'default', a profile file's name or a mapping of cost entries"),
+    ] = None
+    load: Annotated[list[LoadSpec], Expect("a list of loads")] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> "Scenario":
@@ -181,6 +190,16 @@ def _check_references(sc: Scenario, report: Problems) -> None:
             unknown_node(body.node, (*where, "node"))
         if isinstance(body, (JoinStep, LeaveStep, ConnectStep)):
             _check_rooms(body.rooms, clients, (*where, "rooms"), report)
+    if sc.load and not report.count:  # the loads' steps, once the rest is right
+        from roomsim.scenario.load import expand_load
+
+        for step in sc.timeline:
+            if step.emit is not None and step.emit.id:
+                ids.add(step.emit.id)
+        steps = expand_load(sc, ids)
+        for j, step in enumerate(steps, len(sc.timeline)):
+            step.index = j
+        sc.timeline.extend(steps)
     k = 1
     for step in sc.timeline:
         if step.emit is not None and not step.emit.id:

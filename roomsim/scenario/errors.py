@@ -240,6 +240,21 @@ def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
     return f"unknown {what} {show(name)}{hint}"
 
 
+def _untagged(problems: list[tuple[Loc, str]], data: Any) -> list[tuple[Loc, str]]:
+    """``costs`` is a mapping or a name: keep the problems of the branch given,
+    without pydantic's union tag in their location."""
+    given = data.get("costs") if isinstance(data, dict) else None
+    branch = "CostsSpec" if isinstance(given, dict) else "str"
+    out = []
+    for loc, why in problems:
+        if len(loc) > 1 and loc[0] == "costs" and loc[1] in ("CostsSpec", "str"):
+            if loc[1] != branch:
+                continue
+            loc = (loc[0], *loc[2:])
+        out.append((loc, why))
+    return out or problems
+
+
 def first_problem(
     exc: ValidationError, data: Any, path: str, line_of: LineOf, root: type[BaseModel]
 ) -> ScenarioError:
@@ -273,7 +288,7 @@ def all_problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list
     key" beside an unknown key of the same mapping (``nod`` explains the
     missing ``node``).
     """
-    problems = [_explain(e, root) for e in exc.errors(include_url=False)]
+    problems = _untagged([_explain(e, root) for e in exc.errors(include_url=False)], data)
     unknown_in = {loc[:-1] for loc, why in problems if why.startswith("unknown key")}
     seen: set[Loc] = set()
     kept = []

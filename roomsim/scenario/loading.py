@@ -19,10 +19,11 @@ from roomsim.scenario.errors import (
     ScenarioError,
     all_problems,
     dotted,
+    first_problem,
     file_order,
     show,
 )
-from roomsim.scenario.models import FILE_KEYS
+from roomsim.scenario.models import FILE_KEYS, CostsSpec
 from roomsim.scenario.reading import read_json, read_yaml
 
 __all__ = [
@@ -289,6 +290,8 @@ def _validate(data: Any, path: str, line_of: LineOf) -> Scenario:
     from roomsim.scenario.hints import room_warnings
 
     scenario._warnings = room_warnings(scenario, path, line_of)
+    if isinstance(scenario.costs, str) and scenario.costs != "default":
+        scenario.costs = _profile_file(scenario.costs, path, line_of)
     return scenario
 
 
@@ -358,6 +361,21 @@ def _maybe_of(left_out: list[Any]) -> Callable[[str], bool]:
         else:
             names.add(given)
     return lambda name: name in names or any(name.startswith(p) for p in prefixes)
+
+
+def _profile_file(name: str, path: str, line_of: LineOf) -> CostsSpec:
+    """The cost profile file ``name`` (relative to the scenario ``path``), validated."""
+    base = os.path.dirname(path) if not path.startswith("<") else ""
+    where = os.path.join(base, name)
+    if not os.path.isfile(where):
+        raise ScenarioError(path, f"no cost profile file {where!r}", line_of(("costs",)), "costs")
+    data, profile_line_of = _read_text(_read_file(where, where), where)
+    if not isinstance(data, dict):
+        raise ScenarioError(where, "a cost profile is a mapping of entries", profile_line_of(()))
+    try:
+        return CostsSpec.model_validate(data)
+    except ValidationError as exc:
+        raise first_problem(exc, data, where, profile_line_of, CostsSpec) from None
 
 
 def _mapping(data: Any, path: str, line_of: LineOf) -> None:

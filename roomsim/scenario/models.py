@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -43,6 +44,7 @@ __all__ = [
     "ClientSpec",
     "ClusterSpec",
     "ConnectStep",
+    "CostsSpec",
     "DisconnectSocketsStep",
     "DisconnectStep",
     "EmitStep",
@@ -50,6 +52,7 @@ __all__ = [
     "JoinStep",
     "LatencySpec",
     "LeaveStep",
+    "LoadSpec",
     "NodeLatency",
     "NodeStep",
     "Part",
@@ -356,3 +359,69 @@ class Step(_PythonKeysPart):
     def body(self) -> Any:
         """The step's action."""
         return getattr(self, self.action)
+
+
+class CostsSpec(Part):
+    """A cost profile written in the scenario (``costs: {...}``): every entry in ms,
+    per item or per byte (see :data:`roomsim.profile.ENTRIES`); entries not given are 0
+    (``flush_ms``: 0.1)."""
+
+    packet_ms: Ms = 0.0
+    packet_byte_ms: Ms = 0.0
+    emit_ms: Ms = 0.0
+    emit_byte_ms: Ms = 0.0
+    write_ms: Ms = 0.0
+    write_byte_ms: Ms = 0.0
+    message_ms: Ms = 0.0
+    message_byte_ms: Ms = 0.0
+    connect_ms: Ms = 0.0
+    join_ms: Ms = 0.0
+    ack_ms: Ms = 0.0
+    flush_ms: Ms = 0.1
+    publish_ms: Ms = 0.0
+    copy_ms: Ms = 0.0
+    machine: Annotated[dict[str, Any], Expect("a mapping (where the profile was measured)")] = (
+        Field(default_factory=dict)
+    )
+
+
+Rate = Annotated[
+    float,
+    Strict(),
+    Field(gt=0, le=1_000_000, allow_inf_nan=False),
+    Expect("a rate per second (a number > 0, at most 1,000,000)"),
+]
+
+
+class LoadSpec(Part):
+    """A steady load: ``rate`` emits per second for ``duration`` ms from ``start``.
+
+    Each emit comes from one of ``from`` (nodes, clients or a group's prefix for
+    all its clients; default every node) and goes to ``room``, to a random room
+    of group ``rooms_of``'s rooms, or, with neither, to everyone.  ``arrivals``
+    are evenly spaced (``constant``) or a Poisson process (``poisson``), drawn
+    from the stream ``load:<id>``.
+    """
+
+    id: Name = ""
+    rate: Rate
+    duration: Ms
+    start: Ms = 0.0
+    arrivals: Annotated[Literal["constant", "poisson"], Expect("'constant' or 'poisson'")] = (
+        "constant"
+    )
+    from_: Names = Field(default_factory=list, alias="from")
+    room: Annotated[Name | None, Expect(A_NAME)] = None
+    rooms_of: Annotated[Name | None, Expect("a group's prefix")] = None
+    event: Annotated[str, Field(min_length=1), Expect("an event name (a non-empty string)")] = (
+        "message"
+    )
+    bytes: Annotated[int, Strict(), Field(ge=0, le=10_000_000), Expect("a whole number >= 0")] = 0
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "LoadSpec":
+        if self.room is not None and self.rooms_of is not None:
+            raise invalid("expected room or rooms_of, not both", ("rooms_of",))
+        if self.rate * self.duration / 1000 > 10_000_000:
+            raise invalid("expected at most 10,000,000 emits (rate x duration)", ("rate",))
+        return self

@@ -1,0 +1,158 @@
+"""Capacity: what costs cost the simulator, and predicted against measured latency.
+
+``python benchmarks/capacity.py overhead [--clients 100000]`` times the same
+100,000-client scenario (4 nodes, classic adapter, room emits and a few
+broadcasts to everyone) without and with ``costs: default``, in this
+process, each the best of ``--repeat`` runs, and prints both and their
+ratio (target: at most 1.5).
+
+``python benchmarks/capacity.py validate [--real]`` plays the loads of the
+issue's measurements (3 nodes, Redis, 1,000 clients: room broadcasts at
+100/s, everyone at 100/s, and everyone past saturation) on roomsim with the
+default profile and prints predicted p50/p95/p99 and delivery throughput
+next to the figures measured on the real cluster.  With ``--real`` it also
+plays each load twice through ``roomsim real --timed`` (when roomsim.real
+is installed, with Node.js and redis-server) and prints the run-to-run
+spread and the error ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import time
+from typing import Any
+
+from roomsim.capacity import latency_figures
+from roomsim.loop import load_figures
+from roomsim.runner import run_scenario
+from roomsim.scenario import scenario_from_dict
+from roomsim.trace import Trace
+
+#: measured on a real 3-process Socket.IO cluster with Redis on this machine kind
+#: (1,000 clients): p50 / p99 delivery latency in ms, and the saturation throughput
+REAL = {
+    "room 100/s": {"p50": 2.2, "p99": 8.6},
+    "everyone 100/s": {"p50": 62.0, "p99": 322.0},
+    "saturation deliveries/s": 153_000,
+}
+
+
+def big(clients: int, costs: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "seed": 1,
+        "cluster": {"nodes": 4, "adapter": "redis"},
+        "latency": {"client_ms": 1, "adapter_ms": 1},
+        "groups": [{"prefix": "u", "count": clients, "rooms": {"prefix": "r", "count": 1000}}],
+        "load": [
+            {"rate": 1000, "duration": 3000, "start": 1000, "rooms_of": "u", "bytes": 50},
+            {"rate": 2, "duration": 2000, "start": 1000, "bytes": 50},
+        ],
+    }
+    if costs is not None:
+        data["costs"] = costs
+    return data
+
+
+def timed_run(data: dict[str, Any]) -> tuple[float, int, Any]:
+    scenario = scenario_from_dict(copy.deepcopy(data))
+    trace = Trace(keep=False)
+    gc.collect()
+    start = time.perf_counter()
+    cluster = run_scenario(scenario, trace=trace)
+    return (
+        time.perf_counter() - start,
+        sum(trace.tally.deliveries_by_node.values()),
+        load_figures(cluster),
+    )
+
+
+def overhead(args: argparse.Namespace) -> None:
+    rows = {}
+    for label, costs in (("without costs", None), ("with costs: default", "default")):
+        best = None
+        for _ in range(args.repeat):
+            seconds, deliveries, load = timed_run(big(args.clients, costs))
+            best = seconds if best is None else min(best, seconds)
+        rows[label] = best
+        print(f"{label:22} {best:7.2f} s   {deliveries:,} deliveries")
+        if load is not None:
+            util = max(f["utilisation"] for f in load["nodes"].values())
+            print(f"{'':22} busiest loop utilisation {util:.2f}, saturated: {load['saturated']}")
+    ratio = rows["with costs: default"] / rows["without costs"]
+    print(f"ratio {ratio:.2f} (target <= 1.5)")
+
+
+def chat(clients: int, rate: float, everyone: bool, costs: Any = "default") -> dict[str, Any]:
+    load: dict[str, Any] = {"rate": rate, "duration": 2000, "start": 500, "bytes": 20}
+    if not everyone:
+        load["rooms_of"] = "u"
+    return {
+        "seed": 1,
+        "cluster": {"nodes": 3, "adapter": "redis"},
+        "latency": {"client_ms": 0.1, "adapter_ms": 0.2},
+        "costs": costs,
+        "groups": [
+            {"prefix": "u", "count": clients, "rooms": {"prefix": "r", "count": clients // 10}}
+        ],
+        "load": [load],
+    }
+
+
+def _row(lat: dict[str, float], thr: float) -> str:
+    return f"{lat['p50']:8.1f} {lat['p95']:8.1f} {lat['p99']:8.1f} {thr:13,.0f}"
+
+
+def validate(args: argparse.Namespace) -> None:
+    loads = [
+        ("room 100/s", 100, False),
+        ("everyone 100/s", 100, True),
+        ("everyone 300/s", 300, True),
+    ]
+    print(f"{'load':16} {'':9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'deliveries/s':>13}")
+    for label, rate, everyone in loads:
+        data = chat(1000, rate, everyone)
+        cluster = run_scenario(scenario_from_dict(copy.deepcopy(data)))
+        lat, _, thr = latency_figures(cluster.trace)
+        print(f"{label:16} {'roomsim':9} {_row(lat, thr)}")
+        real = REAL.get(label)
+        if real:
+            print(
+                f"{'':16} {'real':9} {real['p50']:8.1f} {'':>8} {real['p99']:8.1f}"
+                f"   ratio p50 {lat['p50'] / real['p50']:.2f}, p99 {lat['p99'] / real['p99']:.2f}"
+            )
+        if args.real:
+            _real_runs(data, label)
+    print(
+        f"saturation measured on the real cluster: {REAL['saturation deliveries/s']:,} deliveries/s"
+    )
+
+
+def _real_runs(data: dict[str, Any], label: str) -> None:
+    try:
+        from roomsim.real.runner import run_real
+    except ImportError:
+        print(f"{'':16} real: roomsim.real is not installed here")
+        return
+    data = {k: v for k, v in data.items() if k != "costs"}
+    for i in (1, 2):
+        result = run_real(scenario_from_dict(copy.deepcopy(data)), timed=True, scale=1.0)
+        lat, _, thr = latency_figures(result.records)
+        print(f"{'':16} {'real #' + str(i):9} {_row(lat, thr)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    o = sub.add_parser("overhead", help="time a 100,000-client run without and with costs")
+    o.add_argument("--clients", type=int, default=100_000, help="how many clients")
+    o.add_argument("--repeat", type=int, default=1, help="runs of each, the best kept")
+    v = sub.add_parser("validate", help="predicted against measured latency")
+    v.add_argument("--real", action="store_true", help="also play each load on roomsim real")
+    args = parser.parse_args()
+    overhead(args) if args.what == "overhead" else validate(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""A node's event loop: one first-in, first-out server with a busy-until clock.
+
+Work reaches the loop at some instant and waits for the work ahead of it;
+each item then takes its cost (from a :class:`~roomsim.profile.CostProfile`).
+Nothing here schedules a SimPy event: the loop is arithmetic.  A broadcast
+of *n* frames is one charge, and the departure of each frame is computed
+from the clock (the *k*-th frame leaves after *k* writes), so the last
+socket of a large broadcast sees the whole write time.
+
+:class:`LoopStats` keeps what the reports need: busy time, the longest
+backlog and when, busy time per bucket of simulated time (utilisation over
+time), and whether the queue kept growing (saturation).  The broker's queue
+keeps one too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from roomsim.packet import Packet, wire_size
+from roomsim.profile import CostProfile
+
+__all__ = ["BUCKET_MS", "MAX_GROUPS", "LoopStats", "NodeLoop", "load_figures", "loop_series"]
+
+#: width of the buckets of :attr:`LoopStats.busy_by_bucket`, in ms
+BUCKET_MS = 10.0
+#: with ``flush_ms`` > 0, the most groups a broadcast's frames leave a node in
+MAX_GROUPS = 32
+
+
+class LoopStats:
+    """What a FIFO server did: busy time, backlog, utilisation over time.
+
+    Examples
+    --------
+    >>> s = LoopStats()
+    >>> s.add(0.0, 0.0, 4.0); s.add(1.0, 4.0, 4.0)
+    >>> s.busy_ms, s.max_backlog_ms, s.max_backlog_at, s.items
+    (8.0, 3.0, 1.0, 2)
+    """
+
+    __slots__ = (
+        "_done",
+        "busy_by_bucket",
+        "busy_ms",
+        "busy_until",
+        "by_kind",
+        "first_at",
+        "items",
+        "last_at",
+        "last_backlog_ms",
+        "max_backlog_at",
+        "max_backlog_ms",
+        "max_queue",
+        "max_queue_at",
+        "period_items",
+        "period_start",
+        "queue_by_bucket",
+    )
+
+    def __init__(self) -> None:
+        self.busy_ms = 0.0
+        self.items = 0
+        self.first_at: float | None = None
+        self.last_at = 0.0
+        self.busy_until = 0.0
+        #: work (ms) waiting ahead of an arriving item: the longest, and when
+        self.max_backlog_ms = 0.0
+        self.max_backlog_at = 0.0
+        #: work (ms) left when the last item arrived
+        self.last_backlog_ms = 0.0
+        #: items in the loop (waiting or in service): the most, and when
+        self.max_queue = 0
+        self.max_queue_at = 0.0
+        self.busy_by_bucket: dict[int, float] = {}
+        self.queue_by_bucket: dict[int, float] = {}
+        self._done: deque[float] = deque()
+        #: the current busy period (since the loop was last idle): its start, its items
+        self.period_start = 0.0
+        self.period_items = 0
+        #: busy time by kind of work (``emit``, ``write``, ``message``, ...), in ms
+        self.by_kind: dict[str, float] = {}
+
+    def add(self, arrival: float, start: float, cost: float) -> None:
+        """An item that arrived at ``arrival`` is served from ``start`` for ``cost`` ms."""
+        self.items += 1
+        if self.first_at is None:
+            self.first_at = arrival
+        self.last_at = arrival
+        backlog = start - arrival
+        self.last_backlog_ms = backlog + cost
+        if backlog <= 0:
+            self.period_start, self.period_items = arrival, 0
+        self.period_items += 1
+        if backlog > 0:
+            if backlog > self.max_backlog_ms:
+                self.max_backlog_ms, self.max_backlog_at = backlog, arrival
+            bucket = int(arrival // BUCKET_MS)
+            queues = self.queue_by_bucket
+            if backlog > queues.get(bucket, 0.0):
+                queues[bucket] = backlog
+        done = self._done  # the end of each item in the loop, in order (FIFO)
+        while done and done[0] <= arrival:
+            done.popleft()
+        if cost <= 0:
+            return
+        end = start + cost
+        done.append(end)
+        if len(done) > self.max_queue:
+            self.max_queue, self.max_queue_at = len(done), arrival
+        self.busy_ms += cost
+        if end > self.busy_until:
+            self.busy_until = end
+        buckets = self.busy_by_bucket
+        b = int(start // BUCKET_MS)
+        if end <= (b + 1) * BUCKET_MS:
+            buckets[b] = buckets.get(b, 0.0) + cost
+            return
+        t = start
+        while t < end:
+            b = int(t // BUCKET_MS)
+            upto = min(end, (b + 1) * BUCKET_MS)
+            buckets[b] = buckets.get(b, 0.0) + (upto - t)
+            t = upto
+
+    def utilisation(self, horizon: float | None = None) -> float:
+        """The busy fraction from the first item to ``horizon`` (default: the last work)."""
+        if self.first_at is None:
+            return 0.0
+        end = max(horizon if horizon is not None else 0.0, self.busy_until, self.last_at)
+        span = end - self.first_at
+        return self.busy_ms / span if span > 0 else 0.0
+
+    @property
+    def saturated(self) -> bool:
+        """Whether the queue grew without bound: at the last arrival the loop had
+        not been idle for at least 50 items, and the work left then was more than
+        5% of that busy period (work kept arriving faster than it was done).
+
+        Examples
+        --------
+        >>> s = LoopStats()
+        >>> for i in range(100): s.add(float(i), max(float(i), 2.0 * i), 2.0)
+        >>> s.saturated
+        True
+        >>> t = LoopStats()
+        >>> for i in range(100): t.add(float(i), float(i), 0.5)
+        >>> t.saturated
+        False
+        """
+        span = self.last_at - self.period_start
+        return self.period_items >= 50 and span > 0 and self.last_backlog_ms > 0.05 * span
+
+    def peak_utilisation(self, window_ms: float = 1000.0) -> float:
+        """The highest busy fraction over any ``window_ms`` of the run (bucket-aligned)."""
+        buckets = self.busy_by_bucket
+        if not buckets:
+            return 0.0
+        width = max(1, int(window_ms // BUCKET_MS))
+        lo, hi = min(buckets), max(buckets)
+        values = [buckets.get(b, 0.0) for b in range(lo, hi + 1)]
+        best = total = sum(values[:width])
+        for k in range(width, len(values)):
+            total += values[k] - values[k - width]
+            best = max(best, total)
+        return min(1.0, best / (width * BUCKET_MS))
+
+    def figures(self, horizon: float | None = None) -> dict[str, Any]:
+        """The figures of a run summary (plain data)."""
+        return {
+            "utilisation": round(self.utilisation(horizon), 4),
+            "peak_utilisation": round(self.peak_utilisation(), 4),
+            "busy_ms": round(self.busy_ms, 3),
+            "items": self.items,
+            "max_backlog_ms": round(self.max_backlog_ms, 3),
+            "max_backlog_at": round(self.max_backlog_at, 3),
+            "max_queue": self.max_queue,
+            "max_queue_at": round(self.max_queue_at, 3),
+            "saturated": self.saturated,
+            "busy_by_kind": {k: round(v, 3) for k, v in sorted(self.by_kind.items())},
+        }
+
+
+class NodeLoop:
+    """The event loop of one node, charging a cost profile.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+        Only its clock is read.
+    profile : CostProfile
+
+    Examples
+    --------
+    >>> import simpy
+    >>> env = simpy.Environment()
+    >>> loop = NodeLoop(env, CostProfile(emit_ms=1.0, write_ms=0.5, flush_ms=0.0))
+    >>> loop.charge(1.0)                 # the emit: done at 1.0
+    1.0
+    >>> loop.writes(4, 0)                # four frames: they leave at 1.5, 2, 2.5, 3
+    [(1, 1.5), (2, 2.0), (3, 2.5), (4, 3.0)]
+    >>> loop.busy_until, loop.stats.busy_ms
+    (3.0, 3.0)
+    """
+
+    __slots__ = ("busy_until", "env", "profile", "sizes", "stats")
+
+    def __init__(self, env: Any, profile: CostProfile, sizes: dict[str, int] | None = None) -> None:
+        self.env = env
+        self.profile = profile
+        self.busy_until = 0.0
+        self.stats = LoopStats()
+        #: encoded size of each message's packet, by message id (shared by a cluster's loops)
+        self.sizes = sizes if sizes is not None else {}
+
+    def size(self, packet: Packet) -> int:
+        """The bytes of ``packet`` as encoded (computed once per message id)."""
+        got = self.sizes.get(packet.msg)
+        if got is None:
+            if len(self.sizes) > 100_000:
+                self.sizes.clear()
+            got = self.sizes[packet.msg] = wire_size(packet.wire())
+        return got
+
+    def charge(self, cost: float, kind: str = "other") -> float:
+        """One work item of ``kind`` arriving now: return the instant it is done."""
+        now = self.env.now
+        start = self.busy_until if self.busy_until > now else now
+        end = start + cost
+        self.busy_until = end
+        self.stats.add(now, start, cost)
+        by_kind = self.stats.by_kind
+        by_kind[kind] = by_kind.get(kind, 0.0) + cost
+        return end
+
+    def writes(self, n: int, size: int) -> list[tuple[int, float]]:
+        """Write one frame of ``size`` bytes to each of ``n`` sockets, in order.
+
+        Returns the groups of frames handed to the network together: ``(k, t)``
+        means frames up to the ``k``-th (exclusive of earlier groups) leave at
+        ``t``, when the last of them is written.  Frames are handed over every
+        ``flush_ms`` of write time, in at most :data:`MAX_GROUPS` groups
+        (``flush_ms`` 0: each frame on its own), so a broadcast costs a few
+        events per node, never one per socket.
+        """
+        now = self.env.now
+        start = self.busy_until if self.busy_until > now else now
+        per = self.profile.write_cost(size)
+        total = n * per
+        self.busy_until = start + total
+        self.stats.add(now, start, total)
+        self.stats.by_kind["write"] = self.stats.by_kind.get("write", 0.0) + total
+        if per <= 0 or n == 0:
+            return [(n, start)] if n else []
+        flush = self.profile.flush_ms
+        step = max(1, math.floor(flush / per + 1e-9)) if flush > 0 else 1
+        if flush > 0:  # a very large broadcast: at most MAX_GROUPS groups
+            step = max(step, -(-n // MAX_GROUPS))
+        return [(min(k + step, n), start + min(k + step, n) * per) for k in range(0, n, step)]
+
+
+def load_figures(cluster: Any) -> dict[str, Any] | None:
+    """Utilisation, longest backlog and saturation of every node's loop and of the
+    broker, for a run with costs (None for a run without).
+
+    Examples
+    --------
+    >>> from roomsim import Cluster
+    >>> from roomsim.profile import CostProfile
+    >>> sim = Cluster(nodes=1, costs=CostProfile(connect_ms=2.0))
+    >>> _ = sim.connect("alice"); sim.run()
+    >>> load_figures(sim)["nodes"]["n1"]["busy_ms"]
+    2.0
+    >>> load_figures(Cluster(nodes=1)) is None
+    True
+    """
+    if getattr(cluster, "costs", None) is None:
+        return None
+    horizon = cluster.env.now
+    nodes = {
+        name: server.loop.stats.figures(horizon)
+        for name, server in cluster.nodes.items()
+        if server.loop is not None
+    }
+    broker = cluster.broker.load.figures(horizon) if cluster.broker is not None else None
+    saturated = [name for name, f in nodes.items() if f["saturated"]]
+    if broker is not None and broker["saturated"]:
+        saturated.append("broker")
+    return {"nodes": nodes, "broker": broker, "saturated": saturated}
+
+
+def loop_series(cluster: Any) -> dict[str, dict[str, list[float]]]:
+    """Per loop (each node, and ``broker``): utilisation and longest backlog per
+    :data:`BUCKET_MS` bucket, as ``{"t": [...], "utilisation": [...], "backlog_ms": [...]}``.
+
+    Examples
+    --------
+    >>> from roomsim import Cluster
+    >>> sim = Cluster(nodes=1, costs=CostProfile(connect_ms=5.0))
+    >>> _ = sim.connect("alice"); sim.run()
+    >>> loop_series(sim)["n1"]["utilisation"]
+    [0.5]
+    """
+    stats = {
+        name: server.loop.stats for name, server in cluster.nodes.items() if server.loop is not None
+    }
+    if cluster.broker is not None and stats:
+        stats["broker"] = cluster.broker.load
+    out = {}
+    for name, s in stats.items():
+        keys = set(s.busy_by_bucket) | set(s.queue_by_bucket)
+        if not keys:
+            out[name] = {"t": [], "utilisation": [], "backlog_ms": []}
+            continue
+        buckets = range(min(keys), max(keys) + 1)
+        out[name] = {
+            "t": [b * BUCKET_MS for b in buckets],
+            "utilisation": [min(1.0, s.busy_by_bucket.get(b, 0.0) / BUCKET_MS) for b in buckets],
+            "backlog_ms": [s.queue_by_bucket.get(b, 0.0) for b in buckets],
+        }
+    return out

@@ -1,0 +1,1 @@
+"""Cost profiles shipped with roomsim: ``default.yaml`` is ``costs: default``."""
