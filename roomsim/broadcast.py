@@ -161,7 +161,7 @@ class BroadcastOperator:
             record["namespace"] = nsp.name
         nsp.trace.record(nsp.env.now, EMIT, **record)
         packet = Packet(msg, event, args, nsp.name)
-        if (loop := nsp.server.loop) is not None:  # room lookup and encoding, once
+        if (loop := nsp.ctx.loop) is not None:  # room lookup and encoding, once
             loop.charge(loop.profile.emit_cost(loop.size(packet)), "emit")
         if ack is None:
             nsp.adapter.broadcast(packet, opts)

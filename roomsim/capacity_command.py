@@ -129,7 +129,8 @@ def capacity_command(
         click.echo(json.dumps(out, indent=2))
         return
     if met is None:
-        click.echo(f"no load tried meets {objective} (the lowest: {vary}={failed.value:g})")
+        lowest = f" (the lowest: {vary}={failed.value:g})" if failed is not None else ""
+        click.echo(f"no load tried meets {objective}{lowest}")
     else:
         click.echo(
             f"highest {vary} meeting {objective}: {met.value:,.6g}"

@@ -196,7 +196,9 @@ class Cluster:
             self.ids,
             make_adapter=self._make_adapter,
             declare_namespace=self.declare_namespace,
-            loop=NodeLoop(self.env, self.costs, self.frame_sizes) if self.costs is not None else None,
+            loop=(
+                NodeLoop(self.env, self.costs, self.frame_sizes) if self.costs is not None else None
+            ),
         )
 
     def _make_adapter(self, nsp: AdapterNamespace) -> InMemoryAdapter:

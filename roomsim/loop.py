@@ -308,7 +308,7 @@ def loop_series(cluster: Any) -> dict[str, dict[str, list[float]]]:
     }
     if cluster.broker is not None and stats:
         stats["broker"] = cluster.broker.load
-    out = {}
+    out: dict[str, dict[str, list[float]]] = {}
     for name, s in stats.items():
         keys = set(s.busy_by_bucket) | set(s.queue_by_bucket)
         if not keys:

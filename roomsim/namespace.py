@@ -148,7 +148,7 @@ class Namespace:
     def add(self, client: Client, sid: str, rooms: tuple[str, ...] = ()) -> Socket:
         """Connect ``client`` as a new socket: it joins its own room, then
         ``connection`` handlers run (``rooms`` are joined first, as if by one)."""
-        if (loop := self.server.loop) is not None:  # the connection and its handshake
+        if (loop := self.ctx.loop) is not None:  # the connection and its handshake
             loop.charge(loop.profile.connect_ms, "connect")
         restored = self._recover(client)
         if restored is not None:

@@ -113,7 +113,10 @@ class CostProfile:
                 isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
             ):
                 raise ValueError(f"{key}: expected a time in ms (a number >= 0), got {value!r}")
-        return cls(**{k: (float(v) if k != "machine" else dict(v or {})) for k, v in data.items()})
+        entries: dict[str, Any] = {
+            k: (float(v) if k != "machine" else dict(v or {})) for k, v in data.items()
+        }
+        return cls(**entries)
 
 
 def load_profile(spec: str | os.PathLike[str] | dict[str, Any]) -> CostProfile:

@@ -19,8 +19,8 @@ from roomsim.scenario.errors import (
     ScenarioError,
     all_problems,
     dotted,
-    first_problem,
     file_order,
+    first_problem,
     show,
 )
 from roomsim.scenario.models import FILE_KEYS, CostsSpec
