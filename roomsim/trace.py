@@ -35,11 +35,18 @@ from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from roomsim.outputs import Output, OutputError
 
-__all__ = ["Trace", "discarded", "format_time"]
+__all__ = ["RecordSink", "Trace", "discarded", "format_time"]
+
+
+class RecordSink(Protocol):
+    """Something fed every record as the run makes it (a checker, a summary)."""
+
+    def add(self, record: dict[str, Any]) -> None: ...
+
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -217,6 +224,11 @@ class Trace:
         Keep the records in memory (default).  With ``keep=False`` only the
         running counts (:attr:`tally`) stay, which is what a very large run
         writing to a file wants.
+    sinks : sequence of RecordSink
+        Each gets every record (``sink.add(record)``) as it is made, in trace
+        order, deliveries one record at a time: the checks and the latency
+        figures of a run computed as it goes, in memory that does not grow
+        with the trace.
 
     Examples
     --------
@@ -229,8 +241,15 @@ class Trace:
     ['connect', 'deliver', 'deliver']
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, keep: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keep: bool = True,
+        sinks: tuple[RecordSink, ...] | list[RecordSink] = (),
+    ):
         self._items: list[dict[str, Any] | _Deliveries] | None = [] if keep else None
+        self._sinks = tuple(sinks)
         self.tally = Tally()
         self.path = Path(path) if path is not None else None
         self._out: IO[str] | None = None
@@ -254,6 +273,8 @@ class Trace:
         if self._items is not None:
             self._items.append(rec)
         self.tally.add(rec)
+        for sink in self._sinks:
+            sink.add(rec)
         if self._out is not None:
             try:
                 self._out.write(_encode(rec) + "\n")
@@ -268,6 +289,10 @@ class Trace:
         if self._items is not None:
             self._items.append(_Deliveries(t, msg, node, event, clients))
         self.tally.add_deliveries(t, msg, node, len(clients))
+        if self._sinks:
+            for rec in _Deliveries(t, msg, node, event, clients).records():
+                for sink in self._sinks:
+                    sink.add(rec)
         out = self._out
         if out is not None:
             head = f'{{"t":{t!r},"kind":"deliver","msg":{_quote(msg)},"client":'
