@@ -275,8 +275,9 @@ class _Checks:
 
         self.checker = Checker(complete) if checks else None
         self.summary = DeliverySummary()
-        if self.checker is None:
+        if self.checker is None:  # the figures only: deliveries counted in batches
             self.add = self.summary.add  # type: ignore[method-assign]
+            self.add_deliveries = self.summary.add_deliveries
 
     def add(self, rec: dict[str, Any]) -> None:
         self.summary.add(rec)

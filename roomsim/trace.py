@@ -43,7 +43,12 @@ __all__ = ["RecordSink", "Trace", "discarded", "format_time"]
 
 
 class RecordSink(Protocol):
-    """Something fed every record as the run makes it (a checker, a summary)."""
+    """Something fed every record as the run makes it (a checker, a summary).
+
+    A sink with an ``add_deliveries(t, msg, node, event, clients)`` method
+    gets a batch of deliveries in one call, as :meth:`Trace.add_deliveries`
+    does; else one ``deliver`` record per client.
+    """
 
     def add(self, record: dict[str, Any]) -> None: ...
 
@@ -91,6 +96,8 @@ def format_time(t: float) -> int | float:
     """
     if t.__class__ is int:
         return t
+    if t.is_integer():  # most instants: no rounding needed
+        return int(t)
     t = round(t, 9)
     return int(t) if t.is_integer() else t
 
@@ -250,6 +257,11 @@ class Trace:
     ):
         self._items: list[dict[str, Any] | _Deliveries] | None = [] if keep else None
         self._sinks = tuple(sinks)
+        batched = [getattr(sink, "add_deliveries", None) for sink in self._sinks]
+        self._batch_sinks = tuple(b for b in batched if b is not None)
+        self._record_sinks = tuple(
+            s for s, b in zip(self._sinks, batched, strict=True) if b is None
+        )
         self.tally = Tally()
         self.path = Path(path) if path is not None else None
         self._out: IO[str] | None = None
@@ -289,9 +301,11 @@ class Trace:
         if self._items is not None:
             self._items.append(_Deliveries(t, msg, node, event, clients))
         self.tally.add_deliveries(t, msg, node, len(clients))
-        if self._sinks:
+        for batch in self._batch_sinks:
+            batch(t, msg, node, event, clients)
+        if self._record_sinks:
             for rec in _Deliveries(t, msg, node, event, clients).records():
-                for sink in self._sinks:
+                for sink in self._record_sinks:
                     sink.add(rec)
         out = self._out
         if out is not None:
