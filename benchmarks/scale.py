@@ -4,7 +4,8 @@ Generates the scenario as JSON with ``roomsim generate``, then times
 ``roomsim run FILE --trace OUT.jsonl --quiet --no-check`` in a child process and reads
 its peak memory (max RSS).  Targets: under 10 s and under 1.5 GB.
 
-Run: ``python benchmarks/scale.py [--clients 100000] [--keep DIR]``.
+Run: ``python benchmarks/scale.py [--clients 100000] [--nodes 4] [--adapter redis]
+[--rooms 1000] [--keep DIR]``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--nodes", type=int, default=4)
+    parser.add_argument("--adapter", choices=["redis", "sharded-redis"], default="redis")
     parser.add_argument("--rooms", type=int, default=1000)
     parser.add_argument("--room-emits", type=int, default=3000)
     parser.add_argument("--broadcasts", type=int, default=4)
@@ -42,7 +44,7 @@ def main() -> None:
             "--nodes",
             str(args.nodes),
             "--adapter",
-            "redis",
+            args.adapter,
             "--rooms",
             str(args.rooms),
             "--rooms-per-client",
@@ -68,7 +70,9 @@ def main() -> None:
         for line in lines:
             if '"kind":"deliver"' in line:
                 deliveries += 1
-    print(f"{args.clients:,} clients, {args.nodes} nodes (redis), {deliveries:,} deliveries")
+    print(
+        f"{args.clients:,} clients, {args.nodes} nodes ({args.adapter}), {deliveries:,} deliveries"
+    )
     print(f"  roomsim run --trace: {elapsed:.2f} s wall   (target < 10 s)")
     print(f"  peak memory:         {peak_mb:,.0f} MB     (target < 1,536 MB)")
     print(f"  deliveries per second end to end: {deliveries / elapsed:,.0f}")

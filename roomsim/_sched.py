@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import struct
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -59,11 +60,36 @@ def delay_until(now: float, at: float) -> float:
     if at <= now:
         return 0.0
     d = at - now
-    while now + d < at:
-        d = math.nextafter(d, math.inf)
-    while d > 0 and now + math.nextafter(d, 0.0) >= at:
-        d = math.nextafter(d, 0.0)
-    return d
+    if now + d < at:  # short by a few units in the last place: step up
+        while now + d < at:
+            d = math.nextafter(d, math.inf)
+        return d
+    if now + math.nextafter(d, 0.0) < at:  # the common case: d is the smallest
+        return d
+    # Many delays reach the same instant (now is much larger than d): find the
+    # smallest by bisection over the floats, in the order of their bits.
+    step = math.ulp(at)
+    low = d - step
+    while low > 0.0 and now + low >= at:
+        step *= 2
+        low = d - step
+    lo, hi = _bits(max(low, 0.0)), _bits(d)  # now + lo < at <= now + hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if now + _float(mid) >= at:
+            hi = mid
+        else:
+            lo = mid
+    return _float(hi)
+
+
+def _bits(x: float) -> int:
+    """The bits of a float >= 0 as an integer: larger floats, larger integers."""
+    return int.from_bytes(struct.pack("<d", x), "little")
+
+
+def _float(bits: int) -> float:
+    return struct.unpack("<d", bits.to_bytes(8, "little"))[0]
 
 
 def reachable(now: float, at: float) -> float:

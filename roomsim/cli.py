@@ -196,7 +196,10 @@ def run(
         _fail_scenario(err, max_errors)
     if not quiet:
         _warn_scenario(scenario.warnings)
-    wanted: list[tuple[str, Path | None]] = [("--trace", trace_path)]
+    wanted: list[tuple[str, Path | None]] = [
+        ("--trace", trace_path),
+        ("--summary-json", summary_json),
+    ]
     if out_dir is not None:
         from roomsim.drawing.overview import OVERVIEW_FILES
 
@@ -206,13 +209,13 @@ def run(
         refuse_inputs(wanted, [file])
         if out_dir is not None:
             check_folder(out_dir, "pictures")
-        # a trace that cannot be read back (standard output, a device) is kept in memory
-        keep = (
-            out_dir is not None
-            or trace_path is None
-            or check_target(trace_path, "trace") != "atomic"
-        )
-        trace = Trace(trace_path, keep=keep)
+        if trace_path is not None:
+            check_target(trace_path, "trace")
+        # the checks and latency figures are made as the run goes; only the
+        # pictures need the records kept
+        keep = out_dir is not None
+        checks = _Checks(complete=scenario.until is None, checks=run_checks)
+        trace = Trace(trace_path, keep=keep, sinks=[checks])
     except OutputError as err:
         _fail(f"{err}; {_said(written)}")
     except ImportError as err:
@@ -246,19 +249,9 @@ def run(
                 written.append(str(trace_path))
         except OutputError as err:
             trace_error = err
-        delivery = violations = None
-        if keep or trace_error is None:
-            from roomsim.analysis.jsonl import TraceFileError, TraceReader
-
-            phase = "checking"
-            records = trace if keep else TraceReader(trace_path)  # type: ignore[arg-type]
-            try:
-                delivery, found = _check_pass(
-                    records, complete=scenario.until is None, checks=run_checks
-                )
-            except TraceFileError as err:
-                _fail(f"the run is done, but its trace cannot be read back to check it: {err}")
-            violations = found if run_checks else None
+        phase = "checking"
+        delivery, found = checks.result()
+        violations = found if run_checks else None
         picture_error = None
         if out_dir is not None:
             from roomsim.drawing import save_overview
@@ -289,8 +282,12 @@ def run(
         if summary_json is not None:
             import json
 
-            Path(summary_json).write_text(json.dumps(figures, indent=2) + "\n")
-            written.append(str(summary_json))
+            try:
+                with Output(summary_json, "summary") as summary_out:
+                    summary_out.file.write(json.dumps(figures, indent=2) + "\n")
+                written.append(str(summary_json))
+            except OutputError as err:
+                picture_error = picture_error or err
         if as_json:
             import json
 
@@ -331,18 +328,34 @@ def _check_pass(
     """The latency table's figures and every violation of ``records``, in one
     pass and bounded memory (and the running counts, into ``tally`` if given).
     ``roomsim run`` and ``roomsim check`` both use it."""
-    from roomsim.analysis.check import Checker
-    from roomsim.analysis.delivery import DeliverySummary
-
-    checker = Checker(complete) if checks else None
-    summary = DeliverySummary()
+    sink = _Checks(complete=complete, checks=checks)
     for rec in records:
-        summary.add(rec)
-        if checker is not None:
-            checker.add(rec)
+        sink.add(rec)
         if tally is not None:
             tally.add(rec)
-    return summary.result(), (checker.finish() if checker is not None else [])
+    return sink.result()
+
+
+class _Checks:
+    """The latency table's figures and the checks, fed one record at a time."""
+
+    def __init__(self, *, complete: bool, checks: bool = True) -> None:
+        from roomsim.analysis.check import Checker
+        from roomsim.analysis.delivery import DeliverySummary
+
+        self.checker = Checker(complete) if checks else None
+        self.summary = DeliverySummary()
+        if self.checker is None:  # the figures only: deliveries counted in batches
+            self.add = self.summary.add  # type: ignore[method-assign]
+            self.add_deliveries = self.summary.add_deliveries
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.summary.add(rec)
+        self.checker.add(rec)  # type: ignore[union-attr]
+
+    def result(self) -> tuple[dict[str, Any], list[Any]]:
+        """The figures and every violation (call once, at the end)."""
+        return self.summary.result(), (self.checker.finish() if self.checker else [])
 
 
 def _check_records(

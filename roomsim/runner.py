@@ -17,6 +17,7 @@ asks for an acknowledgement with its own name, and each node answers a
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -79,8 +80,11 @@ def build_cluster(
     cluster.reserve_msg_ids(s.emit.id for s in scenario.timeline if s.emit is not None)
     player = _Player(cluster, scenario)
     agenda: list[tuple[float, Callable[[], None]]] = []
-    for i, spec in enumerate(scenario.all_clients()):
-        agenda.append((spec.connect_at, lambda i=i, spec=spec: player.first_connect(i, spec)))  # type: ignore[misc]
+    # clients next to each other that connect at the same time (a group's) are
+    # one action: they connect in bulk, in the same order as one by one
+    indexed = enumerate(scenario.all_clients())
+    for at, run in itertools.groupby(indexed, key=lambda item: item[1].connect_at):
+        agenda.append((at, functools.partial(player.connect_all, list(run))))
     for step in scenario.timeline:
         agenda.append((step.at, lambda step=step: player.play(step)))  # type: ignore[misc]
     agenda.sort(key=lambda item: item[0])  # stable: ties keep clients, then file order
@@ -203,6 +207,15 @@ class _Player:
             self._connect(spec.name, spec.node, spec.rooms)
         except StepError as err:
             self._error(f"clients[{index}]", "connect", str(err))
+
+    def connect_all(self, clients: list[tuple[int, ClientSpec]]) -> None:
+        """Connect these clients one after another (their first connection)."""
+        connect = self._connect
+        for index, spec in clients:
+            try:
+                connect(spec.name, spec.node, spec.rooms)
+            except StepError as err:
+                self._error(f"clients[{index}]", "connect", str(err))
 
     def play(self, step: Step) -> None:
         action = step.action

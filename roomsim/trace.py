@@ -35,12 +35,24 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from roomsim.outputs import Output, OutputError
 from roomsim.vocabulary import CONNECT, DELIVER, DROP, EMIT, ERROR, PUBLISH, RELAY
 
-__all__ = ["Trace", "discarded", "format_time"]
+__all__ = ["RecordSink", "Trace", "discarded", "format_time"]
+
+
+class RecordSink(Protocol):
+    """Something fed every record as the run makes it (a checker, a summary).
+
+    A sink with an ``add_deliveries(t, msg, node, event, clients)`` method
+    gets a batch of deliveries in one call, as :meth:`Trace.add_deliveries`
+    does; else one ``deliver`` record per client.
+    """
+
+    def add(self, record: dict[str, Any]) -> None: ...
+
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -85,6 +97,8 @@ def format_time(t: float) -> int | float:
     """
     if t.__class__ is int:
         return t
+    if t.is_integer():  # most instants: no rounding needed
+        return int(t)
     t = round(t, 9)
     return int(t) if t.is_integer() else t
 
@@ -220,6 +234,11 @@ class Trace:
         Keep the records in memory (default).  With ``keep=False`` only the
         running counts (:attr:`tally`) stay, which is what a very large run
         writing to a file wants.
+    sinks : sequence of RecordSink
+        Each gets every record (``sink.add(record)``) as it is made, in trace
+        order, deliveries one record at a time: the checks and the latency
+        figures of a run computed as it goes, in memory that does not grow
+        with the trace.
 
     Examples
     --------
@@ -232,8 +251,20 @@ class Trace:
     ['connect', 'deliver', 'deliver']
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, keep: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keep: bool = True,
+        sinks: tuple[RecordSink, ...] | list[RecordSink] = (),
+    ):
         self._items: list[dict[str, Any] | _Deliveries] | None = [] if keep else None
+        self._sinks = tuple(sinks)
+        batched = [getattr(sink, "add_deliveries", None) for sink in self._sinks]
+        self._batch_sinks = tuple(b for b in batched if b is not None)
+        self._record_sinks = tuple(
+            s for s, b in zip(self._sinks, batched, strict=True) if b is None
+        )
         self.tally = Tally()
         self.path = Path(path) if path is not None else None
         self._out: IO[str] | None = None
@@ -265,6 +296,8 @@ class Trace:
         if self._items is not None:
             self._items.append(rec)
         self.tally.add(rec)
+        for sink in self._sinks:
+            sink.add(rec)
         if self._out is not None:
             try:
                 self._out.write(_encode(rec) + "\n")
@@ -315,6 +348,12 @@ class Trace:
         if self._items is not None:
             self._items.append(_Deliveries(t, msg, node, event, clients))
         self.tally.add_deliveries(t, msg, node, len(clients))
+        for batch in self._batch_sinks:
+            batch(t, msg, node, event, clients)
+        if self._record_sinks:
+            for rec in _Deliveries(t, msg, node, event, clients).records():
+                for sink in self._record_sinks:
+                    sink.add(rec)
         out = self._out
         if out is not None:
             head = f'{{"t":{t!r},"kind":"deliver","msg":{_quote(msg)},"client":'

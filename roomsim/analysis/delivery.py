@@ -56,11 +56,11 @@ class _Latencies:
         self.count = 0
         self.exact = True
 
-    def add(self, value: float) -> None:
+    def add(self, value: float, times: int = 1) -> None:
         if not self.exact:
             value = _rounded(value)
-        self.values[value] += 1
-        self.count += 1
+        self.values[value] += times
+        self.count += times
         if self.exact and len(self.values) > EXACT_LATENCIES:
             self.exact = False
             binned: Counter[float] = Counter()
@@ -111,6 +111,12 @@ class DeliverySummary:
             self._sent[rec["msg"]] = rec["t"]
         elif kind == vocab.DROP and "client" in rec and rec.get("msg") in self._kinds:
             self._lost[self._kinds[rec["msg"]]] += 1
+
+    def add_deliveries(self, t: float, msg: str, node: str, event: str, clients: list[str]) -> None:
+        """One ``deliver`` record per client, as :meth:`add` of each would count them."""
+        of = self._kinds.get(msg)
+        if of is not None:
+            self._latencies[of].add(t - self._sent[msg], len(clients))
 
     def result(self) -> dict[str, dict[str, Any]]:
         summary = {}
