@@ -31,6 +31,18 @@ EXPECTED_FIGURES: dict[str, int] = {
     "11_sizing_a_cluster": 3,
 }
 
+
+def _real_socketio_here() -> bool:
+    from roomsim.real.tools import missing
+
+    return missing("redis") is None
+
+
+#: notebook 10 plays its scenario on the real Socket.IO too (one more delivery
+#: graph) where Node.js, its packages and redis-server are there, as in CI
+if _real_socketio_here():
+    EXPECTED_FIGURES["10_scenario_files_traces_sweeps"] += 1
+
 INLINE = "module://matplotlib_inline.backend_inline"
 
 
