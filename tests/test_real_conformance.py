@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: How many seeded sequential scenarios CI plays (about 2 s each).
 SEQUENTIAL_SEEDS = range(40)
 #: How many seeded timed scenarios CI plays (about 7 s each).
-TIMED_SEEDS = range(10)
+TIMED_SEEDS = range(20)
 #: How many seeded fault scenarios CI plays (about 4 s each).
 FAULT_SEEDS = range(10)
 
