@@ -27,6 +27,7 @@ def test_every_public_name_has_a_docstring() -> None:
             assert doc.strip().splitlines()[0], name
 
 
+@pytest.mark.slow
 def test_the_reference_builds_and_lists_each_public_name_once(tmp_path: Path) -> None:
     """``python docs/api/build.py OUT`` writes the package page: one section per
     name of ``roomsim.__all__``, in that order, and no other; numpydoc

@@ -21,6 +21,7 @@ BASE = {
 }
 
 
+@pytest.mark.slow
 def test_the_highest_rate_is_below_the_saturation_of_the_loop() -> None:
     """Queueing theory: a node busy 10 ms per broadcast cannot take 100/s; the
     highest rate meeting p99<60ms lies below 100/s and above 50/s (at 50/s a
@@ -31,6 +32,7 @@ def test_the_highest_rate_is_below_the_saturation_of_the_loop() -> None:
     assert met.latency["p99"] < 60 <= failed.latency["p99"]
 
 
+@pytest.mark.slow
 def test_capacity_command_names_what_saturates_first(tmp_path) -> None:
     """The command prints the highest load and says which loop saturates and why."""
     import yaml
@@ -82,6 +84,7 @@ def test_a_bad_objective_is_refused(bad: str) -> None:
         parse_slo(bad)
 
 
+@pytest.mark.slow
 def test_parallel_bisection_on_dask_brackets_the_same_limit() -> None:
     """With workers, each step runs several points at once (Dask, the sweep extra):
     the bracket still holds the loop's limit of 100 broadcasts per second."""

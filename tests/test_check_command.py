@@ -358,6 +358,7 @@ def silent_nodes(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=fault_scenarios(), plant=st.sampled_from(PLANTS), pick=st.randoms())
 def test_a_fault_planted_in_any_run_is_caught(data: dict[str, Any], plant: str, pick: Any) -> None:

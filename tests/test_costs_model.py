@@ -275,6 +275,7 @@ load: [{rate: 500, duration: 400}]
 """
 
 
+@pytest.mark.slow
 def test_run_prints_each_loop_and_warns_of_saturation(tmp_path) -> None:
     """50 frames of 0.1 ms per broadcast at 500/s is 2.5 times what one loop can
     write: the summary shows the loop, warns, and --summary-json carries it; a run
@@ -307,6 +308,7 @@ def test_run_prints_each_loop_and_warns_of_saturation(tmp_path) -> None:
     assert json.loads(plain.stdout)["load"] is None and "warning" not in plain.stdout
 
 
+@pytest.mark.slow
 def test_draw_utilisation_draws_a_scenario_with_costs(tmp_path) -> None:
     """roomsim draw --kind utilisation writes a PNG for a scenario with costs and
     refuses one without, in one line with exit status 2."""

@@ -133,6 +133,7 @@ def test_a_delivery_graph_of_many_recipients_groups_them_per_node(big: Trace) ->
         assert any(t.startswith(d["name"]) for t in texts), d["name"]
 
 
+@pytest.mark.slow
 def test_the_overview_draws_aggregates_and_shows_progress(
     tmp_path: Path, big: Trace, capsys
 ) -> None:
@@ -164,6 +165,7 @@ def _draw(*args: str) -> Any:
     return result
 
 
+@pytest.mark.slow
 def test_draw_slices_a_run_by_node_and_client(tmp_path: Path, big: Trace, figures) -> None:
     """``--node n2`` keeps the clients of n2 (a row each); ``--client`` one lane."""
     path = tmp_path / "t.jsonl"

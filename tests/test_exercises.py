@@ -209,6 +209,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_verdicts_do_not_depend_on_the_hash_seed() -> None:
     """Every verdict and hint, for every solution and wrong answer, is the same under two
     PYTHONHASHSEED values (sets are iterated in a different order in each)."""

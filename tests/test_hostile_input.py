@@ -123,6 +123,7 @@ def test_aliases_within_the_bound_still_expand() -> None:
     assert sc.timeline[1].emit.data == {"from": "n1", "to": "lobby", "data": [1, 2, 3]}
 
 
+@pytest.mark.slow
 def test_devices_fifos_and_huge_files_are_refused_unread(tmp_path: Path) -> None:
     """A device, a FIFO (with no writer: opening it would wait for ever) and a
     file over the size limit are refused from what the file system says,
@@ -373,6 +374,7 @@ def test_clients_that_cannot_fit_are_refused_up_front() -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_long_yaml_file_takes_the_memory_of_the_same_json_file() -> None:
     """A YAML timeline is read without a tree of nodes: its peak memory while
     loading is within 25% of the same scenario as JSON (the benchmark
@@ -497,6 +499,7 @@ def test_sweep_refuses_a_bad_grid_point_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "r.csv").exists()
 
 
+@pytest.mark.slow
 def test_sweep_reads_the_scenario_as_run_does(tmp_path: Path) -> None:
     """A room called ``no`` is the text 'no' for ``sweep`` as for ``run`` (YAML
     1.2), not false: the sweep runs and every run delivers."""
@@ -531,6 +534,7 @@ def test_lines_deep_inside_a_long_yaml_file() -> None:
     )
 
 
+@pytest.mark.slow
 def test_many_groups_are_checked_in_time() -> None:
     """A thousand groups with rooms are checked against every client name in
     one pass (not a thousand), and the clash of the first group is the one said."""

@@ -266,6 +266,7 @@ def _started(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
         (signal.SIGTERM, 143, "SIGTERM"),
     ],
 )
+@pytest.mark.slow
 def test_a_stopped_run_says_where_and_leaves_the_previous_trace(
     tmp_path: Path, long_scenario: Path, signum: int, status: int, name: str
 ) -> None:
@@ -285,6 +286,7 @@ def test_a_stopped_run_says_where_and_leaves_the_previous_trace(
     assert part_files(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_killed_runs_temporary_file_is_removed_next_time(
     tmp_path: Path, long_scenario: Path
 ) -> None:
@@ -380,6 +382,7 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
             assert str(ro) in line and ("Read-only file system" in line), line
 
 
+@pytest.mark.slow
 def test_a_full_disk_keeps_the_runs_result(tmp_path: Path) -> None:
     """A disk that fills during the run: the summary is still printed, then one
     line naming the trace and "No space left on device", exit 2, no
@@ -403,6 +406,7 @@ def test_a_full_disk_keeps_the_runs_result(tmp_path: Path) -> None:
 # -- permissions ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_traces_pictures_and_scenarios_get_the_users_umask(tmp_path: Path) -> None:
     """New files are made with mode 0666 minus the umask, as any tool's are."""
     old = os.umask(0o027)

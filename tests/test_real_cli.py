@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart.yaml"
 
@@ -192,6 +194,7 @@ def test_diff_refuses_a_file_that_is_not_a_trace(tmp_path: Path) -> None:
     assert done.stderr.strip() == f"roomsim: {bad}:2: not a trace line (JSON expected)"
 
 
+@pytest.mark.slow
 def test_diff_accepts_either_outcome_of_a_race(tmp_path: Path) -> None:
     """A broadcast emitted on n1 while the broker is down reaches another
     node's client or not depending on which nodes re-subscribed first (a

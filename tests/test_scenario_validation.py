@@ -261,6 +261,7 @@ def test_python_users_and_until() -> None:
     assert isinstance(sc, Scenario)
 
 
+@pytest.mark.slow
 def test_big_json_file_loads_and_errors_deep_inside_name_their_line() -> None:
     """A JSON file of 100,000 clients loads; an error near its end names its line.
 

@@ -56,6 +56,7 @@ def test_a_parquet_trace_holds_the_json_lines_records_record_for_record(
     assert [list(r) for r in rows] == [list(r) for r in lines]
 
 
+@pytest.mark.slow
 def test_a_large_trace_is_streamed_in_row_groups_and_reads_back_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,6 +117,7 @@ def test_read_trace_gives_the_same_frame_for_either_format(tmp_path: Path) -> No
     )
 
 
+@pytest.mark.slow
 def test_draw_why_and_check_read_a_parquet_trace(tmp_path: Path) -> None:
     """``roomsim check``, ``why`` and ``draw`` say the same of a Parquet trace
     as of the JSON Lines trace of the same run."""
@@ -134,6 +136,7 @@ def test_draw_why_and_check_read_a_parquet_trace(tmp_path: Path) -> None:
     assert said["jsonl"][0] == 0 and "alice" in said["jsonl"][3]
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_parquet_is_refused_in_one_line(tmp_path: Path) -> None:
     """A .parquet file that is not Parquet: exit 2, one line naming the file."""
     bad = tmp_path / "bad.parquet"
