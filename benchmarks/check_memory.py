@@ -20,8 +20,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _big import add_arguments, generate_and_run
 
 #: run in the child: check the trace, then report the child's own peak memory
 CHILD = """
@@ -41,48 +42,12 @@ print(json.dumps({"status": status, "seconds": elapsed, "peak_mb": peak_kb / 102
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--nodes", type=int, default=4)
-    parser.add_argument("--rooms", type=int, default=1000)
-    parser.add_argument("--room-emits", type=int, default=1000)
-    parser.add_argument("--broadcasts", type=int, default=2)
-    parser.add_argument("--keep", type=Path, help="Keep the scenario and trace in this directory.")
+    add_arguments(parser, room_emits=1000, broadcasts=2)
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="roomsim-check-"))
     work.mkdir(parents=True, exist_ok=True)
     scenario, trace = work / "big.json", work / "big.jsonl"
-    roomsim = [sys.executable, "-m", "roomsim.cli"]
-    subprocess.run(
-        [
-            *roomsim,
-            "generate",
-            str(scenario),
-            "--clients",
-            str(args.clients),
-            "--nodes",
-            str(args.nodes),
-            "--adapter",
-            "redis",
-            "--rooms",
-            str(args.rooms),
-            "--rooms-per-client",
-            "1-3",
-            "--room-emits",
-            str(args.room_emits),
-            "--broadcasts",
-            str(args.broadcasts),
-            "--seed",
-            "1",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    start = time.perf_counter()
-    subprocess.run(
-        [*roomsim, "run", str(scenario), "--trace", str(trace), "--quiet", "--no-check"],
-        check=True,
-    )
-    run_s = time.perf_counter() - start
+    run_s = generate_and_run(args, scenario, trace)
     with open(trace, "rb") as lines:
         records = sum(1 for _ in lines)
     child = subprocess.run(

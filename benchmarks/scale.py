@@ -13,57 +13,20 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _big import add_arguments, generate_and_run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--nodes", type=int, default=4)
-    parser.add_argument("--adapter", choices=["redis", "sharded-redis"], default="redis")
-    parser.add_argument("--rooms", type=int, default=1000)
-    parser.add_argument("--room-emits", type=int, default=3000)
-    parser.add_argument("--broadcasts", type=int, default=4)
-    parser.add_argument("--keep", type=Path, help="Keep the scenario and trace in this directory.")
+    add_arguments(parser, room_emits=3000, broadcasts=4)
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="roomsim-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     scenario, trace = work / "scale.json", work / "scale.jsonl"
-    roomsim = [sys.executable, "-m", "roomsim.cli"]
-    subprocess.run(
-        [
-            *roomsim,
-            "generate",
-            str(scenario),
-            "--clients",
-            str(args.clients),
-            "--nodes",
-            str(args.nodes),
-            "--adapter",
-            args.adapter,
-            "--rooms",
-            str(args.rooms),
-            "--rooms-per-client",
-            "1-3",
-            "--room-emits",
-            str(args.room_emits),
-            "--broadcasts",
-            str(args.broadcasts),
-            "--seed",
-            "1",
-        ],
-        check=True,
-    )
-    start = time.perf_counter()
-    subprocess.run(
-        [*roomsim, "run", str(scenario), "--trace", str(trace), "--quiet", "--no-check"],
-        check=True,
-    )
-    elapsed = time.perf_counter() - start
+    elapsed = generate_and_run(args, scenario, trace)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     deliveries = 0
     with trace.open(encoding="utf-8") as lines:
