@@ -30,8 +30,9 @@ COMMON_PIECES = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "_grade(")
 SOLUTION_PIECES = {
     "01-rooms": (
         'socket.to(room).emit("chat", text)',
-        '("alice", "bob", "erin")',
-        '["one", "four"]',
+        "_members(v)",
+        "_gone(variant(STUDENT_ID))",
+        "_news(v)",
         "sim.trace.deliveries()",
         "hidden-a",  # a hidden test's variant
     ),
@@ -145,10 +146,10 @@ def test_the_autograder_holds_the_hidden_tests(
 def test_assignment_2_full_marks_and_typical_mistakes(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    """Assignment 2: the solutions earn 10 of 10; a submission that thinks every node
-    picks at the emit (q1), gets the copies of its version right (q2), counts the
-    emitting node's own members as lost (q3) and leaves the room only after m2 was sent
-    (q4), each in s300's version, earns 0 + 3 + 0 + 0."""
+    """Assignment 2: the solutions earn 10 of 10 in two variants (s100, s101); a
+    submission that thinks every node picks at the emit (q1), gets the copies of its
+    version right (q2), counts the emitting node's own members as lost (q3) and leaves
+    the room only after m2 was sent (q4), each in s300's version, earns 0 + 3 + 0 + 0."""
     from roomsim.exercises import scenario, variant
 
     grade = _grade_module()
@@ -198,31 +199,42 @@ def test_assignment_2_full_marks_and_typical_mistakes(
         '"""\n',
     )
     nbformat.write(solutions, tmp_path / "s100.ipynb")
+    _set_cell(solutions, "STUDENT_ID =", imports + 'STUDENT_ID = "s101"')
+    nbformat.write(solutions, tmp_path / "s101.ipynb")
     nbformat.write(typical, tmp_path / "s300.ipynb")
     rows = grade.grade(dist2, sorted(tmp_path.glob("*.ipynb")), tmp_path / "grades.csv")
     scores = {r["student_id"]: (r["q1"], r["q2"], r["q3"], r["q4"], r["total"]) for r in rows}
-    assert scores["s100"] == (2, 3, 2, 3, 10)
+    assert scores["s100"] == scores["s101"] == (2, 3, 2, 3, 10)
     assert scores["s300"] == (0, 3, 0, 0, 3)
 
 
 def test_grading_gives_full_marks_to_the_solutions_and_partial_marks_to_typical_mistakes(
     dist: Path, tmp_path: Path
 ) -> None:
-    """The instructor's solutions, played for student s100, earn 10 of 10.  A submission
-    for s200 with a right q1 and q4 (worked out for s200's variant), the echoing relay in
-    q2 and the 'queued for a gone id' mistake in q3 earns 2 + 0 + 0 + 3 = 5; its public
-    tests fail with hints.  The grades table has a row per submission."""
+    """The instructor's solutions, played for students s100 and s101 (two variants),
+    earn 10 of 10 each.  A submission for s200 with a right q1 and q4 (worked out for
+    s200's variant by a simulation), the echoing relay in q2 and the 'the old id follows
+    the client' mistake in q3 earns 2 + 0 + 0 + 3 = 5; its public tests fail with hints.
+    The grades table has a row per submission."""
+    import roomsim
+    from roomsim.exercises.nb02 import _members
+    from roomsim.exercises.nb04 import _gone
+    from roomsim.exercises.nb06 import _run_bob_comes_back
+    from roomsim.exercises.variants import variant
+
     grade = _grade_module()
     submissions = tmp_path / "submissions"
     submissions.mkdir()
 
-    solutions = nbformat.read(dist / "autograder" / "01-rooms.ipynb", as_version=4)
-    _set_cell(
-        solutions,
-        "STUDENT_ID =",
-        'from roomsim.exercises import check_answer, scenario, variant\n\nSTUDENT_ID = "s100"',
-    )
-    nbformat.write(solutions, submissions / "s100.ipynb")
+    for sid in ("s100", "s101"):
+        solutions = nbformat.read(dist / "autograder" / "01-rooms.ipynb", as_version=4)
+        _set_cell(
+            solutions,
+            "STUDENT_ID =",
+            "from roomsim.exercises import check_answer, scenario, variant\n\n"
+            f'STUDENT_ID = "{sid}"',
+        )
+        nbformat.write(solutions, submissions / f"{sid}.ipynb")
 
     typical = nbformat.read(dist / "student" / "01-rooms.ipynb", as_version=4)
     _set_cell(
@@ -230,11 +242,14 @@ def test_grading_gives_full_marks_to_the_solutions_and_partial_marks_to_typical_
         "STUDENT_ID =",
         'from roomsim.exercises import check_answer, scenario, variant\n\nSTUDENT_ID = "s200"',
     )
-    _set_cell(
-        typical,
-        "answer_q1 = ...",
-        'v = variant(STUDENT_ID)\nanswer_q1 = {v.name(n) for n in ("alice", "bob", "erin")}',
-    )
+    # q1 right for s200's version: its recipients, found by a simulation of that task
+    v2 = variant("s200")
+    sim = roomsim.Cluster(nodes=1, client_ms=5)
+    for name, rooms in _members(v2).items():
+        sim.connect(name, node="n1", rooms=rooms)
+    msg = sim.io("n1").to([v2.room("a"), v2.room("b")]).except_(v2.room("c")).emit("news")
+    sim.run()
+    _set_cell(typical, "answer_q1 = ...", f"answer_q1 = {set(sim.trace.recipients(msg))!r}")
     _set_cell(
         typical,
         "def on_connection",
@@ -243,10 +258,11 @@ def test_grading_gives_full_marks_to_the_solutions_and_partial_marks_to_typical_
         "    def chat(room, text):\n"
         '        socket.nsp.to(room).emit("chat", text)  # the sender gets it back\n',
     )
-    _set_cell(typical, "answer_q3 = ...", 'answer_q3 = ["one", "two", "four"]')
-    from roomsim.exercises.nb06 import _run_bob_comes_back
-    from roomsim.exercises.variants import variant
-
+    # q3: "the old id follows the client to its new socket": every text sent to the old id
+    # after the return is counted as received too
+    gone = _gone(variant("s200"))
+    follows = [text for t, text, new in gone.sends if t < gone.leave_at or t > gone.back_at]
+    _set_cell(typical, "answer_q3 = ...", f"answer_q3 = {follows!r}")
     v = variant("s200")
     trace = _run_bob_comes_back(v)
     who = v.name(v.leaver)
@@ -264,12 +280,12 @@ def test_grading_gives_full_marks_to_the_solutions_and_partial_marks_to_typical_
     out = tmp_path / "grades.csv"
     rows = grade.grade(dist, sorted(submissions.glob("*.ipynb")), out)
     scores = {r["student_id"]: (r["q1"], r["q2"], r["q3"], r["q4"], r["total"]) for r in rows}
-    assert scores["s100"] == (2, 3, 2, 3, 10)
+    assert scores["s100"] == scores["s101"] == (2, 3, 2, 3, 10)
     assert scores["s200"] == (2, 0, 0, 3, 5)
     with out.open(encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
-    assert [row["student_id"] for row in table] == ["s100", "s200"]
-    assert [float(row["total"]) for row in table] == [10.0, 5.0]
+    assert [row["student_id"] for row in table] == ["s100", "s101", "s200"]
+    assert [float(row["total"]) for row in table] == [10.0, 10.0, 5.0]
     assert all(float(row["possible"]) == 10.0 and row["note"] == "" for row in table)
 
 

@@ -8,6 +8,7 @@ other rooms.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -29,8 +30,29 @@ MEMBERS: dict[str, list[str]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _base_members(v: Variant) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Who is in which of the rooms a, b, c, in base names: the notebook's
+    :data:`MEMBERS`, or a student's own draw, drawn again until the emit of 02.1 reaches
+    somebody, someone in a target room is also in c (the except_ rule matters),
+    someone is in no target room, and the recipients are not the notebook's."""
+    if v.is_default:
+        return tuple((n, tuple(rooms)) for n, rooms in MEMBERS.items())
+    draw = v.draw("02.1")
+    while True:
+        drawn = {n: tuple(r for r in ("a", "b", "c") if draw.random() < 0.45) for n in MEMBERS}
+        targeted = {n for n, rooms in drawn.items() if {"a", "b"} & set(rooms)}
+        right = {n for n in targeted if "c" not in drawn[n]}
+        if right and right != targeted and targeted != set(MEMBERS) and right != _NOTEBOOK:
+            return tuple(drawn.items())
+
+
+#: The recipients of 02.1 in the notebook's version (base names).
+_NOTEBOOK = {"alice", "bob", "erin"}
+
+
 def _members(v: Variant) -> dict[str, list[str]]:
-    return {v.name(n): [v.room(r) for r in rooms] for n, rooms in MEMBERS.items()}
+    return {v.name(n): [v.room(r) for r in rooms] for n, rooms in _base_members(v)}
 
 
 def _cluster(v: Variant) -> tuple[Cluster, Server]:

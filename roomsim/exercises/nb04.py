@@ -7,11 +7,13 @@ that disconnects and comes back.  Both checks run the simulation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from roomsim.cluster import Cluster
-from roomsim.exercises import Result, exercise
+from roomsim.exercises import Result, Variant, exercise
 from roomsim.exercises.answers import function, ordered_texts
 from roomsim.exercises.bounds import run_bounded
 
@@ -121,48 +123,135 @@ def _relay(socket: Any) -> None:
         socket.to(another_socket_id).emit("private message", socket.id, msg)
 
 
-#: Why each text of 04.2 does or does not reach bob (the hint for a wrong answer).
-WHY: dict[str, str] = {
-    "one": "'one' went to bob's id while he was connected.",
-    "two": (
-        "bob was disconnected when 'two' was sent: no socket had that id, and Socket.IO"
-        " keeps no queue for it, so it was lost, not saved for later."
-    ),
-    "three": (
-        "bob came back with a new id: the old id names a room nobody is in, so 'three'"
-        " reached no one."
-    ),
-    "four": "'four' went to bob's new id, his own room now.",
-}
+#: The words a variant of 04.2 picks its four texts from (the notebook's: one .. four).
+TEXT_POOL = (
+    "hi", "ping", "tea", "lunch", "ok", "bye", "hey", "sos", "ta", "wave", "yes", "no",
+)  # fmt: skip
+#: Whatever a variant draws, a send is at least this far (ms) from the leaving and the
+#: return: no message is caught on the wire, so each text has one plain reason.
+CLEAR_MS = 20
 
 
-def _gone_and_back() -> list[str]:
-    """Play 04.2's timeline (alice on n1, bob on n2, then n1); the texts bob gets, in order."""
+@dataclass(frozen=True)
+class Gone:
+    """The timeline of 04.2 in one variant: ``sender`` (on n1) sends four private
+    messages ``(t, text, to the new id)``; ``receiver`` (on n2) disconnects at
+    ``leave_at`` and connects again on ``back_node`` at ``back_at`` (a new id)."""
+
+    sender: str
+    receiver: str
+    leave_at: int
+    back_at: int
+    back_node: str
+    sends: tuple[tuple[int, str, bool], ...]
+
+    @property
+    def texts(self) -> list[str]:
+        """The four texts, in the order they are sent."""
+        return [text for _t, text, _new in self.sends]
+
+
+#: The notebook's timeline: alice sends one, two, three to bob's old id, four to his new.
+NOTEBOOK_GONE = Gone(
+    "alice", "bob", 40, 100, "n1",
+    ((10, "one", False), (70, "two", False), (130, "three", False), (160, "four", True)),
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _gone(v: Variant) -> Gone:
+    """A variant's timeline: names, who leaves (the variant's leaver), when, where the
+    client comes back, the texts and when each is sent to which id.  Drawn again until
+    some text is received and some is not, and the answer is not the notebook's."""
+    if v.is_default:
+        return NOTEBOOK_GONE
+    draw = v.draw("04.2")
+    receiver = v.leaver
+    sender = "alice" if receiver == "bob" else "bob"
+    while True:
+        leave_at = draw.choice((30, 40, 50, 60))
+        back_at = leave_at + draw.choice((30, 40, 50, 60))
+        slots = [
+            t
+            for t in range(10, back_at + 100, 10)
+            if min(abs(t - leave_at), abs(t - back_at)) >= CLEAR_MS
+        ]
+        times = sorted(draw.sample(slots, 4))
+        texts = draw.sample(TEXT_POOL, 4)
+        sends = tuple(
+            (t, text, t > back_at and draw.random() < 0.5)
+            for t, text in zip(times, texts, strict=True)
+        )
+        gone = Gone(
+            v.name(sender), v.name(receiver), leave_at, back_at, draw.choice(("n1", "n2")), sends
+        )
+        got = _gone_and_back(gone)
+        if got and len(got) < 4 and got != _gone_and_back(NOTEBOOK_GONE):
+            return gone
+
+
+def _why(gone: Gone, text: str) -> str:
+    """Why ``text`` does or does not reach the receiver (the hint for a wrong answer)."""
+    at, new = next((t, n) for t, x, n in gone.sends if x == text)
+    who = gone.receiver
+    if at < gone.leave_at:
+        return f"{text!r} went to {who}'s id while {who} was connected."
+    if at < gone.back_at:
+        return (
+            f"{who} was disconnected when {text!r} was sent: no socket had that id, and"
+            " Socket.IO keeps no queue for it, so it was lost, not saved for later."
+        )
+    if not new:
+        return (
+            f"{who} came back with a new id: the old id names a room nobody is in, so"
+            f" {text!r} reached no one."
+        )
+    return f"{text!r} went to {who}'s new id, {who}'s own room now."
+
+
+def _gone_and_back(gone: Gone = NOTEBOOK_GONE) -> list[str]:
+    """Play 04.2's timeline (the sender on n1, the receiver on n2 then ``back_node``);
+    the texts the receiver gets, in order."""
     sim = _cluster()
     sim.on("connection", _relay)
-    alice = sim.connect("alice", node="n1")
-    bob = sim.connect("bob", node="n2")
+    sender = sim.connect(gone.sender, node="n1")
+    receiver = sim.connect(gone.receiver, node="n2")
     got: list[str] = []
-    bob.on("private message", lambda sid, msg: got.append(msg))
+    receiver.on("private message", lambda sid, msg: got.append(msg))
+    events: list[tuple[int, int, str, bool]] = [(t, 1, text, new) for t, text, new in gone.sends]
+    events += [(gone.leave_at, 0, "", False), (gone.back_at, 0, "", True)]
 
     def timeline(env: Any) -> Any:
-        old_id = bob.id
-        yield env.timeout(10)
-        alice.emit("private message", old_id, "one")
-        yield env.timeout(30)  # t = 40
-        bob.disconnect()
-        yield env.timeout(30)  # t = 70
-        alice.emit("private message", old_id, "two")
-        yield env.timeout(30)  # t = 100
-        bob.connect(node="n1")  # a new socket, a new id
-        yield env.timeout(30)  # t = 130
-        alice.emit("private message", old_id, "three")
-        yield env.timeout(30)  # t = 160
-        alice.emit("private message", bob.id, "four")
+        old_id = receiver.id
+        for at, kind, text, flag in sorted(events):
+            yield env.timeout(at - env.now)
+            if kind == 0 and not flag:
+                receiver.disconnect()
+            elif kind == 0:
+                receiver.connect(node=gone.back_node)  # a new socket, a new id
+            else:
+                sender.emit("private message", receiver.id if flag else old_id, text)
 
     sim.process(timeline)
     sim.run()
     return got
+
+
+def _scenario_04_2(v: Variant) -> str:
+    gone = _gone(v)
+    who = gone.receiver
+    events = [(t, f"{text!r} to {who}'s {'new' if new else 'old'} id at t={t}")
+              for t, text, new in gone.sends]  # fmt: skip
+    events += [
+        (gone.leave_at, f"{who} disconnects at t={gone.leave_at}"),
+        (gone.back_at, f"{who} connects again (on {gone.back_node}) at t={gone.back_at}"),
+    ]
+    said = "; ".join(e for _t, e in sorted(events))
+    return (
+        f"Two nodes, Redis adapter, client_ms=5, adapter_ms=2, the rooms page's"
+        f" private-message relay on both. {gone.sender} (n1) sends private messages, {who}"
+        f" is on n2: {said}. Which texts does {who} receive, in order? Give a list."
+    )
 
 
 @exercise(
@@ -173,26 +262,30 @@ def _gone_and_back() -> list[str]:
         "a message to a socket id reaches that socket only while it is connected; nothing is"
         " kept for a socket that is gone, and a client that comes back has a new id."
     ),
+    takes_variant=True,
+    scenario=_scenario_04_2,
 )
-def which_reach_bob(answer: Any) -> Result:
-    """The answer is the list of texts bob receives, in order (a list: a set has no order,
-    so it is refused the same way under any hash seed)."""
-    given = ordered_texts(answer, known=list(WHY))
+def which_reach_bob(answer: Any, v: Variant) -> Result:
+    """The answer is the list of texts the receiver gets, in order (a list: a set has no
+    order, so it is refused the same way under any hash seed)."""
+    gone = _gone(v)
+    who = gone.receiver
+    given = ordered_texts(answer, known=gone.texts)
     if not given:
-        return Result(False, "list the texts bob gets, in order, such as ['one'].")
-    right = _gone_and_back()
+        return Result(False, "list the texts the client gets, in order, such as ['one'].")
+    right = _gone_and_back(gone)
     if given == right:
         return Result(
-            True, f"bob gets {', '.join(right)}: nothing waits for a socket id that is gone."
+            True, f"{who} gets {', '.join(right)}: nothing waits for a socket id that is gone."
         )
     extra = [t for t in given if t not in right]
     if extra:
-        return Result(False, WHY[extra[0]])
+        return Result(False, _why(gone, extra[0]))
     missing = [t for t in right if t not in given]
     if missing:
         return Result(
             False,
-            "a message bob gets is missing: a message sent to the id of a socket that is"
+            f"a message {who} gets is missing: a message sent to the id of a socket that is"
             " connected at that moment reaches it.",
         )
-    return Result(False, "list each text once, in the order bob gets them.")
+    return Result(False, f"list each text once, in the order {who} gets them.")
