@@ -70,3 +70,31 @@ def test_the_table_lists_each_notebook_and_a_total(
     assert "| all | | | | | | | 40 min |" in out
     assert durations.main([str(tmp_path / "none.ipynb")]) == 2
     assert capsys.readouterr().err.strip() == f"durations: no notebook {tmp_path / 'none.ipynb'}"
+
+
+def test_the_guide_gives_the_scripts_counts_and_each_notebook_announces_its_total() -> None:
+    """The instructor guide's table has, for every notebook, the words, code lines,
+    exercises and "Try it" prompts the script counts now, and a total no less than
+    the counts alone give (the run time only adds); a notebook that announces its
+    duration ("In about N minutes") announces the guide's total."""
+    import re
+
+    durations = _durations()
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^\| (\d\d) [^|]+\| (\d+) \| (\d+) \| (\d+) \| (\d+) \| \d+ min \| \d+ s \| (\d+) min \|$",
+        guide,
+        re.MULTILINE,
+    )
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert [r[0] for r in rows] == [p.name[:2] for p in notebooks]
+    for row, path in zip(rows, notebooks, strict=True):
+        counts = durations.count(nbformat.read(path, as_version=4))
+        assert tuple(map(int, row[1:5])) == (
+            counts.words, counts.code_lines, counts.exercises, counts.try_its
+        ), path.name  # fmt: skip
+        assert int(row[5]) >= durations.rounded_up(durations.minutes(counts)), path.name
+        announced = re.search(r"In about (\d+)\s+minutes", path.read_text(encoding="utf-8")
+                              .replace('\\n",\n    "', " "))  # fmt: skip
+        if announced:
+            assert int(announced.group(1)) == int(row[5]), path.name
