@@ -159,6 +159,7 @@ def test_assignment_2_full_marks_and_typical_mistakes(
     _set_cell(solutions, "STUDENT_ID =", imports + 'STUDENT_ID = "s100"')
     typical = nbformat.read(dist2 / "student" / "02-clusters.ipynb", as_version=4)
     _set_cell(typical, "STUDENT_ID =", imports + 'STUDENT_ID = "s300"')
+    v = variant("s300")
     # every node picking at the emit: the room's members at t=10, in s300's names
     _set_cell(
         typical,
@@ -176,11 +177,19 @@ def test_assignment_2_full_marks_and_typical_mistakes(
         "def copies(nodes, nodes_with_room):\n"
         "    return 2 * nodes, 2 * (nodes - nodes_with_room + 1)\n",
     )
-    # s300's outage: 'plum' from n1 to gus, rui (n1) and fay (n3), 'elm' from n2 to
-    # cleo (n2) and kai (n3): 2 pairs lost, 5 when the emitting nodes' own count too
-    assert "gus (n1, 'plum'); rui (n1, 'plum'); cleo (n2, 'elm')" in scenario("09.2", "s300")
-    _set_cell(typical, "answer_q3 = ...", "answer_q3 = 5")
-    v = variant("s300")
+    # s300's outage, as printed in the notebook: counting every member of each room as
+    # lost, the emitting node's own members too (they were written to at the emit)
+    from roomsim.exercises.nb09 import _outage_setup
+
+    clients, ops, dev = _outage_setup(v)
+    assert f"n1 sends to {ops!r}, at t=9.8 n2 sends to {dev!r}" in scenario("09.2", v)
+    own_too = sum((ops in rooms) + (dev in rooms) for _node, rooms in clients.values())
+    others = sum(
+        (ops in rooms and node != "n1") + (dev in rooms and node != "n2")
+        for node, rooms in clients.values()
+    )
+    assert own_too != others
+    _set_cell(typical, "answer_q3 = ...", f"answer_q3 = {own_too}")
     one, both, room = v.name("bob"), v.name("carol"), v.room("quiet")
     assert f"{one} receives m1 and not m2, and {both} receives both" in scenario("10.1", v)
     _set_cell(

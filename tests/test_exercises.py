@@ -323,7 +323,7 @@ def _sim_copies(nodes: int, with_room: int, room: str, messages: int, n1_member:
 
 
 def test_08_1_variants_change_the_right_function() -> None:
-    """08.1 for a student: n1 sends 2 to 4 messages, with or without a member of the
+    """08.1 for a student: n1 sends 2 to 9 messages, with or without a member of the
     room. The rule (one copy per node and message; every node but the room's, and the
     publisher's echo, thrown away) read off that student's task passes, checked against
     a simulation; the notebook's function fails; two students' functions differ."""
@@ -345,9 +345,10 @@ def test_08_1_variants_change_the_right_function() -> None:
 
 
 def test_09_2_variants_change_the_count() -> None:
-    """09.2 for a student: the clients' rooms differ; the count worked out from the
-    student's task (the members of each lost message's room on the other nodes) passes,
-    the notebook's 4 fails, and students get different counts."""
+    """09.2 for a student: the clients' rooms (and how many there are) differ; the
+    count worked out from the student's task (the members of each lost message's room
+    on the other nodes) passes, the notebook's 4 fails, and students get different
+    counts."""
     import re
 
     counts = {}
@@ -360,7 +361,7 @@ def test_09_2_variants_change_the_count() -> None:
             (f"'{ops}'" in rooms and node != "n1") + (f"'{dev}'" in rooms and node != "n2")
             for _, node, rooms in clients
         )
-        assert len(clients) == 5
+        assert 5 <= len(clients) <= 9  # the notebook's five, and 0 to 4 more
         assert check_answer("09.2", lost, variant=sid).ok, (sid, task)
         assert not check_answer("09.2", 4, variant=sid).ok
         counts[sid] = lost

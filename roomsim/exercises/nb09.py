@@ -10,6 +10,7 @@ from typing import Any
 from roomsim.cluster import Cluster
 from roomsim.exercises import Result, Variant, exercise
 from roomsim.exercises.answers import keyed, names, whole_number
+from roomsim.exercises.variants import NAME_POOL
 from roomsim.trace import Trace
 
 
@@ -139,19 +140,25 @@ def _outage_setup(v: Variant) -> tuple[dict[str, tuple[str, list[str]]], str, st
     """A variant's clients (name -> (node, rooms)) and its two rooms (ops, dev).
 
     A student's variant renames the clients and rooms and draws who is in
-    which room (each node keeps its clients), until the pairs lost differ
+    which room (each node keeps its clients), adds 0 to 4 clients on nodes of its
+    choosing, until the pairs lost differ
     from the notebook's: the notebook's answer is wrong for every student.
     """
     if v.is_default:
         return OUTAGE_CLIENTS, "ops", "dev"
     ops, dev = v.room("lobby"), v.room("kitchen")
     draw = v.draw("09.2")
+    crowded = draw.uniform(0.3, 0.9)  # how likely a client is in each room
     default = len(_lost(_run_outage(Variant(""))))
     while True:
         clients = {}
         for base, (node, _) in zip(_OUTAGE_BASES, OUTAGE_CLIENTS.values(), strict=True):
-            rooms = [room for room in (ops, dev) if draw.random() < 0.6]
+            rooms = [room for room in (ops, dev) if draw.random() < crowded]
             clients[v.name(base)] = (node, rooms)
+        spare = [n for n in NAME_POOL if n not in clients]
+        for name in draw.sample(spare, draw.randrange(0, 5)):  # 0 to 4 more clients
+            rooms = [room for room in (ops, dev) if draw.random() < crowded]
+            clients[name] = (draw.choice(("n1", "n2", "n3")), rooms)
         if len(_lost(_run_outage(v, clients, ops, dev))) != default:
             return clients, ops, dev
 
