@@ -149,3 +149,41 @@ def test_a_student_id_gives_the_same_version_under_any_hash_seed() -> None:
     v = variant("s100")
     assert runs[0]["variant"] == [v.student_id, v.names, v.rooms, v.shift_ms, v.leaver]
     assert variant("s100") == v
+
+
+def test_the_assignments_take_the_students_id_not_otters_seed() -> None:
+    """No assignment sets otter's `seed:`, and every hidden test of a question plays the
+    submission's own STUDENT_ID (or more versions besides)."""
+    import yaml
+
+    for name in ASSIGNMENT_NAMES:
+        cells = _source(name).cells
+        config = yaml.safe_load(cells[0].source.replace("# ASSIGNMENT CONFIG", ""))
+        assert "seed" not in config, name
+        hidden = [c.source for c in cells if c.cell_type == "code" and "hidden: true" in c.source]
+        assert len(hidden) == 4, name
+        for source in hidden:
+            body = source.split("# END TEST CONFIG", 1)[1]
+            assert re.search(r"variant[=(]_?\w*", body) and "STUDENT_ID" in body, source
+
+
+@pytest.mark.slow
+def test_otters_seed_would_grade_every_submission_as_one_student() -> None:
+    """Why otter's seed cannot carry a student id: with seed.variable = STUDENT_ID,
+    otter's grading engine writes `STUDENT_ID = <the one autograder_value>` at the top of
+    every code cell, so every later cell, the tests included, sees that value instead
+    of the id the student set."""
+    preprocessor = pytest.importorskip("otter.execute.preprocessor")
+    GradingPreprocessor = preprocessor.GradingPreprocessor
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('STUDENT_ID = "s100"'),
+        nbformat.v4.new_code_cell("answer = variant(STUDENT_ID)"),
+    ]
+    GradingPreprocessor(seed=7, seed_variable="STUDENT_ID").add_seeds(nb)
+    namespace: dict[str, Any] = {"variant": variant}
+    for cell in nb.cells:
+        exec(cell.source, namespace)
+    assert namespace["STUDENT_ID"] == 7
+    assert namespace["answer"] == variant(7) != variant("s100")
