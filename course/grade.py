@@ -13,6 +13,12 @@ in this Python, which must have roomsim installed) and writes one CSV row per
 submission: the file, the STUDENT_ID the notebook played, the points of each
 question, the total, the maximum, and a ``note`` when the id is missing or does
 not match the file's name.
+
+The student id is the seed of each student's version: the hidden tests play
+the ``STUDENT_ID`` the submission set.  otter's own ``seed:`` is not used: it
+holds one integer for the whole class and, when grading, writes it into every
+code cell, so every submission would be graded as one student
+(docs/instructor-guide.md, "Per-student versions").
 """
 
 from __future__ import annotations

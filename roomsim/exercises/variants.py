@@ -46,8 +46,9 @@ class Variant:
     ``names`` and ``rooms`` rename the notebooks' clients and rooms,
     ``shift_ms`` moves the disconnection of 06.2 later (0 to 5 ms), and erin's
     join in 07.1 (when 2 or more), and
-    ``leaver`` is the base name of the client that disconnects there.  Other
-    exercises draw their changes from :meth:`draw`.
+    ``leaver`` is the base name of the client that disconnects there (and in
+    04.2).  Each exercise draws the rest of its changes from :meth:`draw`
+    (02.1: who is in which room; 04.2 and 06.2: their timelines; 08.1, 09.2).
     """
 
     student_id: str
