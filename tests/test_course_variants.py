@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from roomsim.exercises import check_answer, exercises, scenario, variant
+from roomsim.exercises import check_answer, exercises, forget_tries, scenario, variant
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "course" / "assignments"
@@ -187,3 +187,28 @@ def test_otters_seed_would_grade_every_submission_as_one_student() -> None:
         exec(cell.source, namespace)
     assert namespace["STUDENT_ID"] == 7
     assert namespace["answer"] == variant(7) != variant("s100")
+
+
+def test_04_2_hints_follow_the_students_own_timeline() -> None:
+    """In a student's 04.2, a text sent to the old id after the return, added to the
+    right answer, gets the 'a new id' rule; one sent while away, the 'no queue' rule;
+    the notebook's texts are refused as not in this version's task."""
+    from roomsim.exercises.nb04 import _gone
+
+    for sid in (FIRST, SECOND, "s102", "s103"):
+        gone = _gone(variant(sid))
+        before = [x for t, x, _new in gone.sends if t < gone.leave_at]
+        after_new = [x for t, x, new in gone.sends if t > gone.back_at and new]
+        right = before + after_new
+        assert check_answer("04.2", right, variant=sid).ok, sid
+        for t, text, new in gone.sends:
+            if text in right:
+                continue
+            wrong = sorted([*right, text], key=[x for _t, x, _n in gone.sends].index)
+            forget_tries()  # each wrong answer as a first try: the hint, not the rule
+            hint = check_answer("04.2", wrong, variant=sid).message
+            if t < gone.back_at:
+                assert "keeps no queue" in hint, (sid, text, hint)
+            else:
+                assert "new id" in hint and not new, (sid, text, hint)
+        assert "no text 'one'" in check_answer("04.2", ["one", "four"], variant=sid).message
