@@ -161,33 +161,33 @@ NOTEBOOK_GONE = Gone(
 @functools.lru_cache(maxsize=256)
 def _gone(v: Variant) -> Gone:
     """A variant's timeline: names, who leaves (the variant's leaver), when, where the
-    client comes back, the texts and when each is sent to which id.  Drawn again until
-    some text is received and some is not, and the answer is not the notebook's."""
+    client comes back, the texts and when each is sent to which id.  One or two texts
+    are sent before the leaving, one or two while away, the rest after the return (to
+    the old id or the new one), each at least :data:`CLEAR_MS` from the leaving and the
+    return."""
     if v.is_default:
         return NOTEBOOK_GONE
     draw = v.draw("04.2")
     receiver = v.leaver
     sender = "alice" if receiver == "bob" else "bob"
-    while True:
-        leave_at = draw.choice((30, 40, 50, 60))
-        back_at = leave_at + draw.choice((30, 40, 50, 60))
-        slots = [
-            t
-            for t in range(10, back_at + 100, 10)
-            if min(abs(t - leave_at), abs(t - back_at)) >= CLEAR_MS
-        ]
-        times = sorted(draw.sample(slots, 4))
-        texts = draw.sample(TEXT_POOL, 4)
-        sends = tuple(
-            (t, text, t > back_at and draw.random() < 0.5)
-            for t, text in zip(times, texts, strict=True)
-        )
-        gone = Gone(
-            v.name(sender), v.name(receiver), leave_at, back_at, draw.choice(("n1", "n2")), sends
-        )
-        got = _gone_and_back(gone)
-        if got and len(got) < 4 and got != _gone_and_back(NOTEBOOK_GONE):
-            return gone
+    leave_at = draw.choice((40, 50, 60))
+    back_at = leave_at + draw.choice((50, 60, 70))
+    before = range(10, leave_at - CLEAR_MS + 1, 10)
+    away = range(leave_at + CLEAR_MS, back_at - CLEAR_MS + 1, 10)
+    after = range(back_at + CLEAR_MS, back_at + 100, 10)
+    n_before, n_away = draw.choice(((1, 1), (1, 2), (2, 1)))
+    times = (
+        sorted(draw.sample(before, n_before))
+        + sorted(draw.sample(away, n_away))
+        + sorted(draw.sample(after, 4 - n_before - n_away))
+    )
+    texts = draw.sample(TEXT_POOL, 4)
+    sends = tuple(
+        (t, text, t > back_at and draw.random() < 0.5) for t, text in zip(times, texts, strict=True)
+    )
+    return Gone(
+        v.name(sender), v.name(receiver), leave_at, back_at, draw.choice(("n1", "n2")), sends
+    )
 
 
 def _why(gone: Gone, text: str) -> str:
