@@ -1,13 +1,13 @@
 """A sweep on local Dask process workers against the same runs one after another.
 
-Generates a scenario whose run takes about 2 s, then runs a grid of 12 runs
+Generates a scenario whose run takes about 2 s on an idle core, then runs a grid of 12 runs
 (2 adapter latencies x 6 seeds) twice: one after another in this process
 (:func:`roomsim.sweep.run_point`, as a plain loop would), and with
 :func:`roomsim.sweep.sweep` on a local cluster of process workers, one per
 core (cluster start-up included).  Prints both times and the speed-up;
 target: at least 1.6 times on 2 cores.  Both give the same table.
 
-Run: ``python benchmarks/sweep.py [--clients 30000] [--seeds 6] [--workers N]``.
+Run: ``python benchmarks/sweep.py [--clients 60000] [--seeds 6] [--workers N]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=30_000)
+    parser.add_argument("--clients", type=int, default=60_000)
     parser.add_argument("--room-emits", type=int, default=400)
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--workers", type=int, help="Worker processes (default: one per core).")
