@@ -37,6 +37,16 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("flush_ms", "ms", "the loop hands written frames to the network at least every flush_ms"),
     ("publish_ms", "ms per message", "the broker's time per message published"),
     ("copy_ms", "ms per copy", "the broker's time per copy it hands to a subscriber"),
+    (
+        "cores",
+        "cores",
+        "the CPU cores all nodes (and their clients) share; 0: each node has a core of its own",
+    ),
+    (
+        "receive_ms",
+        "ms per delivery",
+        "a client's work receiving a frame, on the shared cores (only with cores > 0)",
+    ),
 )
 
 
@@ -67,6 +77,8 @@ class CostProfile:
     flush_ms: float = 0.1
     publish_ms: float = 0.0
     copy_ms: float = 0.0
+    cores: float = 0.0
+    receive_ms: float = 0.0
     #: where it was measured (CPU, cores, Node and Redis versions), free text
     machine: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -76,7 +88,7 @@ class CostProfile:
         return not any(
             getattr(self, name)
             for name, _, _ in ENTRIES
-            if name not in ("flush_ms", "publish_ms", "copy_ms")
+            if name not in ("flush_ms", "publish_ms", "copy_ms", "cores", "receive_ms")
         )
 
     def emit_cost(self, size: int) -> float:
@@ -96,8 +108,13 @@ class CostProfile:
         return self.packet_ms + size * self.packet_byte_ms
 
     def as_dict(self) -> dict[str, Any]:
-        """The profile as a plain mapping (what a profile file holds)."""
-        out = {name: getattr(self, name) for name, _, _ in ENTRIES}
+        """The profile as a plain mapping (what a profile file holds; ``cores`` and
+        ``receive_ms`` only when ``cores`` is set)."""
+        out = {
+            name: getattr(self, name)
+            for name, _, _ in ENTRIES
+            if self.cores or name not in ("cores", "receive_ms")
+        }
         if self.machine:
             out["machine"] = dict(self.machine)
         return out

@@ -84,6 +84,8 @@ NODE_TERMS: tuple[tuple[str, str], ...] = (
 )
 #: entries of the fit that are not the profile's (work roomsim charges otherwise)
 NUISANCE = ("direct_ms",)
+#: entries set, not fitted: why
+NOT_FITTED = {"flush_ms": "the default profile's", "cores": "this machine's cores"}
 #: the broker's entries <- Redis's counts
 BROKER_TERMS: tuple[tuple[str, str], ...] = (
     ("publish_ms", "publishes"),
@@ -277,6 +279,21 @@ def calibrate(
     for name in NUISANCE:
         fitted.pop(name)
     fitted.update(broker)
+    # the clients' CPU time per delivery (they share the cores with the nodes)
+    crows = [
+        {
+            "received": float(c["received"]),
+            "sent": float(c["packets"]),
+            "made": float(c["connects"]),
+        }
+        for w in windows
+        for c in w.clients
+    ]
+    cys = [float(c["cpuMs"]) for w in windows for c in w.clients]
+    clients_fit = fit(
+        crows, cys, (("receive_ms", "received"), ("send_ms", "sent"), ("conn_ms", "made"))
+    )
+    fitted["receive_ms"] = clients_fit["receive_ms"]
     default = load_profile("default")
     entries: dict[str, Any] = {}
     for name in (f for f in default.as_dict() if f != "machine"):
@@ -285,6 +302,8 @@ def calibrate(
         else:
             entries[name] = float(f"{fitted[name][0]:.4g}")
     info = machine()
+    entries["cores"] = float(info["cores"])
+    entries["receive_ms"] = float(f"{fitted['receive_ms'][0]:.4g}")
     info.update(_hops(windows, entries))
     info["nodes"] = nodes
     info["busy"] = "process CPU time" if busy == "cpu" else "event-loop active time"
@@ -329,7 +348,7 @@ def profile_yaml(entries: dict[str, Any], fitted: dict[str, tuple[float, float]]
         if name == "machine":
             continue
         err = fitted.get(name)
-        note = f"  # +- {err[1]:.2g}" if err is not None else "  # not fitted: the default's"
+        note = f"  # +- {err[1]:.2g}" if err is not None else f"  # {NOT_FITTED.get(name, 'set')}"
         lines.append(f"{name}: {value!r}{note}")
     if entries.get("machine"):
         lines.append(yaml.safe_dump({"machine": entries["machine"]}, sort_keys=False).rstrip())
@@ -397,7 +416,7 @@ def calibrate_command(out: Path | None, force: bool, nodes: int, quick: bool, bu
         if name == "machine":
             continue
         if name not in fitted:
-            click.echo(f"{name:16} {value:12.4g} {'(default)':>12}")
+            click.echo(f"{name:16} {value:12.4g}   ({NOT_FITTED.get(name, 'set')})")
             continue
         error = fitted[name][1]
         rel = f" ({error / value:.0%})" if value > 0 else ""
