@@ -194,7 +194,9 @@ class LoopStats:
 class Machine:
     """The CPU cores the nodes share (a profile's ``cores``): a fluid backlog of work.
 
-    Every node's work, and its clients' (``receive_ms`` per frame), joins one
+    Every node's work, and its clients' (``receive_ms`` per frame; with
+    ``busy_factor`` < 1 both write and receive cost that much of themselves
+    once a loop has been busy for ``busy_after_ms``), joins one
     backlog that ``cores`` cores drain together.  An item cannot be done
     before the machine has done the work ahead of it and its own, spread
     over the cores: ``now + backlog / cores``.  Each node's loop is still one
@@ -303,7 +305,17 @@ class NodeLoop:
         per = self.profile.write_cost(size)
         total = n * per
         if self.machine is not None and n:
-            clients = n * self.profile.receive_ms  # the recipients' work, on the same cores
+            prof = self.profile
+            receive = prof.receive_ms
+            if (
+                prof.busy_factor != 1.0
+                and start > now
+                and now - self.stats.period_start >= prof.busy_after_ms
+            ):  # a loop busy for a while: frames coalesce, and cost less each
+                per *= prof.busy_factor
+                receive *= prof.busy_factor
+                total = n * per
+            clients = n * receive  # the recipients' work, on the same cores
             end = max(start + total, self.machine.finish(now, total + clients))
             per = (end - start) / n  # the writes stretched over the time the cores give them
             total = end - start

@@ -224,3 +224,28 @@ def test_calibrate_quick_writes_a_profile_a_scenario_runs_with(tmp_path: Path) -
     )
     cluster = run_scenario(load_scenario(tmp_path / "s.yaml"))
     assert all(s.loop is not None and s.loop.stats.busy_ms > 0 for s in cluster.nodes.values())
+
+
+def test_frames_cost_busy_factor_once_a_loop_stays_busy() -> None:
+    """A node that keeps getting broadcasts (4 frames of 1 ms, one each ms) writes
+    at full cost for the first ``busy_after_ms`` of its busy period, then at
+    ``busy_factor`` of it: 10 broadcasts at 4 ms, then 11 at 2 ms."""
+
+    def last_delivery(factor: float) -> float:
+        profile = CostProfile(
+            write_ms=1.0, flush_ms=0.0, cores=1.0, busy_factor=factor, busy_after_ms=10.0
+        )
+        sim = Cluster(nodes=1, costs=profile)
+        for k in range(4):
+            sim.connect(f"c{k}")
+        sim.run()
+        t0 = sim.env.now
+        for k in range(21):
+            if k:
+                sim.env.run(until=t0 + k)
+            sim.io("n1").emit("tick")
+        sim.run()
+        return max(r["t"] for r in sim.trace.records("deliver")) - t0
+
+    assert last_delivery(1.0) == 84.0
+    assert last_delivery(0.5) == 62.0

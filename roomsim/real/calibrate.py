@@ -35,6 +35,15 @@ publishes and the copies it hands out (one window adds Redis subscribers so
 that the two can be told apart): ``publish_ms`` and ``copy_ms``.
 ``flush_ms`` is not a cost and keeps the default profile's value.
 
+The nodes, Redis and the clients share the machine's cores, so the profile
+has ``cores`` (the machine's count) and ``receive_ms``, the clients' CPU
+time per delivery (least squares of each client process's CPU time on what
+it received, sent and connected).  One window is past saturation and is
+left out of the least squares: under sustained load Node coalesces writes
+and reads, and a frame costs less; ``busy_factor`` is the share of a
+frame's write and receive costs that leaves the cores as busy as that
+window's achieved throughput says (see :func:`busy_factor`).
+
 The window's delivery latencies give the network's share, written in the
 profile's ``machine`` block for scenarios of this machine: ``client_ms``
 (half the median of a single-socket emit and its acknowledgement, less the
@@ -84,8 +93,15 @@ NODE_TERMS: tuple[tuple[str, str], ...] = (
 )
 #: entries of the fit that are not the profile's (work roomsim charges otherwise)
 NUISANCE = ("direct_ms",)
+#: the name of the design's window past saturation (not in the least squares)
+SATURATION = "past saturation"
 #: entries set, not fitted: why
-NOT_FITTED = {"flush_ms": "the default profile's", "cores": "this machine's cores"}
+NOT_FITTED = {
+    "flush_ms": "the default profile's",
+    "cores": "this machine's cores",
+    "busy_factor": "from the window past saturation",
+    "busy_after_ms": "set",
+}
 #: the broker's entries <- Redis's counts
 BROKER_TERMS: tuple[tuple[str, str], ...] = (
     ("publish_ms", "publishes"),
@@ -150,6 +166,8 @@ def design(nodes: int, quick: bool) -> list[Load]:
         Load("all", 8, 2000, seconds=s),  # frame and emit bytes
         Load("room", 40, 20, rooms=("n0",), seconds=s),  # one node writes, the others decode
         Load("all", 15, 20, nodes=(0,), seconds=s),  # emits apart from broker messages
+        # past saturation: what frames cost once the loops stay busy (busy_factor)
+        Load("all", 300 if quick else 150, 20, seconds=s, name=SATURATION),
         Load("room", 600, 20, rooms=("one0",), nodes=(1,), seconds=s),  # broker messages
         Load("room", 400, 2000, rooms=("one0",), nodes=(1,), seconds=s),  # their bytes
         Load("random", 200, 100, rooms=spread, seconds=s),
@@ -272,7 +290,8 @@ def calibrate(
             p50 = f", p50 {lat['p50']:.2f} ms" if lat["p50"] is not None else ""
             cpu = sum(float(n["cpuMs"]) for n in window.nodes)
             say(f"  {load.describe():36} nodes' CPU {cpu:8.1f} ms{p50}")
-    rows, ys = _node_rows(windows, busy)
+    light = [w for w in windows if w.load.name != SATURATION]
+    rows, ys = _node_rows(light, busy)
     fitted = fit(rows, ys, NODE_TERMS)
     brows, bys = _broker_rows(windows)
     broker = fit(brows, bys, BROKER_TERMS)
@@ -286,10 +305,10 @@ def calibrate(
             "sent": float(c["packets"]),
             "made": float(c["connects"]),
         }
-        for w in windows
+        for w in light
         for c in w.clients
     ]
-    cys = [float(c["cpuMs"]) for w in windows for c in w.clients]
+    cys = [float(c["cpuMs"]) for w in light for c in w.clients]
     clients_fit = fit(
         crows, cys, (("receive_ms", "received"), ("send_ms", "sent"), ("conn_ms", "made"))
     )
@@ -304,12 +323,47 @@ def calibrate(
     info = machine()
     entries["cores"] = float(info["cores"])
     entries["receive_ms"] = float(f"{fitted['receive_ms'][0]:.4g}")
+    saturated = next((w for w in windows if w.load.name == SATURATION), None)
+    if saturated is not None:
+        entries["busy_factor"] = busy_factor(saturated, entries)
+        entries["busy_after_ms"] = 50.0
     info.update(_hops(windows, entries))
     info["nodes"] = nodes
     info["busy"] = "process CPU time" if busy == "cpu" else "event-loop active time"
     info["method"] = "non-negative least squares of each node's busy time on its counts"
     entries["machine"] = info
     return entries, fitted, windows
+
+
+def busy_factor(window: Window, p: dict[str, Any]) -> float:
+    """What is left of the write and receive costs past saturation (0.05 to 1).
+
+    Past saturation the cores are busy all the time, so each delivery took
+    ``cores / throughput`` of them; less what the profile charges per
+    delivery for the window's other work (emits, broker messages), over what
+    it charges for a frame written and received.  (The window's CPU times
+    would not do: its backlog is not done when the window is measured.)
+    """
+    received = max(1, window.received)
+    if window.throughput <= 0:
+        return 1.0
+    nodes = window.nodes
+    other = sum(
+        p[name] * float(n.get(count, 0.0))
+        for n in nodes
+        for name, count in NODE_TERMS
+        if name in p and count not in ("frames", "frameBytes")
+    )
+    frames = sum(
+        p["write_ms"] * float(n["frames"]) + p["write_byte_ms"] * float(n["frameBytes"])
+        for n in nodes
+    )
+    frames += p["receive_ms"] * received
+    if frames <= 0:
+        return 1.0
+    per_delivery = p["cores"] * 1000 / window.throughput
+    factor = (per_delivery - other / received) / (frames / received)
+    return float(f"{min(1.0, max(0.05, factor)):.3g}")
 
 
 def _hops(windows: list[Window], p: dict[str, Any]) -> dict[str, float]:
