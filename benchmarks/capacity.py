@@ -6,14 +6,22 @@ broadcasts to everyone) without and with ``costs: default``, in this
 process, each the best of ``--repeat`` runs, and prints both and their
 ratio (target: at most 1.5).
 
-``python benchmarks/capacity.py validate [--real]`` plays the loads of the
-issue's measurements (3 nodes, Redis, 1,000 clients: room broadcasts at
-100/s, everyone at 100/s, and everyone past saturation) on roomsim with the
+``python benchmarks/capacity.py validate`` plays the loads of the issue's
+measurements (3 nodes, Redis, 1,000 clients: room broadcasts at 100/s,
+everyone at 100/s, and everyone past saturation) on roomsim with the
 default profile and prints predicted p50/p95/p99 and delivery throughput
-next to the figures measured on the real cluster.  With ``--real`` it also
-plays each load twice through ``roomsim real --timed`` (when roomsim.real
-is installed, with Node.js and redis-server) and prints the run-to-run
-spread and the error ratio.
+next to the figures measured on the real cluster.
+
+``python benchmarks/capacity.py validate --real`` (Node.js, redis-server and
+``roomsim real --install``; about 90 s) first calibrates a profile on the
+real cluster (``roomsim calibrate``; ``--quick`` for its short design,
+``--profile FILE`` to use a profile instead), then plays four loads the
+calibration does not play (rooms of ten, one node's room, everyone, and
+everyone past saturation; 450 clients, 3 nodes, windows of ``--seconds``)
+twice on the real cluster (:mod:`roomsim.real.load`) and once on roomsim
+with the calibrated profile, and prints for each real vs predicted
+p50/p95/p99 latency and delivery throughput, the real run-to-run spread
+(max/min of the two) and the error ratio (roomsim over the real mean).
 """
 
 from __future__ import annotations

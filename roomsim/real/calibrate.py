@@ -166,8 +166,6 @@ def design(nodes: int, quick: bool) -> list[Load]:
         Load("all", 8, 2000, seconds=s),  # frame and emit bytes
         Load("room", 40, 20, rooms=("n0",), seconds=s),  # one node writes, the others decode
         Load("all", 15, 20, nodes=(0,), seconds=s),  # emits apart from broker messages
-        # past saturation: what frames cost once the loops stay busy (busy_factor)
-        Load("all", 300 if quick else 150, 20, seconds=s, name=SATURATION),
         Load("room", 600, 20, rooms=("one0",), nodes=(1,), seconds=s),  # broker messages
         Load("room", 400, 2000, rooms=("one0",), nodes=(1,), seconds=s),  # their bytes
         Load("random", 200, 100, rooms=spread, seconds=s),
@@ -178,6 +176,9 @@ def design(nodes: int, quick: bool) -> list[Load]:
         Load("packet", 400, 20, seconds=s),
         Load("packet", 300, 2000, seconds=s),
         Load("room", 400, 20, rooms=("one0",), nodes=(1,), seconds=s, subscribers=3),  # copies
+        # past saturation: what frames cost once the loops stay busy (busy_factor); last,
+        # as its backlog takes a while to drain
+        Load("all", 300 if quick else 150, 20, seconds=s, name=SATURATION),
     ]
     if nodes < 2:
         loads = [ld for ld in loads if ld.rooms != ("one0",) or ld.subscribers]

@@ -395,6 +395,24 @@ class LoadCluster:
         return got
 
     # -- a load window -------------------------------------------------------------
+    def _drained(self, timeout_s: float = 30.0) -> dict[str, dict[str, Any]]:
+        """The clients' reports once they have stopped receiving (past saturation the
+        backlog takes a while: the next window must not start in it)."""
+        deadline = time.monotonic() + timeout_s
+        last: int | None = None
+        while True:
+            self.next_id += 1
+            for proc in self.procs:
+                proc.send({"op": "report", "id": self.next_id})
+            reports = self._wait(
+                [p.name for p in self.procs], "report", 30.0, "the clients", self.next_id
+            )
+            got = sum(int(r["received"]) for r in reports.values())
+            if got == last or time.monotonic() > deadline:
+                return reports
+            last = got
+            time.sleep(0.2)
+
     def _redis_figures(self) -> dict[str, float]:
         if self.redis is None:
             return {"cpuMs": 0.0, "publishes": 0.0}
@@ -443,9 +461,7 @@ class LoadCluster:
             timeout = load.seconds + settle_ms / 1000 + 60.0
             stats = self._wait([s.name for s in self.servers], "stats", timeout, "the load", wid)
             redis1 = self._redis_figures()
-            for proc in self.procs:
-                proc.send({"op": "report", "id": wid})
-            reports = self._wait([p.name for p in self.procs], "report", 30.0, "the clients", wid)
+            reports = self._drained()
         finally:
             for sub in extra:
                 sub.close()
