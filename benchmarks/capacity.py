@@ -6,14 +6,22 @@ broadcasts to everyone) without and with ``costs: default``, in this
 process, each the best of ``--repeat`` runs, and prints both and their
 ratio (target: at most 1.5).
 
-``python benchmarks/capacity.py validate [--real]`` plays the loads of the
-issue's measurements (3 nodes, Redis, 1,000 clients: room broadcasts at
-100/s, everyone at 100/s, and everyone past saturation) on roomsim with the
+``python benchmarks/capacity.py validate`` plays the loads of the issue's
+measurements (3 nodes, Redis, 1,000 clients: room broadcasts at 100/s,
+everyone at 100/s, and everyone past saturation) on roomsim with the
 default profile and prints predicted p50/p95/p99 and delivery throughput
-next to the figures measured on the real cluster.  With ``--real`` it also
-plays each load twice through ``roomsim real --timed`` (when roomsim.real
-is installed, with Node.js and redis-server) and prints the run-to-run
-spread and the error ratio.
+next to the figures measured on the real cluster.
+
+``python benchmarks/capacity.py validate --real`` (Node.js, redis-server and
+``roomsim real --install``; about 90 s) first calibrates a profile on the
+real cluster (``roomsim calibrate``; ``--quick`` for its short design,
+``--profile FILE`` to use a profile instead), then plays four loads the
+calibration does not play (rooms of ten, one node's room, everyone, and
+everyone past saturation; 450 clients, 3 nodes, windows of ``--seconds``)
+twice on the real cluster (:mod:`roomsim.real.load`) and once on roomsim
+with the calibrated profile, and prints for each real vs predicted
+p50/p95/p99 latency and delivery throughput, the real run-to-run spread
+(max/min of the two) and the error ratio (roomsim over the real mean).
 """
 
 from __future__ import annotations
@@ -129,6 +137,160 @@ def validate(args: argparse.Namespace) -> None:
     )
 
 
+#: the loads of ``validate --real``: none is one of the calibration's
+#: (see roomsim.real.calibrate.design), on 450 clients instead of 300 or 600
+VALIDATION_CLIENTS = 450
+
+
+def validation_loads(seconds: float = 2.0) -> list[Any]:
+    """Four loads the calibration does not play; the last is past saturation."""
+    from roomsim.real.load import Load
+
+    spread = tuple(f"x{k}" for k in range(VALIDATION_CLIENTS // 10))
+    return [
+        Load(
+            "random", 150, 200, rooms=spread, seconds=seconds, name="rooms of 10, 150/s/node, 200 B"
+        ),
+        Load(
+            "room",
+            20,
+            500,
+            rooms=("n1",),
+            seconds=seconds,
+            name="one node's room, 20/s/node, 500 B",
+        ),
+        Load("all", 4, 50, seconds=seconds, name="everyone, 4/s/node, 50 B"),
+        Load("all", 200, 50, seconds=seconds, name="everyone, 200/s/node, 50 B (past saturation)"),
+    ]
+
+
+def simulated_window(
+    load: Any, clients: list[Any], nodes: int, profile: dict[str, Any]
+) -> dict[str, Any]:
+    """The same window on roomsim: the harness's clients and emits as explicit steps."""
+    import random
+
+    import numpy as np
+
+    from roomsim.real.load import SERIES_MS, throughput
+
+    machine = profile.get("machine") or {}
+    costs = {k: v for k, v in profile.items() if k != "machine"}
+    rand = random.Random(1)
+    start = 1000.0  # after the connections (each costs connect_ms on its node)
+    interval = 1000.0 / load.rate
+    total = round(load.rate * load.seconds)
+    steps: list[dict[str, Any]] = []
+    emitting = range(nodes) if load.nodes is None else load.nodes
+    for k in range(total):
+        for i in emitting:
+            emit: dict[str, Any] = {"from": f"n{i + 1}", "event": "load", "data": "x" * load.bytes}
+            if load.kind == "room":
+                emit["to"] = [load.rooms[0]]
+            elif load.kind == "random":
+                emit["to"] = [rand.choice(load.rooms)]
+            steps.append({"at": round(start + k * interval + 0.05 * i, 3), "emit": emit})
+    data = {
+        "seed": 1,
+        "cluster": {"nodes": nodes, "adapter": "redis"},
+        "latency": {
+            "client_ms": machine.get("client_ms", 0.1),
+            "adapter_ms": machine.get("adapter_ms", 0.1),
+        },
+        "costs": costs,
+        "clients": [
+            {"name": f"c{j}", "node": f"n{node + 1}", "rooms": list(rooms)}
+            for j, (node, rooms) in enumerate(clients)
+        ],
+        "timeline": steps,
+    }
+    cluster = run_scenario(scenario_from_dict(data))
+    emitted: dict[str, float] = {}
+    lat: list[float] = []
+    arrivals: list[float] = []
+    for rec in cluster.trace:
+        if rec["kind"] == "emit":
+            emitted[rec["msg"]] = rec["t"]
+        elif rec["kind"] == "deliver" and rec["msg"] in emitted:
+            lat.append(rec["t"] - emitted[rec["msg"]])
+            arrivals.append(rec["t"])
+    a = np.asarray(lat)
+    slots = np.bincount(((np.asarray(arrivals) - start) // SERIES_MS).astype(int))
+    p50, p95, p99 = (float(v) for v in np.percentile(a, [50, 95, 99]))
+    return {"p50": p50, "p95": p95, "p99": p99, "throughput": throughput(list(slots), SERIES_MS)}
+
+
+def real_validation(args: argparse.Namespace) -> None:
+    """Calibrate (or read --profile), then each validation load twice real, once simulated."""
+    from roomsim.profile import load_profile
+    from roomsim.real import missing
+    from roomsim.real.calibrate import calibrate
+    from roomsim.real.load import LoadCluster, layout
+
+    lacking = missing("redis")
+    if lacking:
+        raise SystemExit(f"validate --real: {lacking}")
+    began = time.monotonic()
+    if args.profile:
+        profile = load_profile(args.profile).as_dict()
+        print(f"profile {args.profile}")
+    else:
+        print("calibrating (roomsim calibrate" + (" --quick" if args.quick else "") + ") ...")
+        profile, _, _ = calibrate(3, quick=args.quick)
+        print(f"calibrated in {time.monotonic() - began:.0f} s")
+    shown = {k: v for k, v in profile.items() if k != "machine"}
+    print("profile: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if v))
+    hops = {k: v for k, v in (profile.get("machine") or {}).items() if k.endswith("_ms")}
+    print("network: " + ", ".join(f"{k} {v}" for k, v in hops.items()))
+    clients = layout(VALIDATION_CLIENTS, 3)
+    loads = validation_loads(args.seconds)
+    real: dict[str, list[Any]] = {ld.name: [] for ld in loads}
+    with LoadCluster(clients, nodes=3, processes=2) as cluster:
+        for _ in (1, 2):
+            for load in loads:
+                real[load.name].append(cluster.run(load, settle_ms=1000))
+    if args.save:
+        import pickle
+
+        with open(args.save, "wb") as f:
+            pickle.dump((profile, clients, loads, real), f)
+    print(
+        f"\n{VALIDATION_CLIENTS} clients, 3 nodes, classic Redis adapter; windows of"
+        f" {args.seconds:g} s; latency in ms"
+    )
+    head = f"{'':10} {'p50':>8} {'p95':>8} {'p99':>8} {'deliveries/s':>13}"
+    for load in loads:
+        sim = simulated_window(load, clients, 3, profile)
+        print(f"\n{load.name}\n{head}")
+        figs = []
+        for i, window in enumerate(real[load.name], 1):
+            lat = window.latency()
+            f = {k: lat[k] for k in ("p50", "p95", "p99")}
+            f["throughput"] = window.throughput
+            figs.append(f)
+            print(_figures_row(f"real #{i}", f))
+        print(_figures_row("roomsim", sim))
+        spread = {k: max(f[k] for f in figs) / min(f[k] for f in figs) for k in sim}
+        mean = {k: sum(f[k] for f in figs) / len(figs) for k in sim}
+        ratio = {k: sim[k] / mean[k] for k in sim}
+        print(
+            f"{'spread':10} "
+            + " ".join(f"{spread[k]:8.2f}" for k in ("p50", "p95", "p99"))
+            + f" {spread['throughput']:13.2f}"
+        )
+        print(
+            f"{'ratio':10} "
+            + " ".join(f"{ratio[k]:8.2f}" for k in ("p50", "p95", "p99"))
+            + f" {ratio['throughput']:13.2f}"
+        )
+    print(f"\n{time.monotonic() - began:.0f} s in all")
+
+
+def _figures_row(label: str, f: dict[str, Any]) -> str:
+    lat = " ".join(f"{f[k]:8.2f}" for k in ("p50", "p95", "p99"))
+    return f"{label:10} {lat} {f['throughput']:13,.0f}"
+
+
 def _real_runs(data: dict[str, Any], label: str) -> None:
     try:
         from roomsim.real.runner import run_real
@@ -149,9 +311,23 @@ def main() -> None:
     o.add_argument("--clients", type=int, default=100_000, help="how many clients")
     o.add_argument("--repeat", type=int, default=1, help="runs of each, the best kept")
     v = sub.add_parser("validate", help="predicted against measured latency")
-    v.add_argument("--real", action="store_true", help="also play each load on roomsim real")
+    v.add_argument(
+        "--real",
+        action="store_true",
+        help="calibrate on the real cluster, then play four other loads twice on it and once on"
+        " roomsim with the calibrated profile",
+    )
+    v.add_argument("--profile", help="with --real: use this profile instead of calibrating")
+    v.add_argument("--quick", action="store_true", help="with --real: calibrate --quick")
+    v.add_argument("--save", help=argparse.SUPPRESS)
+    v.add_argument("--seconds", type=float, default=2.0, help="with --real: each window's length")
     args = parser.parse_args()
-    overhead(args) if args.what == "overhead" else validate(args)
+    if args.what == "overhead":
+        overhead(args)
+    elif args.real:
+        real_validation(args)
+    else:
+        validate(args)
 
 
 if __name__ == "__main__":

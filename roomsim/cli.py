@@ -787,6 +787,9 @@ def _register_real_commands() -> None:
 
     main.add_command(real)
     main.add_command(diff)
+    from roomsim.real.calibrate import calibrate_command
+
+    main.add_command(calibrate_command)
 
 
 _register_real_commands()

@@ -13,7 +13,7 @@ from roomsim.broker import Broker
 from roomsim.client import Client
 from roomsim.ids import rng, socket_id
 from roomsim.latency import delay, halved
-from roomsim.loop import NodeLoop
+from roomsim.loop import Machine, NodeLoop
 from roomsim.network import ClientLinks
 from roomsim.node import MessageIds, NodeContext
 from roomsim.profile import CostProfile
@@ -136,6 +136,8 @@ class Cluster:
         self.costs = costs
         #: each message's encoded size, shared by the nodes' loops
         self.frame_sizes: dict[str, int] = {}
+        #: the cores the nodes share (a profile's ``cores``; None: a core each)
+        self.machine = Machine(costs.cores) if costs is not None and costs.cores > 0 else None
         if costs is not None:  # the broker's entries are part of the profile
             publish_ms, copy_ms = costs.publish_ms, costs.copy_ms
         self.env = env if env is not None else simpy.Environment()
@@ -197,7 +199,9 @@ class Cluster:
             make_adapter=self._make_adapter,
             declare_namespace=self.declare_namespace,
             loop=(
-                NodeLoop(self.env, self.costs, self.frame_sizes) if self.costs is not None else None
+                NodeLoop(self.env, self.costs, self.frame_sizes, self.machine)
+                if self.costs is not None
+                else None
             ),
         )
 

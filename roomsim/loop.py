@@ -22,7 +22,15 @@ from typing import Any
 from roomsim.packet import Packet, wire_size
 from roomsim.profile import CostProfile
 
-__all__ = ["BUCKET_MS", "MAX_GROUPS", "LoopStats", "NodeLoop", "load_figures", "loop_series"]
+__all__ = [
+    "BUCKET_MS",
+    "MAX_GROUPS",
+    "LoopStats",
+    "Machine",
+    "NodeLoop",
+    "load_figures",
+    "loop_series",
+]
 
 #: width of the buckets of :attr:`LoopStats.busy_by_bucket`, in ms
 BUCKET_MS = 10.0
@@ -183,6 +191,42 @@ class LoopStats:
         }
 
 
+class Machine:
+    """The CPU cores the nodes share (a profile's ``cores``): a fluid backlog of work.
+
+    Every node's work, and its clients' (``receive_ms`` per frame; with
+    ``busy_factor`` < 1 both write and receive cost that much of themselves
+    once a loop has been busy for ``busy_after_ms``), joins one
+    backlog that ``cores`` cores drain together.  An item cannot be done
+    before the machine has done the work ahead of it and its own, spread
+    over the cores: ``now + backlog / cores``.  Each node's loop is still one
+    thread (its own FIFO); the machine only makes an item end later when the
+    nodes together want more than ``cores`` cores.
+
+    Examples
+    --------
+    >>> m = Machine(2.0)
+    >>> m.finish(0.0, 3.0), m.finish(0.0, 3.0), m.finish(0.0, 3.0)  # three nodes at once
+    (1.5, 3.0, 4.5)
+    >>> m.finish(10.0, 1.0)   # idle again
+    10.5
+    """
+
+    __slots__ = ("at", "backlog", "cores")
+
+    def __init__(self, cores: float) -> None:
+        self.cores = cores
+        self.backlog = 0.0
+        self.at = 0.0
+
+    def finish(self, now: float, work: float) -> float:
+        """Add ``work`` ms at ``now``: the instant the machine has done it."""
+        left = self.backlog - (now - self.at) * self.cores
+        self.backlog = (left if left > 0 else 0.0) + work
+        self.at = now
+        return now + self.backlog / self.cores
+
+
 class NodeLoop:
     """The event loop of one node, charging a cost profile.
 
@@ -205,11 +249,19 @@ class NodeLoop:
     (3.0, 3.0)
     """
 
-    __slots__ = ("busy_until", "env", "profile", "sizes", "stats")
+    __slots__ = ("busy_until", "env", "machine", "profile", "sizes", "stats")
 
-    def __init__(self, env: Any, profile: CostProfile, sizes: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        env: Any,
+        profile: CostProfile,
+        sizes: dict[str, int] | None = None,
+        machine: Machine | None = None,
+    ) -> None:
         self.env = env
         self.profile = profile
+        #: the cores shared with the other nodes (None: this node has a core of its own)
+        self.machine = machine
         self.busy_until = 0.0
         self.stats = LoopStats()
         #: encoded size of each message's packet, by message id (shared by a cluster's loops)
@@ -229,6 +281,9 @@ class NodeLoop:
         now = self.env.now
         start = self.busy_until if self.busy_until > now else now
         end = start + cost
+        if self.machine is not None and cost > 0:
+            end = max(end, self.machine.finish(now, cost))
+            cost = end - start
         self.busy_until = end
         self.stats.add(now, start, cost)
         by_kind = self.stats.by_kind
@@ -249,6 +304,21 @@ class NodeLoop:
         start = self.busy_until if self.busy_until > now else now
         per = self.profile.write_cost(size)
         total = n * per
+        if self.machine is not None and n:
+            prof = self.profile
+            receive = prof.receive_ms
+            if (
+                prof.busy_factor != 1.0
+                and start > now
+                and now - self.stats.period_start >= prof.busy_after_ms
+            ):  # a loop busy for a while: frames coalesce, and cost less each
+                per *= prof.busy_factor
+                receive *= prof.busy_factor
+                total = n * per
+            clients = n * receive  # the recipients' work, on the same cores
+            end = max(start + total, self.machine.finish(now, total + clients))
+            per = (end - start) / n  # the writes stretched over the time the cores give them
+            total = end - start
         self.busy_until = start + total
         self.stats.add(now, start, total)
         self.stats.by_kind["write"] = self.stats.by_kind.get("write", 0.0) + total

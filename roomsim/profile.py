@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-__all__ = ["ENTRIES", "CostProfile", "load_profile"]
+__all__ = ["ENTRIES", "SHARED", "CostProfile", "load_profile"]
 
 #: every entry of a profile: (name, unit, meaning)
 ENTRIES: tuple[tuple[str, str, str], ...] = (
@@ -37,7 +37,27 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("flush_ms", "ms", "the loop hands written frames to the network at least every flush_ms"),
     ("publish_ms", "ms per message", "the broker's time per message published"),
     ("copy_ms", "ms per copy", "the broker's time per copy it hands to a subscriber"),
+    (
+        "cores",
+        "cores",
+        "the CPU cores all nodes (and their clients) share; 0: each node has a core of its own",
+    ),
+    (
+        "receive_ms",
+        "ms per delivery",
+        "a client's work receiving a frame, on the shared cores (only with cores > 0)",
+    ),
+    (
+        "busy_factor",
+        "fraction",
+        "with cores > 0: what is left of the write and receive costs while a loop has been"
+        " busy for busy_after_ms (frames coalesce under sustained load)",
+    ),
+    ("busy_after_ms", "ms", "how long a loop is busy before busy_factor applies"),
 )
+
+#: entries that only mean something with ``cores`` > 0
+SHARED = ("cores", "receive_ms", "busy_factor", "busy_after_ms")
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,10 @@ class CostProfile:
     flush_ms: float = 0.1
     publish_ms: float = 0.0
     copy_ms: float = 0.0
+    cores: float = 0.0
+    receive_ms: float = 0.0
+    busy_factor: float = 1.0
+    busy_after_ms: float = 50.0
     #: where it was measured (CPU, cores, Node and Redis versions), free text
     machine: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -76,7 +100,7 @@ class CostProfile:
         return not any(
             getattr(self, name)
             for name, _, _ in ENTRIES
-            if name not in ("flush_ms", "publish_ms", "copy_ms")
+            if name not in ("flush_ms", "publish_ms", "copy_ms", *SHARED)
         )
 
     def emit_cost(self, size: int) -> float:
@@ -96,8 +120,11 @@ class CostProfile:
         return self.packet_ms + size * self.packet_byte_ms
 
     def as_dict(self) -> dict[str, Any]:
-        """The profile as a plain mapping (what a profile file holds)."""
-        out = {name: getattr(self, name) for name, _, _ in ENTRIES}
+        """The profile as a plain mapping (what a profile file holds; the entries of
+        :data:`SHARED` only when ``cores`` is set)."""
+        out = {
+            name: getattr(self, name) for name, _, _ in ENTRIES if self.cores or name not in SHARED
+        }
         if self.machine:
             out["machine"] = dict(self.machine)
         return out

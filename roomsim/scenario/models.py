@@ -380,6 +380,20 @@ class CostsSpec(Part):
     flush_ms: Ms = 0.1
     publish_ms: Ms = 0.0
     copy_ms: Ms = 0.0
+    cores: Annotated[
+        float,
+        Strict(),
+        Field(ge=0, le=10_000, allow_inf_nan=False),
+        Expect("a number of cores (>= 0; 0: each node has a core of its own)"),
+    ] = 0.0
+    receive_ms: Ms = 0.0
+    busy_factor: Annotated[
+        float,
+        Strict(),
+        Field(gt=0, le=1, allow_inf_nan=False),
+        Expect("a fraction (a number > 0, at most 1)"),
+    ] = 1.0
+    busy_after_ms: Ms = 50.0
     machine: Annotated[dict[str, Any], Expect("a mapping (where the profile was measured)")] = (
         Field(default_factory=dict)
     )
