@@ -681,7 +681,7 @@ def run_in_flight(scn: Scenario) -> None:
 
     def driver(env):
         for t, kind, what in actions:
-            yield env.timeout(t - env.now)
+            yield env.timeout(max(0.0, t - env.now))
             if kind == "emit":
                 e = what
                 to = [tuple(res(x) for x in part) for part in e.to]
