@@ -464,20 +464,31 @@ class Trace:
                 write(_encode(rec) + "\n")
 
     @classmethod
-    def from_records(cls, records: Iterable[dict[str, Any]]) -> Trace:
+    def from_records(cls, records: Iterable[dict[str, Any] | tuple[Any, ...]]) -> Trace:
         """A trace in memory holding ``records`` (as read from a file), in order.
+
+        An item that is a tuple ``(t, msg, node, event, clients)`` (a
+        :class:`~roomsim.analysis.jsonl.DeliveryBatch`) stands for one
+        ``deliver`` record per client, kept as one batch.
 
         Examples
         --------
         >>> trace = Trace.from_records([{"t": 0, "kind": "connect", "client": "a",
-        ...                              "node": "n1", "sid": "s1"}])
-        >>> len(trace), sorted(trace.tally.clients)
-        (1, ['a'])
+        ...                              "node": "n1", "sid": "s1"},
+        ...                             (2, "m1", "n1", "news", ["a", "b"])])
+        >>> len(trace), sorted(trace.tally.clients), trace.recipients("m1")
+        (3, ['a'], ['a', 'b'])
         """
         trace = cls()
-        items, add = trace._items, trace.tally.add
+        items, add, tally = trace._items, trace.tally.add, trace.tally
         assert items is not None
         for rec in records:
+            if isinstance(rec, tuple):
+                t, msg, node, event, clients = rec
+                if clients:
+                    items.append(_Deliveries(t, msg, node, event, clients))
+                    tally.add_deliveries(t, msg, node, len(clients))
+                continue
             items.append(rec)
             add(rec)
         return trace
@@ -497,12 +508,10 @@ class Trace:
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:
         """Load a trace written by ``roomsim run --trace`` or :meth:`write_jsonl`."""
-        trace = cls()
-        assert trace._items is not None
+        from roomsim.analysis.jsonl import batch_deliveries
+
+        def parse(line: str) -> dict[str, Any] | None:
+            return json.loads(line) if line.strip() else None
+
         with open(path, encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip():
-                    rec = json.loads(line)
-                    trace._items.append(rec)
-                    trace.tally.add(rec)
-        return trace
+            return cls.from_records(batch_deliveries(lines, parse))

@@ -6,6 +6,13 @@ trace of any size need only what they keep.  A line that is not a record
 raises :class:`TraceFileError`, whose text is one line naming the file and
 the line.  A file whose name ends in ``.parquet`` is read with
 :func:`roomsim.trace_parquet.parquet_records`, one row group at a time.
+
+:meth:`TraceReader.items` gives the same records faster, for a reader that
+can take deliveries in batches (``roomsim draw``, :func:`~roomsim.analysis.dataframe.read_trace`):
+the ``deliver`` lines, most of a large trace, are recognised by their fixed
+shape (:func:`batch_deliveries`) and the consecutive ones of one message,
+node, event and instant come as one :class:`DeliveryBatch` instead of a
+dictionary each; any other line is parsed as JSON, as before.
 """
 
 from __future__ import annotations
@@ -13,11 +20,19 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, NamedTuple
 
-__all__ = ["MAX_LINE", "TraceFileError", "TraceReader"]
+__all__ = [
+    "MAX_LINE",
+    "DeliveryBatch",
+    "TraceFileError",
+    "TraceReader",
+    "batch_deliveries",
+    "expand",
+]
 
 #: the longest line a trace may have, in characters (a record is a few hundred)
 MAX_LINE = 1 << 20
@@ -25,6 +40,110 @@ MAX_LINE = 1 << 20
 
 class TraceFileError(ValueError):
     """A file that cannot be read as a trace (the text is one line)."""
+
+
+class DeliveryBatch(NamedTuple):
+    """Consecutive ``deliver`` records of one message, node, event and instant.
+
+    They stand for one record per client, in order: ``{"t": t, "kind":
+    "deliver", "msg": msg, "client": client, "node": node, "event": event}``
+    (:func:`expand`).
+    """
+
+    t: int | float
+    msg: str
+    node: str
+    event: str
+    clients: list[str]
+
+
+#: a JSON string without escapes or control characters (json.loads would refuse those)
+_STR = r'"([^"\\\x00-\x1f]*)"'
+#: a ``deliver`` line exactly as ``roomsim run --trace`` writes it, JSON numbers' grammar for t
+_DELIVER = re.compile(
+    r'\{"t":(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?),"kind":"deliver"'
+    rf',"msg":{_STR},"client":{_STR},"node":{_STR},"event":{_STR}\}}[ \t\r\n]*\Z'
+)
+
+
+def batch_deliveries(
+    lines: Iterable[str], parse: Callable[[str], dict[str, Any] | None]
+) -> Iterator[dict[str, Any] | DeliveryBatch]:
+    """The records of trace ``lines``, runs of ``deliver`` records as batches.
+
+    A line of the shape ``roomsim run --trace`` writes a delivery in is read
+    by a regular expression; every other line (another kind, a string with
+    an escape, a non-finite time, extra spaces) is given to ``parse``, which
+    returns its record, None to skip it, or raises.  Expanding the batches
+    (:func:`expand`) gives the records ``parse`` would give for every line.
+    Each client name is kept once, however many batches name it.
+
+    Examples
+    --------
+    >>> lines = [
+    ...     '{"t":0,"kind":"connect","client":"a","node":"n1","sid":"s1"}',
+    ...     '{"t":2.5,"kind":"deliver","msg":"m1","client":"a","node":"n1","event":"e"}',
+    ...     '{"t":2.5,"kind":"deliver","msg":"m1","client":"b","node":"n1","event":"e"}',
+    ...     '{"t":3,"kind":"deliver","msg":"m1","client":"c","node":"n2","event":"e"}',
+    ... ]
+    >>> items = list(batch_deliveries(lines, json.loads))
+    >>> [type(x).__name__ for x in items]
+    ['dict', 'DeliveryBatch', 'DeliveryBatch']
+    >>> items[1]
+    DeliveryBatch(t=2.5, msg='m1', node='n1', event='e', clients=['a', 'b'])
+    >>> list(expand(items)) == [json.loads(line) for line in lines]
+    True
+    """
+    match = _DELIVER.match
+    names: dict[str, str] = {}
+    name = names.setdefault
+    key: tuple[str, str, str, str] | None = None
+    t: int | float = 0
+    clients: list[str] = []
+    for text in lines:
+        found = match(text)
+        if found is not None:
+            number, fraction, exponent, msg, client, node, event = found.groups()
+            if (number, msg, node, event) != key:
+                if fraction is None and exponent is None:
+                    value: int | float = int(number)
+                else:
+                    value = float(number)
+                    if not math.isfinite(value):  # 1e999: the parser says what is wrong
+                        found = None
+                if found is not None:
+                    if clients:
+                        yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
+                    key, t, clients = (number, msg, node, event), value, []
+            if found is not None:
+                clients.append(name(client, client))
+                continue
+        if clients:
+            yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
+            key, clients = None, []
+        rec = parse(text)
+        if rec is not None:
+            yield rec
+    if clients:
+        yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
+
+
+def expand(items: Iterable[dict[str, Any] | DeliveryBatch]) -> Iterator[dict[str, Any]]:
+    """The records of ``items``: a batch of deliveries as one record per client."""
+    for item in items:
+        if item.__class__ is DeliveryBatch:
+            t, msg, node, event, clients = item  # type: ignore[misc]
+            for client in clients:
+                yield {
+                    "t": t,
+                    "kind": "deliver",
+                    "msg": msg,
+                    "client": client,
+                    "node": node,
+                    "event": event,
+                }
+        else:
+            yield item  # type: ignore[misc]
 
 
 class TraceReader:
@@ -87,7 +206,35 @@ class TraceReader:
         with stream:
             yield from self._records(stream)
 
+    def items(self) -> Iterator[dict[str, Any] | DeliveryBatch]:
+        """The records, in file order, runs of deliveries as :class:`DeliveryBatch`.
+
+        The same records as iterating the reader (:func:`expand` gives them),
+        and the same errors, read several times faster on a large trace.
+        """
+        self.line = 0
+        if self.path == "-":
+            yield from batch_deliveries(self._lines(sys.stdin), self._parse_line)
+            return
+        if self._parquet:
+            yield from self._parquet_records()
+            return
+        try:
+            stream = open(self.path, encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as err:
+            raise TraceFileError(f"{self.path}: cannot read it ({err.strerror})") from None
+        with stream:
+            yield from batch_deliveries(self._lines(stream), self._parse_line)
+
+    def _parse_line(self, text: str) -> dict[str, Any] | None:
+        return self._parse(text) if text.strip() else None
+
     def _records(self, stream: IO[str]) -> Iterator[dict[str, Any]]:
+        for text in self._lines(stream):
+            if text.strip():
+                yield self._parse(text)
+
+    def _lines(self, stream: IO[str]) -> Iterator[str]:
         while True:
             try:
                 text = stream.readline(MAX_LINE)
@@ -104,9 +251,7 @@ class TraceReader:
                 raise TraceFileError(
                     f"{self.where()}: not a trace: a line longer than {MAX_LINE:,} characters"
                 )
-            if not text.strip():
-                continue
-            yield self._parse(text)
+            yield text
 
     def _parquet_records(self) -> Iterator[dict[str, Any]]:
         from roomsim.trace_parquet import parquet_records
