@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from roomsim.outputs import Output, OutputError
-from roomsim.vocabulary import CONNECT, DELIVER, DROP, EMIT, ERROR, PUBLISH, RELAY
+from roomsim.vocabulary import CONNECT, DELIVER, DROP, EMIT, ERROR, JOIN, PUBLISH, RELAY
 
 __all__ = ["RecordSink", "Trace", "discarded", "format_time"]
 
@@ -128,6 +128,31 @@ class _Deliveries:
                 "node": node,
                 "event": event,
             }
+
+
+class _Connections:
+    """The ``connect`` and ``join`` records of clients connected at one instant."""
+
+    __slots__ = ("connections", "t")
+
+    def __init__(
+        self, t: int | float, connections: list[tuple[str, str, str, str, tuple[str, ...]]]
+    ) -> None:
+        self.t, self.connections = t, connections
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        t = self.t
+        for client, node, sid, namespace, rooms in self.connections:
+            yield {
+                "t": t,
+                "kind": CONNECT,
+                "client": client,
+                "node": node,
+                "sid": sid,
+                "namespace": namespace,
+            }
+            for room in rooms:
+                yield {"t": t, "kind": JOIN, "client": client, "node": node, "room": room}
 
 
 def discarded(relay: dict[str, Any]) -> bool:
@@ -258,7 +283,7 @@ class Trace:
         keep: bool = True,
         sinks: tuple[RecordSink, ...] | list[RecordSink] = (),
     ):
-        self._items: list[dict[str, Any] | _Deliveries] | None = [] if keep else None
+        self._items: list[dict[str, Any] | _Deliveries | _Connections] | None = [] if keep else None
         self._sinks = tuple(sinks)
         batched = [getattr(sink, "add_deliveries", None) for sink in self._sinks]
         self._batch_sinks = tuple(b for b in batched if b is not None)
@@ -368,6 +393,73 @@ class Trace:
             except OSError as err:
                 self._lost(err)
 
+    def add_connections(
+        self, t: float, connections: list[tuple[str, str, str, str, tuple[str, ...]]]
+    ) -> None:
+        """Add, for each ``(client, node, sid, namespace, rooms)``, its ``connect``
+        record and a ``join`` record per room, in that order: one batch, the
+        records (and file lines) :meth:`record` would make one by one.
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.add_connections(
+        ...     0, [("a", "n1", "s1", "/", ("r1", "r2")), ("b", "n2", "s2", "/", ())]
+        ... )
+        >>> [(r["kind"], r["client"], r.get("room")) for r in trace]
+        [('connect', 'a', None), ('join', 'a', 'r1'), ('join', 'a', 'r2'), ('connect', 'b', None)]
+        >>> dict(trace.tally.kinds), sorted(trace.tally.clients)
+        ({'connect': 2, 'join': 2}, ['a', 'b'])
+        """
+        if not connections:
+            return
+        t = format_time(t)
+        batch = _Connections(t, connections)
+        if self._items is not None:
+            self._items.append(batch)
+        tally = self.tally
+        kinds, clients, by_node = tally.kinds, tally.clients.add, tally.clients_by_node
+        joins = 0
+        for client, node, _sid, _namespace, rooms in connections:
+            clients(client)
+            by_node[node] += 1
+            joins += len(rooms)
+        kinds[CONNECT] += len(connections)
+        if joins:
+            kinds[JOIN] += joins
+        tally.end_time = t
+        if self._sinks:
+            for rec in batch.records():
+                for sink in self._sinks:
+                    sink.add(rec)
+        if self._out is not None:
+            quoted = self._quoted.__getitem__
+            head = f'{{"t":{t!r},"kind":'
+            write = self._out.write
+            lines: list[str] = []
+            add = lines.append
+            try:
+                for client, node, sid, namespace, rooms in connections:
+                    who = f'"client":{_quote(client)},"node":{quoted(node)}'
+                    add(
+                        f'{head}"connect",{who},"sid":{_quote(sid)},'
+                        f'"namespace":{quoted(namespace)}}}\n'
+                    )
+                    for room in rooms:
+                        add(f'{head}"join",{who},"room":{quoted(room)}}}\n')
+                    if len(lines) >= 4096:  # a few hundred kB at a time
+                        write("".join(lines))
+                        lines.clear()
+                write("".join(lines))
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                for rec in batch.records():
+                    self._sink.add(rec)
+            except OSError as err:
+                self._lost(err)
+
     def _lost(self, err: OSError) -> None:
         """The file cannot take more (a full disk): drop it, keep counting, say so at close."""
         assert self._output is not None
@@ -405,7 +497,7 @@ class Trace:
         if self._items is None:
             raise ValueError("this trace was streamed to a file; read it with Trace.read_jsonl")
         for item in self._items:
-            if item.__class__ is _Deliveries:
+            if item.__class__ is _Deliveries or item.__class__ is _Connections:
                 yield from item.records()  # type: ignore[union-attr]
             else:
                 yield item  # type: ignore[misc]
@@ -437,7 +529,7 @@ class Trace:
             if item.__class__ is _Deliveries:
                 msg = item.msg  # type: ignore[union-attr]
                 pairs.update((msg, c) for c in item.clients)  # type: ignore[union-attr]
-            elif item["kind"] == DELIVER:  # type: ignore[index]
+            elif item.__class__ is dict and item["kind"] == DELIVER:  # type: ignore[index]
                 pairs.add((item["msg"], item["client"]))  # type: ignore[index]
         return pairs
 
