@@ -334,6 +334,64 @@ class Trace:
             except OSError as err:
                 self._lost(err)
 
+    def relay(
+        self,
+        t: float,
+        msg: str | None,
+        node: str,
+        channel: str,
+        targets: int,
+        ignored: str | None = None,
+    ) -> None:
+        """A ``relay`` record: what :meth:`record` makes of ``record(t, "relay",
+        msg=msg, node=node, channel=channel, targets=targets[, ignored=ignored])``,
+        the same record and line, with less work (one a node a broadcast).
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.relay(3, "m1", "n2", "socket.io#/#", 0, "unknown room")
+        >>> trace.records("relay"), trace.tally.discarded_by_node["n2"]
+        ([{'t': 3, 'kind': 'relay', 'msg': 'm1', 'node': 'n2', 'channel': 'socket.io#/#', \
+'targets': 0, 'ignored': 'unknown room'}], 1)
+        """
+        if msg.__class__ is not str or targets.__class__ is not int:
+            extra = {"ignored": ignored} if ignored is not None else {}
+            self.record(t, RELAY, msg=msg, node=node, channel=channel, targets=targets, **extra)
+            return
+        t = format_time(t)
+        rec = {"t": t, "kind": RELAY, "msg": msg, "node": node, "channel": channel}
+        rec["targets"] = targets
+        if ignored is not None:
+            rec["ignored"] = ignored
+        if self._items is not None:
+            self._items.append(rec)
+        tally = self.tally
+        tally.kinds[RELAY] += 1
+        tally.end_time = t
+        tally.relays_by_node[node] += 1
+        if ignored or not targets:
+            tally.discarded_by_node[node] += 1
+        for sink in self._sinks:
+            sink.add(rec)
+        if self._out is not None:
+            quoted = self._quoted
+            line = (
+                f'{{"t":{t!r},"kind":"relay","msg":{_quote(msg)},"node":{quoted[node]},'
+                f'"channel":{quoted[channel]},"targets":{targets!r}'
+            )
+            if ignored is not None:
+                line += f',"ignored":{quoted[ignored]}'
+            try:
+                self._out.write(line + "}\n")
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                self._sink.add(rec)
+            except OSError as err:
+                self._lost(err)
+
     def drop(
         self,
         t: float,
