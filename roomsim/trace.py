@@ -653,7 +653,7 @@ class Trace:
             return cls.read_jsonl(path)
         from roomsim.trace_parquet import parquet_records
 
-        return cls.from_records(parquet_records(path))
+        return cls.from_records(parquet_records(path, batched=True))
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:
