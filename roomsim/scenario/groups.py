@@ -216,8 +216,10 @@ class ClientGroup(Part):
             name="", node="", rooms=[], connect_at=self.connect_at, namespace=self.namespace
         )
         # each client: the template's fields with its own name, node and rooms,
-        # made as pydantic's shallow copy makes one, without its per-call overhead
-        base, fields = template.__dict__, template.__pydantic_fields_set__
+        # made as pydantic's shallow copy makes one, without its per-call
+        # overhead; the clients share one set of the fields given (nothing sets
+        # a client's fields afterwards)
+        base, fields = template.__dict__, set(template.__pydantic_fields_set__)
         new, put = ClientSpec.__new__, object.__setattr__
         clients: list[ClientSpec] = []
         add = clients.append
@@ -225,7 +227,7 @@ class ClientGroup(Part):
             client = new(ClientSpec)
             put(client, "__dict__", {**base, "name": name, "node": node, "rooms": joined})
             put(client, "__pydantic_extra__", None)
-            put(client, "__pydantic_fields_set__", set(fields))
+            put(client, "__pydantic_fields_set__", fields)  # one set for the group
             put(client, "__pydantic_private__", None)
             add(client)
         return clients
