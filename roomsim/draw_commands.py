@@ -58,7 +58,7 @@ def _fail(message: str) -> NoReturn:
 def _read_jsonl(path: Path) -> Trace:
     """A saved trace, each line checked as it is read (one-line errors).
 
-    Deliveries are read in batches (:func:`~roomsim.analysis.jsonl.batch_deliveries`):
+    Deliveries are read in batches (:func:`~roomsim.trace.batch_deliveries`):
     the same records, in a fraction of the time and memory.
     """
     try:

@@ -10,7 +10,7 @@ the line.  A file whose name ends in ``.parquet`` is read with
 :meth:`TraceReader.items` gives the same records faster, for a reader that
 can take deliveries in batches (``roomsim draw``, :func:`~roomsim.analysis.dataframe.read_trace`):
 the ``deliver`` lines, most of a large trace, are recognised by their fixed
-shape (:func:`batch_deliveries`) and the consecutive ones of one message,
+shape (:func:`roomsim.trace.batch_deliveries`) and the consecutive ones of one message,
 node, event and instant come as one :class:`DeliveryBatch` instead of a
 dictionary each; any other line is parsed as JSON, as before.
 """
@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, NamedTuple
+from collections.abc import Iterator
+from typing import IO, Any
+
+from roomsim.trace import DeliveryBatch, batch_deliveries, expand
 
 __all__ = [
     "MAX_LINE",
@@ -40,110 +41,6 @@ MAX_LINE = 1 << 20
 
 class TraceFileError(ValueError):
     """A file that cannot be read as a trace (the text is one line)."""
-
-
-class DeliveryBatch(NamedTuple):
-    """Consecutive ``deliver`` records of one message, node, event and instant.
-
-    They stand for one record per client, in order: ``{"t": t, "kind":
-    "deliver", "msg": msg, "client": client, "node": node, "event": event}``
-    (:func:`expand`).
-    """
-
-    t: int | float
-    msg: str
-    node: str
-    event: str
-    clients: list[str]
-
-
-#: a JSON string without escapes or control characters (json.loads would refuse those)
-_STR = r'"([^"\\\x00-\x1f]*)"'
-#: a ``deliver`` line exactly as ``roomsim run --trace`` writes it, JSON numbers' grammar for t
-_DELIVER = re.compile(
-    r'\{"t":(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?),"kind":"deliver"'
-    rf',"msg":{_STR},"client":{_STR},"node":{_STR},"event":{_STR}\}}[ \t\r\n]*\Z'
-)
-
-
-def batch_deliveries(
-    lines: Iterable[str], parse: Callable[[str], dict[str, Any] | None]
-) -> Iterator[dict[str, Any] | DeliveryBatch]:
-    """The records of trace ``lines``, runs of ``deliver`` records as batches.
-
-    A line of the shape ``roomsim run --trace`` writes a delivery in is read
-    by a regular expression; every other line (another kind, a string with
-    an escape, a non-finite time, extra spaces) is given to ``parse``, which
-    returns its record, None to skip it, or raises.  Expanding the batches
-    (:func:`expand`) gives the records ``parse`` would give for every line.
-    Each client name is kept once, however many batches name it.
-
-    Examples
-    --------
-    >>> lines = [
-    ...     '{"t":0,"kind":"connect","client":"a","node":"n1","sid":"s1"}',
-    ...     '{"t":2.5,"kind":"deliver","msg":"m1","client":"a","node":"n1","event":"e"}',
-    ...     '{"t":2.5,"kind":"deliver","msg":"m1","client":"b","node":"n1","event":"e"}',
-    ...     '{"t":3,"kind":"deliver","msg":"m1","client":"c","node":"n2","event":"e"}',
-    ... ]
-    >>> items = list(batch_deliveries(lines, json.loads))
-    >>> [type(x).__name__ for x in items]
-    ['dict', 'DeliveryBatch', 'DeliveryBatch']
-    >>> items[1]
-    DeliveryBatch(t=2.5, msg='m1', node='n1', event='e', clients=['a', 'b'])
-    >>> list(expand(items)) == [json.loads(line) for line in lines]
-    True
-    """
-    match = _DELIVER.match
-    names: dict[str, str] = {}
-    name = names.setdefault
-    key: tuple[str, str, str, str] | None = None
-    t: int | float = 0
-    clients: list[str] = []
-    for text in lines:
-        found = match(text)
-        if found is not None:
-            number, fraction, exponent, msg, client, node, event = found.groups()
-            if (number, msg, node, event) != key:
-                if fraction is None and exponent is None:
-                    value: int | float = int(number)
-                else:
-                    value = float(number)
-                    if not math.isfinite(value):  # 1e999: the parser says what is wrong
-                        found = None
-                if found is not None:
-                    if clients:
-                        yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
-                    key, t, clients = (number, msg, node, event), value, []
-            if found is not None:
-                clients.append(name(client, client))
-                continue
-        if clients:
-            yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
-            key, clients = None, []
-        rec = parse(text)
-        if rec is not None:
-            yield rec
-    if clients:
-        yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
-
-
-def expand(items: Iterable[dict[str, Any] | DeliveryBatch]) -> Iterator[dict[str, Any]]:
-    """The records of ``items``: a batch of deliveries as one record per client."""
-    for item in items:
-        if item.__class__ is DeliveryBatch:
-            t, msg, node, event, clients = item  # type: ignore[misc]
-            for client in clients:
-                yield {
-                    "t": t,
-                    "kind": "deliver",
-                    "msg": msg,
-                    "client": client,
-                    "node": node,
-                    "event": event,
-                }
-        else:
-            yield item  # type: ignore[misc]
 
 
 class TraceReader:
