@@ -57,6 +57,10 @@ CLIENT_REASONS = {
 }
 
 
+#: no socket lost to a crash (shared by every client until one is)
+_NONE: frozenset[str] = frozenset()
+
+
 class Client:
     """A browser (or app) holding one Socket.IO socket, to one node at a time.
 
@@ -88,7 +92,7 @@ class Client:
         self.connections = 0
         self.socket: Socket | None = None
         #: socket ids this client lost because their node went down
-        self._lost_to_crash: set[str] = set()
+        self._lost_to_crash: set[str] | frozenset[str] = _NONE  # a set of its own once one is
         #: socket.io-client's reconnection options
         self.reconnection = True
         #: connection state recovery: the private session id and the last offset seen
@@ -182,7 +186,9 @@ class Client:
         and a lost node, one trip later, after what the node wrote before.
         """
         if node_lost:
-            self._lost_to_crash.add(sid)
+            if self._lost_to_crash is _NONE:
+                self._lost_to_crash = set()
+            self._lost_to_crash.add(sid)  # type: ignore[union-attr]
             self.world.links.carry(self, "down", self._closed, sid, reason)
             return
         client_reason = CLIENT_REASONS.get(reason, reason)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -11,13 +12,14 @@ import simpy
 from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter, ShardedRedisAdapter
 from roomsim.broker import Broker
 from roomsim.client import Client
-from roomsim.ids import rng, socket_id
+from roomsim.ids import rng, socket_id, socket_ids
 from roomsim.latency import delay, halved
 from roomsim.loop import Machine, NodeLoop
 from roomsim.network import ClientLinks
 from roomsim.node import MessageIds, NodeContext
 from roomsim.profile import CostProfile
 from roomsim.recovery import SessionStore
+from roomsim.rooms import RoomRegistry
 from roomsim.server import Server, normalize_namespace
 from roomsim.trace import Trace
 from roomsim.vocabulary import BROKER, CRASH, HEAL, PARTITION, RESTART
@@ -315,6 +317,109 @@ class Cluster:
         server.of(namespace).add(client, sid, tuple(rooms))
         return client
 
+    def connect_many(
+        self, entries: Sequence[tuple[str, str, str, Sequence[str], bool]], start: int = 0
+    ) -> int:
+        """Connect new clients in bulk, as :meth:`connect` one after another would.
+
+        ``entries[start:]`` are ``(name, node, namespace, rooms, bulk)``; they
+        are connected in order, each with the socket id, rooms and records
+        :meth:`connect` gives it, its ``connect`` and ``join`` records written
+        as one batch (:meth:`Trace.add_connections`).  It stops at the first
+        entry that needs the one-by-one path: ``bulk`` false, a name already
+        known, a node that is down or unknown, or a namespace with
+        ``connection`` handlers, a cost profile or connection state recovery.
+
+        Returns
+        -------
+        int
+            The index of the first entry not connected (``len(entries)`` when
+            every one was).
+
+        Examples
+        --------
+        >>> cluster = Cluster(nodes=2)
+        >>> cluster.connect_many([("a", "n1", "/", ["r"], True), ("b", "n2", "/", [], True),
+        ...                       ("a", "n2", "/", [], True)])
+        2
+        >>> [(r["kind"], r["client"]) for r in cluster.trace]
+        [('connect', 'a'), ('join', 'a'), ('connect', 'b')]
+        >>> cluster.clients["a"].sid == socket_id(cluster.seed, "a", "n1", "/", 0)
+        True
+        """
+        from roomsim.socket import Socket
+
+        clients, seed = self.clients, self.seed
+        spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool] | None] = {}
+        done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
+        now = self.env.now
+        i, n = start, len(entries)
+        paused = gc.isenabled()
+        if paused:  # a million new objects that all stay: no collection while they come
+            gc.disable()
+        try:
+            while i < n:
+                name, node, namespace, rooms, bulk = entries[i]
+                if not bulk or name in clients:
+                    break
+                space = spaces.get((node, namespace), False)
+                if space is False:
+                    nsp = self._bulk_namespace(node, namespace)
+                    space = spaces[node, namespace] = (
+                        (nsp, socket_ids(seed, node, nsp.name), _plain_rooms(nsp.adapter))
+                        if nsp is not None
+                        else None
+                    )
+                if space is None:
+                    break
+                nsp, make_id, plain = space  # type: ignore[misc]
+                ns = nsp.name
+                client = clients[name] = Client(self, name, ns)
+                sid = make_id(name)
+                socket = Socket(nsp, client, sid)
+                nsp.sockets[sid] = socket
+                joined = tuple(rooms)
+                adapter = nsp.adapter
+                if plain:  # RoomRegistry.add_all, twice, without the calls
+                    members = adapter.rooms
+                    mine = adapter.sids[sid] = {sid: None}
+                    members[sid] = {sid: None}
+                    for room in joined:
+                        mine[room] = None
+                        those = members.get(room)
+                        if those is None:
+                            members[room] = {sid: None}
+                        else:
+                            those[sid] = None
+                    client._opened(socket)
+                else:
+                    adapter.add_all(sid, (sid,))
+                    client._opened(socket)
+                    if joined:
+                        adapter.add_all(sid, joined)
+                done.append((name, node, sid, ns, joined))
+                i += 1
+        finally:
+            if paused:
+                gc.enable()
+            self.trace.add_connections(now, done)
+        return i
+
+    def _bulk_namespace(self, node: str, namespace: str) -> Namespace | None:
+        """Namespace ``namespace`` of ``node`` if a new client can connect to it in
+        bulk (the node is up; no ``connection`` handler, cost profile or recovery)."""
+        server = self.nodes.get(node)
+        if server is None or not server.alive:
+            return None
+        nsp = server.of(normalize_namespace(namespace))
+        if (
+            nsp.ctx.loop is not None
+            or nsp.adapter.sessions is not None
+            or nsp._handlers.get("connection")
+        ):
+            return None
+        return nsp
+
     def pick_node(self, client: Client | None = None) -> str | None:
         """The load balancer: the client's last node if sticky and up, else the next
         node that is up, in turn; None when every node is down."""
@@ -434,3 +539,13 @@ class Cluster:
     def now(self) -> float:
         """The simulated time, in ms."""
         return self.env.now
+
+
+def _plain_rooms(adapter: Any) -> bool:
+    """Whether ``adapter`` keeps rooms as the in-memory one does, and nobody listens
+    to its room events: a join is then two dictionary entries."""
+    return (
+        type(adapter).add_all is InMemoryAdapter.add_all
+        and isinstance(adapter.registry, RoomRegistry)
+        and not adapter.registry._listeners
+    )

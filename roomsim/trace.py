@@ -30,17 +30,131 @@ compact batch and expanded only when someone reads the records.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 from roomsim.outputs import Output, OutputError
-from roomsim.vocabulary import CONNECT, DELIVER, DROP, EMIT, ERROR, PUBLISH, RELAY
+from roomsim.vocabulary import CONNECT, DELIVER, DROP, EMIT, ERROR, JOIN, PUBLISH, RELAY
 
-__all__ = ["RecordSink", "Trace", "discarded", "format_time"]
+__all__ = [
+    "DeliveryBatch",
+    "RecordSink",
+    "Trace",
+    "batch_deliveries",
+    "discarded",
+    "expand",
+    "format_time",
+]
+
+
+class DeliveryBatch(NamedTuple):
+    """Consecutive ``deliver`` records of one message, node, event and instant.
+
+    They stand for one record per client, in order: ``{"t": t, "kind":
+    "deliver", "msg": msg, "client": client, "node": node, "event": event}``
+    (:func:`expand`).
+    """
+
+    t: int | float
+    msg: str
+    node: str
+    event: str
+    clients: list[str]
+
+
+#: a JSON string without escapes or control characters (json.loads would refuse those)
+_STR = r'"([^"\\\x00-\x1f]*)"'
+#: a ``deliver`` line exactly as ``roomsim run --trace`` writes it, JSON numbers' grammar for t
+_DELIVER = re.compile(
+    r'\{"t":(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?),"kind":"deliver"'
+    rf',"msg":{_STR},"client":{_STR},"node":{_STR},"event":{_STR}\}}[ \t\r\n]*\Z'
+)
+
+
+def batch_deliveries(
+    lines: Iterable[str], parse: Callable[[str], dict[str, Any] | None]
+) -> Iterator[dict[str, Any] | DeliveryBatch]:
+    """The records of trace ``lines``, runs of ``deliver`` records as batches.
+
+    A line of the shape ``roomsim run --trace`` writes a delivery in is read
+    by a regular expression; every other line (another kind, a string with
+    an escape, a non-finite time, extra spaces) is given to ``parse``, which
+    returns its record, None to skip it, or raises.  Expanding the batches
+    (:func:`expand`) gives the records ``parse`` would give for every line.
+    Each client name is kept once, however many batches name it.
+
+    Examples
+    --------
+    >>> lines = [
+    ...     '{"t":0,"kind":"connect","client":"a","node":"n1","sid":"s1"}',
+    ...     '{"t":2.5,"kind":"deliver","msg":"m1","client":"a","node":"n1","event":"e"}',
+    ...     '{"t":2.5,"kind":"deliver","msg":"m1","client":"b","node":"n1","event":"e"}',
+    ...     '{"t":3,"kind":"deliver","msg":"m1","client":"c","node":"n2","event":"e"}',
+    ... ]
+    >>> items = list(batch_deliveries(lines, json.loads))
+    >>> [type(x).__name__ for x in items]
+    ['dict', 'DeliveryBatch', 'DeliveryBatch']
+    >>> items[1]
+    DeliveryBatch(t=2.5, msg='m1', node='n1', event='e', clients=['a', 'b'])
+    >>> list(expand(items)) == [json.loads(line) for line in lines]
+    True
+    """
+    match = _DELIVER.match
+    names: dict[str, str] = {}
+    name = names.setdefault
+    key: tuple[str, str, str, str] | None = None
+    t: int | float = 0
+    clients: list[str] = []
+    for text in lines:
+        found = match(text)
+        if found is not None:
+            number, fraction, exponent, msg, client, node, event = found.groups()
+            if (number, msg, node, event) != key:
+                if fraction is None and exponent is None:
+                    value: int | float = int(number)
+                else:
+                    value = float(number)
+                    if not math.isfinite(value):  # 1e999: the parser says what is wrong
+                        found = None
+                if found is not None:
+                    if clients:
+                        yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
+                    key, t, clients = (number, msg, node, event), value, []
+            if found is not None:
+                clients.append(name(client, client))
+                continue
+        if clients:
+            yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
+            key, clients = None, []
+        rec = parse(text)
+        if rec is not None:
+            yield rec
+    if clients:
+        yield DeliveryBatch(t, key[1], key[2], key[3], clients)  # type: ignore[index]
+
+
+def expand(items: Iterable[dict[str, Any] | DeliveryBatch]) -> Iterator[dict[str, Any]]:
+    """The records of ``items``: a batch of deliveries as one record per client."""
+    for item in items:
+        if item.__class__ is DeliveryBatch:
+            t, msg, node, event, clients = item  # type: ignore[misc]
+            for client in clients:
+                yield {
+                    "t": t,
+                    "kind": "deliver",
+                    "msg": msg,
+                    "client": client,
+                    "node": node,
+                    "event": event,
+                }
+        else:
+            yield item  # type: ignore[misc]
 
 
 class RecordSink(Protocol):
@@ -128,6 +242,31 @@ class _Deliveries:
                 "node": node,
                 "event": event,
             }
+
+
+class _Connections:
+    """The ``connect`` and ``join`` records of clients connected at one instant."""
+
+    __slots__ = ("connections", "t")
+
+    def __init__(
+        self, t: int | float, connections: list[tuple[str, str, str, str, tuple[str, ...]]]
+    ) -> None:
+        self.t, self.connections = t, connections
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        t = self.t
+        for client, node, sid, namespace, rooms in self.connections:
+            yield {
+                "t": t,
+                "kind": CONNECT,
+                "client": client,
+                "node": node,
+                "sid": sid,
+                "namespace": namespace,
+            }
+            for room in rooms:
+                yield {"t": t, "kind": JOIN, "client": client, "node": node, "room": room}
 
 
 def discarded(relay: dict[str, Any]) -> bool:
@@ -258,7 +397,7 @@ class Trace:
         keep: bool = True,
         sinks: tuple[RecordSink, ...] | list[RecordSink] = (),
     ):
-        self._items: list[dict[str, Any] | _Deliveries] | None = [] if keep else None
+        self._items: list[dict[str, Any] | _Deliveries | _Connections] | None = [] if keep else None
         self._sinks = tuple(sinks)
         batched = [getattr(sink, "add_deliveries", None) for sink in self._sinks]
         self._batch_sinks = tuple(b for b in batched if b is not None)
@@ -301,6 +440,64 @@ class Trace:
         if self._out is not None:
             try:
                 self._out.write(_encode(rec) + "\n")
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                self._sink.add(rec)
+            except OSError as err:
+                self._lost(err)
+
+    def relay(
+        self,
+        t: float,
+        msg: str | None,
+        node: str,
+        channel: str,
+        targets: int,
+        ignored: str | None = None,
+    ) -> None:
+        """A ``relay`` record: what :meth:`record` makes of ``record(t, "relay",
+        msg=msg, node=node, channel=channel, targets=targets[, ignored=ignored])``,
+        the same record and line, with less work (one a node a broadcast).
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.relay(3, "m1", "n2", "socket.io#/#", 0, "unknown room")
+        >>> trace.records("relay"), trace.tally.discarded_by_node["n2"]
+        ([{'t': 3, 'kind': 'relay', 'msg': 'm1', 'node': 'n2', 'channel': 'socket.io#/#', \
+'targets': 0, 'ignored': 'unknown room'}], 1)
+        """
+        if msg.__class__ is not str or targets.__class__ is not int:
+            extra = {"ignored": ignored} if ignored is not None else {}
+            self.record(t, RELAY, msg=msg, node=node, channel=channel, targets=targets, **extra)
+            return
+        t = format_time(t)
+        rec = {"t": t, "kind": RELAY, "msg": msg, "node": node, "channel": channel}
+        rec["targets"] = targets
+        if ignored is not None:
+            rec["ignored"] = ignored
+        if self._items is not None:
+            self._items.append(rec)
+        tally = self.tally
+        tally.kinds[RELAY] += 1
+        tally.end_time = t
+        tally.relays_by_node[node] += 1
+        if ignored or not targets:
+            tally.discarded_by_node[node] += 1
+        for sink in self._sinks:
+            sink.add(rec)
+        if self._out is not None:
+            quoted = self._quoted
+            line = (
+                f'{{"t":{t!r},"kind":"relay","msg":{_quote(msg)},"node":{quoted[node]},'
+                f'"channel":{quoted[channel]},"targets":{targets!r}'
+            )
+            if ignored is not None:
+                line += f',"ignored":{quoted[ignored]}'
+            try:
+                self._out.write(line + "}\n")
             except OSError as err:
                 self._lost(err)
         elif self._sink is not None:
@@ -368,6 +565,73 @@ class Trace:
             except OSError as err:
                 self._lost(err)
 
+    def add_connections(
+        self, t: float, connections: list[tuple[str, str, str, str, tuple[str, ...]]]
+    ) -> None:
+        """Add, for each ``(client, node, sid, namespace, rooms)``, its ``connect``
+        record and a ``join`` record per room, in that order: one batch, the
+        records (and file lines) :meth:`record` would make one by one.
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.add_connections(
+        ...     0, [("a", "n1", "s1", "/", ("r1", "r2")), ("b", "n2", "s2", "/", ())]
+        ... )
+        >>> [(r["kind"], r["client"], r.get("room")) for r in trace]
+        [('connect', 'a', None), ('join', 'a', 'r1'), ('join', 'a', 'r2'), ('connect', 'b', None)]
+        >>> dict(trace.tally.kinds), sorted(trace.tally.clients)
+        ({'connect': 2, 'join': 2}, ['a', 'b'])
+        """
+        if not connections:
+            return
+        t = format_time(t)
+        batch = _Connections(t, connections)
+        if self._items is not None:
+            self._items.append(batch)
+        tally = self.tally
+        kinds, clients, by_node = tally.kinds, tally.clients.add, tally.clients_by_node
+        joins = 0
+        for client, node, _sid, _namespace, rooms in connections:
+            clients(client)
+            by_node[node] += 1
+            joins += len(rooms)
+        kinds[CONNECT] += len(connections)
+        if joins:
+            kinds[JOIN] += joins
+        tally.end_time = t
+        if self._sinks:
+            for rec in batch.records():
+                for sink in self._sinks:
+                    sink.add(rec)
+        if self._out is not None:
+            quoted = self._quoted.__getitem__
+            head = f'{{"t":{t!r},"kind":'
+            write = self._out.write
+            lines: list[str] = []
+            add = lines.append
+            try:
+                for client, node, sid, namespace, rooms in connections:
+                    who = f'"client":{_quote(client)},"node":{quoted(node)}'
+                    add(
+                        f'{head}"connect",{who},"sid":{_quote(sid)},'
+                        f'"namespace":{quoted(namespace)}}}\n'
+                    )
+                    for room in rooms:
+                        add(f'{head}"join",{who},"room":{quoted(room)}}}\n')
+                    if len(lines) >= 4096:  # a few hundred kB at a time
+                        write("".join(lines))
+                        lines.clear()
+                write("".join(lines))
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                for rec in batch.records():
+                    self._sink.add(rec)
+            except OSError as err:
+                self._lost(err)
+
     def _lost(self, err: OSError) -> None:
         """The file cannot take more (a full disk): drop it, keep counting, say so at close."""
         assert self._output is not None
@@ -405,7 +669,7 @@ class Trace:
         if self._items is None:
             raise ValueError("this trace was streamed to a file; read it with Trace.read_jsonl")
         for item in self._items:
-            if item.__class__ is _Deliveries:
+            if item.__class__ is _Deliveries or item.__class__ is _Connections:
                 yield from item.records()  # type: ignore[union-attr]
             else:
                 yield item  # type: ignore[misc]
@@ -437,7 +701,7 @@ class Trace:
             if item.__class__ is _Deliveries:
                 msg = item.msg  # type: ignore[union-attr]
                 pairs.update((msg, c) for c in item.clients)  # type: ignore[union-attr]
-            elif item["kind"] == DELIVER:  # type: ignore[index]
+            elif item.__class__ is dict and item["kind"] == DELIVER:  # type: ignore[index]
                 pairs.add((item["msg"], item["client"]))  # type: ignore[index]
         return pairs
 
@@ -464,20 +728,31 @@ class Trace:
                 write(_encode(rec) + "\n")
 
     @classmethod
-    def from_records(cls, records: Iterable[dict[str, Any]]) -> Trace:
+    def from_records(cls, records: Iterable[dict[str, Any] | tuple[Any, ...]]) -> Trace:
         """A trace in memory holding ``records`` (as read from a file), in order.
+
+        An item that is a tuple ``(t, msg, node, event, clients)`` (a
+        :class:`~roomsim.analysis.jsonl.DeliveryBatch`) stands for one
+        ``deliver`` record per client, kept as one batch.
 
         Examples
         --------
         >>> trace = Trace.from_records([{"t": 0, "kind": "connect", "client": "a",
-        ...                              "node": "n1", "sid": "s1"}])
-        >>> len(trace), sorted(trace.tally.clients)
-        (1, ['a'])
+        ...                              "node": "n1", "sid": "s1"},
+        ...                             (2, "m1", "n1", "news", ["a", "b"])])
+        >>> len(trace), sorted(trace.tally.clients), trace.recipients("m1")
+        (3, ['a'], ['a', 'b'])
         """
         trace = cls()
-        items, add = trace._items, trace.tally.add
+        items, add, tally = trace._items, trace.tally.add, trace.tally
         assert items is not None
         for rec in records:
+            if isinstance(rec, tuple):
+                t, msg, node, event, clients = rec
+                if clients:
+                    items.append(_Deliveries(t, msg, node, event, clients))
+                    tally.add_deliveries(t, msg, node, len(clients))
+                continue
             items.append(rec)
             add(rec)
         return trace
@@ -492,17 +767,14 @@ class Trace:
             return cls.read_jsonl(path)
         from roomsim.trace_parquet import parquet_records
 
-        return cls.from_records(parquet_records(path))
+        return cls.from_records(parquet_records(path, batched=True))
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> Trace:
         """Load a trace written by ``roomsim run --trace`` or :meth:`write_jsonl`."""
-        trace = cls()
-        assert trace._items is not None
+
+        def parse(line: str) -> dict[str, Any] | None:
+            return json.loads(line) if line.strip() else None
+
         with open(path, encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip():
-                    rec = json.loads(line)
-                    trace._items.append(rec)
-                    trace.tally.add(rec)
-        return trace
+            return cls.from_records(batch_deliveries(lines, parse))

@@ -47,6 +47,9 @@ COLUMNS: dict[str, str] = {
     "targets": "int",
     "bytes": "int",
 }
+#: a delivery's keys, in order, as ``_keys`` holds them
+_DELIVER_KEYS = ("t", "kind", "msg", "client", "node", "event")
+_DELIVER_ORDER = ",".join(_DELIVER_KEYS)
 #: the columns that hold each record's keys in order, and its other keys as JSON
 KEYS, EXTRA = "_keys", "_extra"
 _INT64 = 1 << 63
@@ -189,8 +192,15 @@ def _time(t: float) -> int | float:
     return int(t) if t.is_integer() else t
 
 
-def parquet_records(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[dict[str, Any]]:
+def parquet_records(
+    source: str | os.PathLike[str] | IO[bytes], *, batched: bool = False
+) -> Iterator[Any]:
     """The records of a Parquet trace, one row group in memory at a time.
+
+    With ``batched``, each run of ``deliver`` rows of one message, node,
+    event and time that hold only those keys comes as one tuple ``(t, msg,
+    node, event, clients)`` (as :class:`roomsim.analysis.jsonl.DeliveryBatch`),
+    for a reader that takes deliveries in batches.
 
     Raises ValueError (one line) when ``source`` is not Parquet or has no
     ``t`` and ``kind`` columns.
@@ -214,7 +224,25 @@ def parquet_records(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[dict
         times, keys = cols["t"], cols.get(KEYS)
         extras = cols.get(EXTRA, [None] * table.num_rows)
         others = [c for c in names if c not in ("t", "kind", KEYS, EXTRA)]
+        kinds = cols["kind"]
+        plain = batched and keys is not None and all(c in cols for c in _DELIVER_KEYS[2:])
+        order: list[Any] = keys if keys is not None else []
+        run: list[str] = []
+        run_key: tuple[Any, ...] | None = None
         for i in range(table.num_rows):
+            if plain and kinds[i] == "deliver" and order[i] == _DELIVER_ORDER and not extras[i]:
+                t = times[i]
+                if t is not None and t.__class__ is float and math.isfinite(t):
+                    key = (t, cols["msg"][i], cols["node"][i], cols["event"][i])
+                    if key != run_key:
+                        if run:
+                            yield (_time(run_key[0]), *run_key[1:], run)  # type: ignore[index]
+                        run_key, run = key, []
+                    run.append(cols["client"][i])
+                    continue
+            if run:
+                yield (_time(run_key[0]), *run_key[1:], run)  # type: ignore[index]
+                run_key, run = None, []
             t = times[i]
             if t is None or not isinstance(t, (int, float)) or not math.isfinite(t):
                 raise ValueError(f"{os.fspath(name)}: row {i + 1}: 't' is not a finite number")
@@ -229,3 +257,5 @@ def parquet_records(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[dict
                         rec[key] = cols[key][i]
                 rec.update(extra)
             yield rec
+        if run:
+            yield (_time(run_key[0]), *run_key[1:], run)  # type: ignore[index]

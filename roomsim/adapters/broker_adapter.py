@@ -21,7 +21,7 @@ from roomsim.adapters.memory import Answer, Count, InMemoryAdapter
 from roomsim.adapters.requests import PendingRequest, RemoteSocket, describe, settle
 from roomsim.broker import Broker, BrokerMessage
 from roomsim.packet import BroadcastOptions, Packet, wire_size
-from roomsim.vocabulary import PUBLISH, RELAY
+from roomsim.vocabulary import PUBLISH
 
 if TYPE_CHECKING:
     from roomsim.adapters.interface import AdapterNamespace
@@ -443,16 +443,7 @@ class BrokerAdapter(InMemoryAdapter):
     ) -> None:
         """Record what this node made of a copy the broker handed it."""
         ctx = self.ctx
-        extra = {"ignored": ignored} if ignored is not None else {}
-        ctx.trace.record(
-            ctx.env.now,
-            RELAY,
-            msg=message.msg,
-            node=ctx.name,
-            channel=channel,
-            targets=targets,
-            **extra,
-        )
+        ctx.trace.relay(ctx.env.now, message.msg, ctx.name, channel, targets, ignored)
 
 
 def decode_options(wire: dict[str, Any]) -> BroadcastOptions:

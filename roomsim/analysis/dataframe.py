@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
+from roomsim.analysis.jsonl import DeliveryBatch
 from roomsim.trace_parquet import EXTRA, KEYS, need_pyarrow
 
 __all__ = ["read_trace"]
@@ -51,10 +53,52 @@ def read_trace(path: str | os.PathLike[str]) -> Any:
                 else:
                     frame[column] = more[column]
     else:
-        frame = pd.DataFrame.from_records(list(TraceReader(path)))
+        frame = pd.DataFrame(_columns(TraceReader(path).items()))
+    return _tidy(frame)
+
+
+def _tidy(frame: Any) -> Any:
+    """Drop empty columns, None for missing values, ``t`` as a float."""
+    import pandas as pd
+
     frame = frame.dropna(axis="columns", how="all")
     for column in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])]:
         frame[column] = frame[column].where(frame[column].notna(), None)  # lists: None when empty
     if "t" in frame:
         frame["t"] = frame["t"].astype("float64")
     return frame
+
+
+def _columns(items: Iterable[dict[str, Any] | DeliveryBatch]) -> dict[str, list[Any]]:
+    """The records as columns, in one pass: a column per key, in the order keys
+    first appear, None where a record lacks the key (as
+    ``pandas.DataFrame.from_records`` of the records has them); a batch of
+    deliveries fills its columns in one step."""
+    columns: dict[str, list[Any]] = {}
+    rows = 0
+
+    def column(key: str) -> list[Any]:
+        values = columns.get(key)
+        if values is None:
+            values = columns[key] = [None] * rows
+        elif len(values) < rows:
+            values.extend([None] * (rows - len(values)))
+        return values
+
+    for item in items:
+        if item.__class__ is DeliveryBatch:
+            t, msg, node, event, clients = item  # type: ignore[misc]
+            n = len(clients)
+            for key, value in (("t", t), ("kind", "deliver"), ("msg", msg)):
+                column(key).extend([value] * n)
+            column("client").extend(clients)
+            for key, value in (("node", node), ("event", event)):
+                column(key).extend([value] * n)
+            rows += n
+        else:
+            for key, value in item.items():  # type: ignore[union-attr]
+                column(key).append(value)
+            rows += 1
+    for values in columns.values():
+        values.extend([None] * (rows - len(values)))
+    return columns

@@ -6,6 +6,13 @@ trace of any size need only what they keep.  A line that is not a record
 raises :class:`TraceFileError`, whose text is one line naming the file and
 the line.  A file whose name ends in ``.parquet`` is read with
 :func:`roomsim.trace_parquet.parquet_records`, one row group at a time.
+
+:meth:`TraceReader.items` gives the same records faster, for a reader that
+can take deliveries in batches (``roomsim draw``, :func:`~roomsim.analysis.dataframe.read_trace`):
+the ``deliver`` lines, most of a large trace, are recognised by their fixed
+shape (:func:`roomsim.trace.batch_deliveries`) and the consecutive ones of one message,
+node, event and instant come as one :class:`DeliveryBatch` instead of a
+dictionary each; any other line is parsed as JSON, as before.
 """
 
 from __future__ import annotations
@@ -17,7 +24,16 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-__all__ = ["MAX_LINE", "TraceFileError", "TraceReader"]
+from roomsim.trace import DeliveryBatch, batch_deliveries, expand
+
+__all__ = [
+    "MAX_LINE",
+    "DeliveryBatch",
+    "TraceFileError",
+    "TraceReader",
+    "batch_deliveries",
+    "expand",
+]
 
 #: the longest line a trace may have, in characters (a record is a few hundred)
 MAX_LINE = 1 << 20
@@ -87,7 +103,35 @@ class TraceReader:
         with stream:
             yield from self._records(stream)
 
+    def items(self) -> Iterator[dict[str, Any] | DeliveryBatch]:
+        """The records, in file order, runs of deliveries as :class:`DeliveryBatch`.
+
+        The same records as iterating the reader (:func:`expand` gives them),
+        and the same errors, read several times faster on a large trace.
+        """
+        self.line = 0
+        if self.path == "-":
+            yield from batch_deliveries(self._lines(sys.stdin), self._parse_line)
+            return
+        if self._parquet:
+            yield from self._parquet_records()
+            return
+        try:
+            stream = open(self.path, encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as err:
+            raise TraceFileError(f"{self.path}: cannot read it ({err.strerror})") from None
+        with stream:
+            yield from batch_deliveries(self._lines(stream), self._parse_line)
+
+    def _parse_line(self, text: str) -> dict[str, Any] | None:
+        return self._parse(text) if text.strip() else None
+
     def _records(self, stream: IO[str]) -> Iterator[dict[str, Any]]:
+        for text in self._lines(stream):
+            if text.strip():
+                yield self._parse(text)
+
+    def _lines(self, stream: IO[str]) -> Iterator[str]:
         while True:
             try:
                 text = stream.readline(MAX_LINE)
@@ -104,9 +148,7 @@ class TraceReader:
                 raise TraceFileError(
                     f"{self.where()}: not a trace: a line longer than {MAX_LINE:,} characters"
                 )
-            if not text.strip():
-                continue
-            yield self._parse(text)
+            yield text
 
     def _parquet_records(self) -> Iterator[dict[str, Any]]:
         from roomsim.trace_parquet import parquet_records
