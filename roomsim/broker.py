@@ -48,6 +48,8 @@ _Pending = tuple[Callable[[], None], Callable[[str], None] | None]
 __all__ = ["Broker", "BrokerMessage", "Subscription", "Subscriptions"]
 
 Listener = Callable[[str, "BrokerMessage"], None]
+#: takes the copies of one message for several subscriptions at one instant
+BatchListener = Callable[[str, "BrokerMessage", "list[Subscription]"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,10 @@ class Subscription:
     cancelled: bool = False
     #: the node's client would not subscribe it again after a reconnection
     stale: bool = False
+    #: hands one message to a run of subscriptions with the same ``batch`` at once
+    #: (what ``listener`` does for each, in order); ``owner`` is what it acts for
+    batch: BatchListener | None = None
+    owner: Any = None
     _match: Callable[[str], bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -117,13 +123,18 @@ class Subscriptions:
     (['n2'], 2)
     """
 
-    __slots__ = ("_all", "_by_node", "_exact", "_patterns", "_seq")
+    __slots__ = ("_all", "_by_node", "_exact", "_matched", "_patterns", "_seq")
+
+    #: channels whose matching patterns are remembered at most (then forgotten)
+    REMEMBERED = 4096
 
     def __init__(self) -> None:
         #: every subscription, in the order made (a dict: removal in O(1), order kept)
         self._all: dict[Subscription, int] = {}
         self._exact: dict[str, dict[Subscription, int]] = {}
         self._patterns: dict[Subscription, int] = {}
+        #: the patterns each recent channel matches (forgotten when patterns change)
+        self._matched: dict[str, list[Subscription]] = {}
         self._by_node: dict[str, dict[Subscription, int]] = {}
         self._seq = 0
 
@@ -134,6 +145,7 @@ class Subscriptions:
         self._all[sub] = seq
         if sub.pattern:
             self._patterns[sub] = seq
+            self._matched.clear()
         else:
             self._exact.setdefault(sub.target, {})[sub] = seq
         self._by_node.setdefault(sub.node, {})[sub] = seq
@@ -145,6 +157,7 @@ class Subscriptions:
             return
         if sub.pattern:
             del self._patterns[sub]
+            self._matched.clear()
         else:
             same = self._exact[sub.target]
             del same[sub]
@@ -182,8 +195,13 @@ class Subscriptions:
         exact = self._exact.get(channel)
         patterns = self._patterns
         if patterns:
-            found = [s for s in patterns if s._match(channel)]
+            found = self._matched.get(channel)
+            if found is None:
+                if len(self._matched) >= self.REMEMBERED:
+                    self._matched.clear()
+                found = self._matched[channel] = [s for s in patterns if s._match(channel)]
             if found:
+                found = list(found)
                 if not exact:
                     return found
                 found += exact
@@ -382,9 +400,17 @@ class Broker:
         node: str,
         immediate: bool = True,
         on_missed: Callable[[str, BrokerMessage, str], None] | None = None,
+        batch: BatchListener | None = None,
+        owner: Any = None,
     ) -> Subscription:
-        """``PSUBSCRIBE pattern`` (a Redis glob, such as ``socket.io#/#*``)."""
-        return self._add(Subscription(node, pattern, listener, True, on_missed), immediate)
+        """``PSUBSCRIBE pattern`` (a Redis glob, such as ``socket.io#/#*``).
+
+        ``batch``, if given, is called instead of ``listener`` with every
+        subscription of a run of consecutive subscribers that share it (each
+        with its ``owner``), when a message reaches them at one instant.
+        """
+        sub = Subscription(node, pattern, listener, True, on_missed, batch=batch, owner=owner)
+        return self._add(sub, immediate)
 
     def drop_node(self, node: str) -> None:
         """A node went away: its subscriptions end at once, what it sent or was
@@ -651,22 +677,24 @@ class Broker:
         self.bytes[channel] += message.size
         self.published_by_node[message.sender] += 1
         self.bytes_by_node[message.sender] += message.size
-        reached = []
-        for sub in self._subs.matching(channel):
-            if sub.node in self.cut_from and sub.node in self._losing:
-                if sub.on_missed is not None:
-                    sub.on_missed(channel, message, "partition")
-            elif sub.active:
-                reached.append(sub)
-            elif sub.on_missed is not None and not sub.cancelled:
-                # not yet in place: the node has not reconnected, or not subscribed yet
-                why = "broker down" if sub.node in self._reconnecting else "not subscribed"
-                sub.on_missed(channel, message, why)
+        subs = self._subs.matching(channel)
+        reached = [sub for sub in subs if sub.active]
+        if self.cut_from or len(reached) < len(subs):
+            reached = []
+            for sub in subs:
+                if sub.node in self.cut_from and sub.node in self._losing:
+                    if sub.on_missed is not None:
+                        sub.on_missed(channel, message, "partition")
+                elif sub.active:
+                    reached.append(sub)
+                elif sub.on_missed is not None and not sub.cancelled:
+                    # not yet in place: the node has not reconnected, or not subscribed yet
+                    why = "broker down" if sub.node in self._reconnecting else "not subscribed"
+                    sub.on_missed(channel, message, why)
         done = self.publish_ms + len(reached) * self.copy_ms
         if reached:
             self.handed_out[channel] += len(reached)
-            for sub in reached:
-                self.received_by_node[sub.node] += 1
+            self.received_by_node.update([sub.node for sub in reached])
             cut = self.cut_from
             held = [sub for sub in reached if sub.node in cut] if cut else []
             if held:  # behind a partition that holds: handed over after the heal
@@ -701,5 +729,22 @@ class Broker:
 
     @staticmethod
     def _hand_out(channel: str, message: BrokerMessage, subs: list[Subscription]) -> None:
-        for sub in subs:
-            sub.listener(channel, message)
+        """Hand ``message`` to ``subs`` in order: a run of subscriptions with the
+        same ``batch`` in one call."""
+        batch = subs[0].batch
+        if batch is not None and all(sub.batch is batch for sub in subs):
+            batch(channel, message, subs)  # the common case: one kind of subscriber
+            return
+        i, n = 0, len(subs)
+        while i < n:
+            sub = subs[i]
+            batch = sub.batch
+            if batch is None:
+                sub.listener(channel, message)
+                i += 1
+                continue
+            j = i + 1
+            while j < n and subs[j].batch is batch:
+                j += 1
+            batch(channel, message, subs[i:j])
+            i = j

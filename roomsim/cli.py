@@ -348,6 +348,7 @@ class _Checks:
         if self.checker is None:  # the figures only: deliveries counted in batches
             self.add = self.summary.add  # type: ignore[method-assign]
             self.add_deliveries = self.summary.add_deliveries
+            self.add_relays = self.summary.add_relays
 
     def add(self, rec: dict[str, Any]) -> None:
         self.summary.add(rec)

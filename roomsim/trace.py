@@ -162,7 +162,9 @@ class RecordSink(Protocol):
 
     A sink with an ``add_deliveries(t, msg, node, event, clients)`` method
     gets a batch of deliveries in one call, as :meth:`Trace.add_deliveries`
-    does; else one ``deliver`` record per client.
+    does; else one ``deliver`` record per client.  Likewise a sink with an
+    ``add_relays(t, msg, nodes, channel, ignored)`` method gets the copies a
+    batch of nodes threw away (:meth:`Trace.relays`) in one call.
     """
 
     def add(self, record: dict[str, Any]) -> None: ...
@@ -404,6 +406,10 @@ class Trace:
         self._record_sinks = tuple(
             s for s, b in zip(self._sinks, batched, strict=True) if b is None
         )
+        relayed = [getattr(sink, "add_relays", None) for sink in self._sinks]
+        self._relay_sinks = tuple(b for b in relayed if b is not None)
+        #: a sink that needs every relay as a record
+        self._record_relays = any(b is None for b in relayed)
         self.tally = Tally()
         self.path = Path(path) if path is not None else None
         self._out: IO[str] | None = None
@@ -503,6 +509,59 @@ class Trace:
         elif self._sink is not None:
             try:
                 self._sink.add(rec)
+            except OSError as err:
+                self._lost(err)
+
+    def relays(
+        self, t: float, msg: str | None, nodes: list[str], channel: str, ignored: str
+    ) -> None:
+        """One ``relay`` record per node of ``nodes``, in that order, each a copy
+        on ``channel`` the node threw away (``targets`` 0, ``ignored``): the
+        records and lines :meth:`relay` makes one by one, as one batch.
+
+        Examples
+        --------
+        >>> trace = Trace()
+        >>> trace.relays(3, "m1", ["n2", "n3"], "socket.io#/#r#", "unknown room")
+        >>> [(r["node"], r["targets"], r["ignored"]) for r in trace.records("relay")]
+        [('n2', 0, 'unknown room'), ('n3', 0, 'unknown room')]
+        >>> trace.tally.discarded_by_node["n3"], trace.tally.kinds["relay"]
+        (1, 2)
+        """
+        if msg.__class__ is not str or self._items is not None or self._record_relays:
+            for node in nodes:
+                self.relay(t, msg, node, channel, 0, ignored)
+            return
+        t = format_time(t)
+        tally = self.tally
+        tally.kinds[RELAY] += len(nodes)
+        tally.end_time = t
+        tally.relays_by_node.update(nodes)
+        tally.discarded_by_node.update(nodes)
+        for batch in self._relay_sinks:
+            batch(t, msg, nodes, channel, ignored)
+        if self._out is not None:
+            quoted = self._quoted
+            head = f'{{"t":{t!r},"kind":"relay","msg":{_quote(msg)},"node":'
+            tail = f',"channel":{quoted[channel]},"targets":0,"ignored":{quoted[ignored]}}}\n'
+            try:
+                self._out.write(head + (tail + head).join(map(quoted.__getitem__, nodes)) + tail)
+            except OSError as err:
+                self._lost(err)
+        elif self._sink is not None:
+            try:
+                for node in nodes:
+                    self._sink.add(
+                        {
+                            "t": t,
+                            "kind": RELAY,
+                            "msg": msg,
+                            "node": node,
+                            "channel": channel,
+                            "targets": 0,
+                            "ignored": ignored,
+                        }
+                    )
             except OSError as err:
                 self._lost(err)
 

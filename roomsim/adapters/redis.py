@@ -45,7 +45,7 @@ from roomsim.adapters.broker_adapter import (
     Reply,
     decode_options,
 )
-from roomsim.broker import Broker, BrokerMessage
+from roomsim.broker import Broker, BrokerMessage, Subscription
 from roomsim.packet import BroadcastOptions, Packet
 from roomsim.vocabulary import NODE_DOWN, OTHER_NAMESPACE, OWN_MESSAGE, UNKNOWN_ROOM
 
@@ -102,7 +102,14 @@ class RedisAdapter(BrokerAdapter):
         self.response_channel = f"{self.KEY}-response#{nsp.name}#"
         self.requests_timeout_ms = requests_timeout_ms
         node = nsp.node
-        broker.psubscribe(self.channel + "*", self.on_message, node=node, on_missed=self.missed)
+        broker.psubscribe(
+            self.channel + "*",
+            self.on_message,
+            node=node,
+            on_missed=self.missed,
+            batch=RedisAdapter.on_copies,
+            owner=self,
+        )
         broker.subscribe(
             self.request_channel,
             self.on_request,
@@ -171,6 +178,36 @@ class RedisAdapter(BrokerAdapter):
         sids = self.registry.select(opts.rooms, opts.except_rooms)
         self.relay(message, channel, len(sids), None)
         nsp.write(packet, sids, opts.volatile)
+
+    @staticmethod
+    def on_copies(channel: str, message: BrokerMessage, subs: list[Subscription]) -> None:
+        """Copies of one broadcast reaching the nodes of ``subs`` at one instant:
+        what :meth:`on_message` does on each, in order, with the nodes that have
+        no socket in the room (up, and free of costs) recorded as one batch."""
+        ctx = subs[0].owner.ctx
+        now, trace, msg = ctx.env.now, ctx.trace, message.msg  # one instant, one trace
+        owners: list[RedisAdapter] = [sub.owner for sub in subs]
+        # a node skips the copy when the room is not one of its own (and it is up,
+        # free of costs): then it only records a relay, and those go as one batch
+        skips = [
+            len(channel) > len(a.channel) + 1
+            and channel[len(a.channel) : -1] not in a.rooms
+            and a.ctx.up
+            and a.ctx.loop is None
+            for a in owners
+        ]
+        i, n = 0, len(owners)
+        while i < n:
+            if skips[i]:
+                try:
+                    j = skips.index(False, i)
+                except ValueError:
+                    j = n
+                trace.relays(now, msg, [sub.node for sub in subs[i:j]], channel, UNKNOWN_ROOM)
+                i = j
+            else:
+                owners[i].on_message(channel, message)
+                i += 1
 
     # -- requests: the wire of the shared template -------------------------------------
     def send(self, op: str, fields: Fields, msg: str | None = None, on_reply: Reply = None) -> None:

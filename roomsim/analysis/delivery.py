@@ -112,6 +112,9 @@ class DeliverySummary:
         elif kind == vocab.DROP and "client" in rec and rec.get("msg") in self._kinds:
             self._lost[self._kinds[rec["msg"]]] += 1
 
+    def add_relays(self, t: float, msg: str, nodes: list[str], channel: str, ignored: str) -> None:
+        """Copies nodes threw away: nothing the figures count."""
+
     def add_deliveries(self, t: float, msg: str, node: str, event: str, clients: list[str]) -> None:
         """One ``deliver`` record per client, as :meth:`add` of each would count them."""
         of = self._kinds.get(msg)
