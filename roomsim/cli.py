@@ -350,6 +350,11 @@ class _Checks:
             self.add_deliveries = self.summary.add_deliveries
             self.add_relays = self.summary.add_relays
 
+    def add_relays(
+        self, t: int | float, msg: str, nodes: list[str], channel: str, ignored: str
+    ) -> None:
+        self.checker.add_relays(t, msg, nodes, channel, ignored)  # type: ignore[union-attr]
+
     def add(self, rec: dict[str, Any]) -> None:
         self.summary.add(rec)
         self.checker.add(rec)  # type: ignore[union-attr]

@@ -117,3 +117,27 @@ def test_kept_records_and_costs_take_the_one_by_one_path(
             _, alone = _run(tmp_path, "l.jsonl", scenario, keep=True)
         assert kept.records("relay") == alone.records("relay")
         assert len(kept.records("relay")) >= 4 * 6 - 6  # every live node, every broadcast
+
+
+def test_the_checker_takes_the_batch_as_the_records_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A checker fed the batch finds what it finds fed the records one by one:
+    nothing here (every targeted socket delivered); and a batch stamped before
+    the record above it is flagged as a record out of time order."""
+    from roomsim.analysis.check import Checker
+
+    def check(batched: bool) -> list:
+        checker = Checker(True)
+        trace = Trace(keep=False, sinks=[checker])
+        with monkeypatch.context() as patch:
+            if not batched:
+                patch.setattr(RedisAdapter, "on_copies", staticmethod(_one_by_one))
+            run_scenario(scenario_from_dict(_scenario()), trace=trace)
+        return [v.as_dict() for v in checker.finish()]
+
+    assert check(True) == check(False) == []
+    checker = Checker(False)
+    checker.add({"t": 5, "kind": "connect", "client": "a", "node": "n1", "sid": "s1"})
+    checker.add_relays(4, "m9", ["n2", "n3"], "socket.io#/#r#", "unknown room")
+    assert [v.as_dict()["rule"] for v in checker.finish()] == ["time", "time"]

@@ -195,6 +195,24 @@ class Checker:
         if handler is not None:
             handler(self, rec)
 
+    def add_relays(
+        self, t: int | float, msg: str, nodes: list[str], channel: str, ignored: str
+    ) -> None:
+        """Check the ``relay`` records of :meth:`Trace.relays <roomsim.trace.Trace.relays>`
+        (each node of ``nodes`` threw its copy away), as :meth:`add` would one by one."""
+        if t < self._t or t < 0 or (self._retired and self._retired[0][0] + self._grace < t):
+            for node in nodes:  # something to flag or forget: the careful path
+                self.add(
+                    {"t": t, "kind": vocab.RELAY, "msg": msg, "node": node,
+                     "channel": channel, "targets": 0, "ignored": ignored}
+                )  # fmt: skip
+            return
+        self._seq += len(nodes)
+        self._t = t
+        if msg in self._emits:
+            for node in nodes:
+                self._heard(msg, node)
+
     def finish(self) -> list[Violation]:
         """Every violation found (what is still owed counts as ``lost`` when complete)."""
         if self.complete:
