@@ -348,7 +348,7 @@ class _Checks:
         if self.checker is None:  # the figures only: deliveries counted in batches
             self.add = self.summary.add  # type: ignore[method-assign]
             self.add_deliveries = self.summary.add_deliveries
-            self.add_relays = self.summary.add_relays
+            self.add_relays = self.summary.add_relays  # type: ignore[method-assign]
 
     def add_relays(
         self, t: int | float, msg: str, nodes: list[str], channel: str, ignored: str
