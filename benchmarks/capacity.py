@@ -167,57 +167,10 @@ def validation_loads(seconds: float = 2.0) -> list[Any]:
 def simulated_window(
     load: Any, clients: list[Any], nodes: int, profile: dict[str, Any]
 ) -> dict[str, Any]:
-    """The same window on roomsim: the harness's clients and emits as explicit steps."""
-    import random
+    """The same window on roomsim (see :func:`roomsim.real.replay.replay`)."""
+    from roomsim.real.replay import replay
 
-    import numpy as np
-
-    from roomsim.real.load import SERIES_MS, throughput
-
-    machine = profile.get("machine") or {}
-    costs = {k: v for k, v in profile.items() if k != "machine"}
-    rand = random.Random(1)
-    start = 1000.0  # after the connections (each costs connect_ms on its node)
-    interval = 1000.0 / load.rate
-    total = round(load.rate * load.seconds)
-    steps: list[dict[str, Any]] = []
-    emitting = range(nodes) if load.nodes is None else load.nodes
-    for k in range(total):
-        for i in emitting:
-            emit: dict[str, Any] = {"from": f"n{i + 1}", "event": "load", "data": "x" * load.bytes}
-            if load.kind == "room":
-                emit["to"] = [load.rooms[0]]
-            elif load.kind == "random":
-                emit["to"] = [rand.choice(load.rooms)]
-            steps.append({"at": round(start + k * interval + 0.05 * i, 3), "emit": emit})
-    data = {
-        "seed": 1,
-        "cluster": {"nodes": nodes, "adapter": "redis"},
-        "latency": {
-            "client_ms": machine.get("client_ms", 0.1),
-            "adapter_ms": machine.get("adapter_ms", 0.1),
-        },
-        "costs": costs,
-        "clients": [
-            {"name": f"c{j}", "node": f"n{node + 1}", "rooms": list(rooms)}
-            for j, (node, rooms) in enumerate(clients)
-        ],
-        "timeline": steps,
-    }
-    cluster = run_scenario(scenario_from_dict(data))
-    emitted: dict[str, float] = {}
-    lat: list[float] = []
-    arrivals: list[float] = []
-    for rec in cluster.trace:
-        if rec["kind"] == "emit":
-            emitted[rec["msg"]] = rec["t"]
-        elif rec["kind"] == "deliver" and rec["msg"] in emitted:
-            lat.append(rec["t"] - emitted[rec["msg"]])
-            arrivals.append(rec["t"])
-    a = np.asarray(lat)
-    slots = np.bincount(((np.asarray(arrivals) - start) // SERIES_MS).astype(int))
-    p50, p95, p99 = (float(v) for v in np.percentile(a, [50, 95, 99]))
-    return {"p50": p50, "p95": p95, "p99": p99, "throughput": throughput(list(slots), SERIES_MS)}
+    return replay(load, clients, nodes, profile)
 
 
 def real_validation(args: argparse.Namespace) -> None:

@@ -201,7 +201,13 @@ class Cluster:
             make_adapter=self._make_adapter,
             declare_namespace=self.declare_namespace,
             loop=(
-                NodeLoop(self.env, self.costs, self.frame_sizes, self.machine)
+                NodeLoop(
+                    self.env,
+                    self.costs,
+                    self.frame_sizes,
+                    self.machine,
+                    rng=self.rng(f"sched {node}") if self.costs.sched_ms > 0 else None,
+                )
                 if self.costs is not None
                 else None
             ),

@@ -16,6 +16,7 @@ keeps one too.
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "LoopStats",
     "Machine",
     "NodeLoop",
+    "erlang_c",
     "load_figures",
     "loop_series",
 ]
@@ -195,13 +197,17 @@ class Machine:
     """The CPU cores the nodes share (a profile's ``cores``): a fluid backlog of work.
 
     Every node's work, and its clients' (``receive_ms`` per frame; with
-    ``busy_factor`` < 1 both write and receive cost that much of themselves
-    once a loop has been busy for ``busy_after_ms``), joins one
+    ``busy_factor`` < 1 writes, receives and broker messages cost that much of
+    themselves once a loop has been busy for ``busy_after_ms``), joins one
     backlog that ``cores`` cores drain together.  An item cannot be done
     before the machine has done the work ahead of it and its own, spread
     over the cores: ``now + backlog / cores``.  Each node's loop is still one
     thread (its own FIFO); the machine only makes an item end later when the
     nodes together want more than ``cores`` cores.
+
+    The machine also keeps its recent utilisation (the work of about the
+    last :attr:`WINDOW_MS`, exponentially weighted): :meth:`wait_chance` is
+    the chance that a process waking up finds every core taken.
 
     Examples
     --------
@@ -212,19 +218,77 @@ class Machine:
     10.5
     """
 
-    __slots__ = ("at", "backlog", "cores")
+    __slots__ = ("at", "backlog", "cores", "recent", "recent_at")
+
+    #: the time constant of the recent utilisation, in ms
+    WINDOW_MS = 100.0
 
     def __init__(self, cores: float) -> None:
         self.cores = cores
         self.backlog = 0.0
         self.at = 0.0
+        #: work done about the last WINDOW_MS, per ms (cores busy), as of ``recent_at``
+        self.recent = 0.0
+        self.recent_at = 0.0
 
     def finish(self, now: float, work: float) -> float:
         """Add ``work`` ms at ``now``: the instant the machine has done it."""
         left = self.backlog - (now - self.at) * self.cores
         self.backlog = (left if left > 0 else 0.0) + work
         self.at = now
+        if now > self.recent_at:
+            self.recent *= math.exp((self.recent_at - now) / self.WINDOW_MS)
+            self.recent_at = now
+        self.recent += work / self.WINDOW_MS
         return now + self.backlog / self.cores
+
+    def utilisation(self, now: float) -> float:
+        """The busy fraction of the cores over about the last :attr:`WINDOW_MS`."""
+        recent = self.recent * math.exp(min(0.0, self.recent_at - now) / self.WINDOW_MS)
+        return min(1.0, recent / self.cores)
+
+    def wait_chance(self, now: float) -> float:
+        """The chance that a process waking up at ``now`` finds every core taken:
+        :func:`erlang_c` of the cores and their recent utilisation.
+
+        Examples
+        --------
+        >>> m = Machine(2.0)
+        >>> m.wait_chance(0.0)
+        0.0
+        >>> _ = m.finish(0.0, 100.0)   # two cores, 100 ms of work in the last instant
+        >>> round(m.wait_chance(0.0), 3)
+        0.333
+        """
+        return erlang_c(self.cores, self.utilisation(now))
+
+
+def erlang_c(cores: float, rho: float) -> float:
+    """The chance that an arrival waits in an M/M/c queue of ``cores`` servers, each
+    busy a fraction ``rho`` of the time (Erlang's C formula; ``cores`` rounded to a
+    whole number, at least 1).
+
+    Examples
+    --------
+    >>> erlang_c(1, 0.3)              # one core: the chance it is busy
+    0.3
+    >>> round(erlang_c(2, 0.5), 4)    # two cores, half busy: 1/3
+    0.3333
+    >>> erlang_c(2, 0.0), erlang_c(2, 1.0)
+    (0.0, 1.0)
+    """
+    c = max(1, round(cores))
+    if rho <= 0:
+        return 0.0
+    if rho >= 1:
+        return 1.0
+    a = c * rho
+    term, total = 1.0, 1.0  # a**k / k!, and their sum for k < c
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c / (1 - rho)  # a**c / c! / (1 - rho)
+    return last / (total + last)
 
 
 class NodeLoop:
@@ -249,7 +313,7 @@ class NodeLoop:
     (3.0, 3.0)
     """
 
-    __slots__ = ("busy_until", "env", "machine", "profile", "sizes", "stats")
+    __slots__ = ("busy_until", "env", "machine", "profile", "rng", "sizes", "stats")
 
     def __init__(
         self,
@@ -257,11 +321,15 @@ class NodeLoop:
         profile: CostProfile,
         sizes: dict[str, int] | None = None,
         machine: Machine | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.env = env
         self.profile = profile
         #: the cores shared with the other nodes (None: this node has a core of its own)
         self.machine = machine
+        #: the draws of the waits for a core on waking up (None: the loop never waits
+        #: for one; only with a machine and a profile's ``sched_ms`` > 0)
+        self.rng = rng if machine is not None and profile.sched_ms > 0 else None
         self.busy_until = 0.0
         self.stats = LoopStats()
         #: encoded size of each message's packet, by message id (shared by a cluster's loops)
@@ -276,16 +344,29 @@ class NodeLoop:
             got = self.sizes[packet.msg] = wire_size(packet.wire())
         return got
 
+    def wake(self, now: float) -> float:
+        """When a loop idle at ``now`` gets a core: ``now``, or with the machine's
+        :meth:`~Machine.wait_chance` an exponential wait of mean ``sched_ms`` later."""
+        rng = self.rng
+        if rng is None or rng.random() >= self.machine.wait_chance(now):  # type: ignore[union-attr]
+            return now
+        return now + rng.expovariate(1.0 / self.profile.sched_ms)
+
     def charge(self, cost: float, kind: str = "other") -> float:
         """One work item of ``kind`` arriving now: return the instant it is done."""
         now = self.env.now
-        start = self.busy_until if self.busy_until > now else now
+        busy = self.busy_until > now
+        start = self.busy_until if busy else self.wake(now)
+        if kind == "message" and busy and self.machine is not None:
+            prof = self.profile  # a loop busy for a while reads broker messages in batches
+            if prof.busy_factor != 1.0 and now - self.stats.period_start >= prof.busy_after_ms:
+                cost *= prof.busy_factor
         end = start + cost
         if self.machine is not None and cost > 0:
             end = max(end, self.machine.finish(now, cost))
             cost = end - start
         self.busy_until = end
-        self.stats.add(now, start, cost)
+        self.stats.add(now if busy else start, start, cost)  # a wait for a core is no backlog
         by_kind = self.stats.by_kind
         by_kind[kind] = by_kind.get(kind, 0.0) + cost
         return end
@@ -301,7 +382,8 @@ class NodeLoop:
         events per node, never one per socket.
         """
         now = self.env.now
-        start = self.busy_until if self.busy_until > now else now
+        busy = self.busy_until > now
+        start = self.busy_until if busy else self.wake(now)
         per = self.profile.write_cost(size)
         total = n * per
         if self.machine is not None and n:
@@ -309,7 +391,7 @@ class NodeLoop:
             receive = prof.receive_ms
             if (
                 prof.busy_factor != 1.0
-                and start > now
+                and busy
                 and now - self.stats.period_start >= prof.busy_after_ms
             ):  # a loop busy for a while: frames coalesce, and cost less each
                 per *= prof.busy_factor
@@ -320,7 +402,7 @@ class NodeLoop:
             per = (end - start) / n  # the writes stretched over the time the cores give them
             total = end - start
         self.busy_until = start + total
-        self.stats.add(now, start, total)
+        self.stats.add(now if busy else start, start, total)
         self.stats.by_kind["write"] = self.stats.by_kind.get("write", 0.0) + total
         if per <= 0 or n == 0:
             return [(n, start)] if n else []

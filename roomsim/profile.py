@@ -50,14 +50,22 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     (
         "busy_factor",
         "fraction",
-        "with cores > 0: what is left of the write and receive costs while a loop has been"
-        " busy for busy_after_ms (frames coalesce under sustained load)",
+        "with cores > 0: what is left of the write, receive and broker-message costs while"
+        " a loop has been busy for busy_after_ms (writes and reads coalesce under sustained"
+        " load)",
     ),
     ("busy_after_ms", "ms", "how long a loop is busy before busy_factor applies"),
+    (
+        "sched_ms",
+        "ms",
+        "with cores > 0: the mean wait of a loop that wakes up while every core is taken"
+        " (the rest of another process's time slice); the chance of waiting is Erlang C"
+        " of the cores' recent utilisation",
+    ),
 )
 
 #: entries that only mean something with ``cores`` > 0
-SHARED = ("cores", "receive_ms", "busy_factor", "busy_after_ms")
+SHARED = ("cores", "receive_ms", "busy_factor", "busy_after_ms", "sched_ms")
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class CostProfile:
     receive_ms: float = 0.0
     busy_factor: float = 1.0
     busy_after_ms: float = 50.0
+    sched_ms: float = 0.0
     #: where it was measured (CPU, cores, Node and Redis versions), free text
     machine: dict[str, Any] = field(default_factory=dict, compare=False)
 

@@ -249,3 +249,32 @@ def test_frames_cost_busy_factor_once_a_loop_stays_busy() -> None:
 
     assert last_delivery(1.0) == 84.0
     assert last_delivery(0.5) == 62.0
+
+
+def test_broker_messages_cost_busy_factor_once_a_loop_stays_busy() -> None:
+    """Under sustained load a node reads broker messages in batches too: a node
+    given a message of 2 ms each ms (a room of its own, on the sharded adapter,
+    so the sender decodes none) pays full cost for the first ``busy_after_ms``
+    of its busy period, then ``busy_factor`` of it; a node whose loop idles
+    between messages always pays full cost."""
+
+    def busy_ms(factor: float, every_ms: float) -> float:
+        profile = CostProfile(
+            message_ms=2.0, flush_ms=0.0, cores=2.0, busy_factor=factor, busy_after_ms=10.0
+        )
+        sim = Cluster(nodes=2, adapter="sharded-redis", costs=profile)
+        sim.connect("c", node="n2", rooms=["r"])
+        sim.run()
+        t0 = sim.env.now
+        for k in range(40):
+            if k:
+                sim.env.run(until=t0 + k * every_ms)
+            sim.io("n1").to("r").emit("tick")
+        sim.run()
+        return sim.nodes["n2"].loop.stats.by_kind["message"]
+
+    assert busy_ms(1.0, 1.0) == pytest.approx(80.0)
+    # after 10 ms of a growing backlog every message costs 1 ms: 40 messages, of
+    # which about the first 5 to 10 at full cost
+    assert 40.0 < busy_ms(0.5, 1.0) < 0.75 * 80.0
+    assert busy_ms(0.5, 5.0) == pytest.approx(80.0)  # idle between messages: full cost

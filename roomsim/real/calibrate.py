@@ -40,9 +40,17 @@ has ``cores`` (the machine's count) and ``receive_ms``, the clients' CPU
 time per delivery (least squares of each client process's CPU time on what
 it received, sent and connected).  One window is past saturation and is
 left out of the least squares: under sustained load Node coalesces writes
-and reads, and a frame costs less; ``busy_factor`` is the share of a
-frame's write and receive costs that leaves the cores as busy as that
-window's achieved throughput says (see :func:`busy_factor`).
+and reads, and a frame or a broker message costs less; ``busy_factor`` is
+the share of a frame's write and receive costs and of a broker message's
+cost that leaves the cores as busy as that window's achieved throughput
+says (see :func:`busy_factor`).
+
+``sched_ms`` (the mean wait of a waking node for a core) is fitted last, on
+the tails: each light broadcast window is replayed on roomsim with the
+profile (:mod:`roomsim.real.replay`) for values of ``sched_ms`` on a grid,
+refined halfway towards the best value's neighbours, and the value whose
+replayed p95 and p99 are nearest the measured ones (least mean squared log
+ratio) is kept (see :func:`fit_sched`).
 
 The window's delivery latencies give the network's share, written in the
 profile's ``machine`` block for scenarios of this machine: ``client_ms``
@@ -72,6 +80,7 @@ __all__ = [
     "calibrate_command",
     "design",
     "fit",
+    "fit_sched",
     "machine",
     "profile_yaml",
 ]
@@ -101,7 +110,12 @@ NOT_FITTED = {
     "cores": "this machine's cores",
     "busy_factor": "from the window past saturation",
     "busy_after_ms": "set",
+    "sched_ms": "replays of the light broadcast windows, p95 and p99",
 }
+#: the node's counts whose costs shrink by ``busy_factor`` under sustained load
+COALESCED = ("frames", "frameBytes", "brokerIn", "brokerBytes")
+#: the values of ``sched_ms`` tried first (ms); then halfway to the best one's neighbours
+SCHED_GRID = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 #: the broker's entries <- Redis's counts
 BROKER_TERMS: tuple[tuple[str, str], ...] = (
     ("publish_ms", "publishes"),
@@ -329,6 +343,12 @@ def calibrate(
         entries["busy_factor"] = busy_factor(saturated, entries)
         entries["busy_after_ms"] = 50.0
     info.update(_hops(windows, entries))
+    entries["sched_ms"], info["sched_fit"] = fit_sched(
+        [w for w in light if w.load.kind in ("all", "room", "random")],
+        clients,
+        nodes,
+        {**entries, "machine": info},
+    )
     info["nodes"] = nodes
     info["busy"] = "process CPU time" if busy == "cpu" else "event-loop active time"
     info["method"] = "non-negative least squares of each node's busy time on its counts"
@@ -336,13 +356,68 @@ def calibrate(
     return entries, fitted, windows
 
 
+def fit_sched(
+    windows: Sequence[Window],
+    clients: Sequence[tuple[int, Sequence[str]]],
+    nodes: int,
+    profile: dict[str, Any],
+    grid: Sequence[float] = SCHED_GRID,
+    refine: int = 3,
+) -> tuple[float, str]:
+    """``sched_ms``: the value whose replays of ``windows`` on roomsim
+    (:func:`roomsim.real.replay.replay`, with ``profile``) best match their
+    measured tails: the least mean of ``log(replayed / measured) ** 2`` over each
+    window's p95 and p99, first over ``grid``, then ``refine`` times halfway
+    from the best value to each of its neighbours.  Returns the value and a
+    note of that error.
+
+    The waits it sets are the operating system's: a node that wakes up while
+    the shared cores are taken waits for one (the rest of a time slice), which
+    widens the tail of light loads whose mean the costs already explain.
+    """
+    import math
+
+    from roomsim.real.replay import replay
+
+    pairs = []
+    for w in windows:
+        lat = w.latency()
+        if lat["p95"] and lat["p99"]:
+            pairs.append((w, float(lat["p95"]), float(lat["p99"])))
+    if not pairs:
+        return 0.0, "no window to fit on"
+
+    def error(value: float) -> float:
+        p = {**profile, "sched_ms": value}
+        err = 0.0
+        for w, p95, p99 in pairs:
+            got = replay(w.load, clients, nodes, p)
+            err += math.log(max(got["p95"], 1e-6) / p95) ** 2
+            err += math.log(max(got["p99"], 1e-6) / p99) ** 2
+        return err / (2 * len(pairs))
+
+    tried = {value: error(value) for value in grid}
+    for _ in range(refine):  # halfway towards each neighbour of the best so far
+        values = sorted(tried)
+        k = values.index(min(values, key=tried.__getitem__))
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(values):
+                mid = round((values[k] + values[j]) / 2, 4)
+                if mid not in tried:
+                    tried[mid] = error(mid)
+    best = min(tried.items(), key=lambda item: (item[1], item[0]))
+    rms = math.sqrt(best[1])
+    return best[0], f"rms log error {rms:.3f} of p95 and p99 over {len(pairs)} windows"
+
+
 def busy_factor(window: Window, p: dict[str, Any]) -> float:
-    """What is left of the write and receive costs past saturation (0.05 to 1).
+    """What is left of the write, receive and broker-message costs past
+    saturation (0.05 to 1).
 
     Past saturation the cores are busy all the time, so each delivery took
     ``cores / throughput`` of them; less what the profile charges per
-    delivery for the window's other work (emits, broker messages), over what
-    it charges for a frame written and received.  (The window's CPU times
+    delivery for the window's other work (emits), over what it charges for
+    the frames written and received and the broker messages decoded.  (The window's CPU times
     would not do: its backlog is not done when the window is measured.)
     """
     received = max(1, window.received)
@@ -353,11 +428,13 @@ def busy_factor(window: Window, p: dict[str, Any]) -> float:
         p[name] * float(n.get(count, 0.0))
         for n in nodes
         for name, count in NODE_TERMS
-        if name in p and count not in ("frames", "frameBytes")
+        if name in p and count not in COALESCED
     )
     frames = sum(
-        p["write_ms"] * float(n["frames"]) + p["write_byte_ms"] * float(n["frameBytes"])
+        p[name] * float(n.get(count, 0.0))
         for n in nodes
+        for name, count in NODE_TERMS
+        if name in p and count in COALESCED
     )
     frames += p["receive_ms"] * received
     if frames <= 0:

@@ -394,6 +394,7 @@ class CostsSpec(Part):
         Expect("a fraction (a number > 0, at most 1)"),
     ] = 1.0
     busy_after_ms: Ms = 50.0
+    sched_ms: Ms = 0.0
     machine: Annotated[dict[str, Any], Expect("a mapping (where the profile was measured)")] = (
         Field(default_factory=dict)
     )
