@@ -334,7 +334,9 @@ class Cluster:
         as one batch (:meth:`Trace.add_connections`).  It stops at the first
         entry that needs the one-by-one path: ``bulk`` false, a name already
         known, a node that is down or unknown, or a namespace with
-        ``connection`` handlers, a cost profile or connection state recovery.
+        ``connection`` handlers or connection state recovery.  With a cost
+        profile each node's loop is charged each connection and its joins, in
+        the same order as one by one.
 
         Returns
         -------
@@ -372,14 +374,21 @@ class Cluster:
                 if space is False:
                     nsp = self._bulk_namespace(node, namespace)
                     space = spaces[node, namespace] = (
-                        (nsp, socket_ids(seed, node, nsp.name), _plain_rooms(nsp.adapter))
+                        (
+                            nsp,
+                            socket_ids(seed, node, nsp.name),
+                            _plain_rooms(nsp.adapter),
+                            nsp.ctx.loop,
+                        )
                         if nsp is not None
                         else None
                     )
                 if space is None:
                     break
-                nsp, make_id, plain = space  # type: ignore[misc]
+                nsp, make_id, plain, loop = space  # type: ignore[misc]
                 ns = nsp.name
+                if loop is not None:  # the connection and its handshake, as one by one
+                    loop.charge(loop.profile.connect_ms, "connect")
                 client = clients[name] = Client(self, name, ns)
                 sid = make_id(name)
                 socket = Socket(nsp, client, sid)
@@ -403,6 +412,8 @@ class Cluster:
                     client._opened(socket)
                     if joined:
                         adapter.add_all(sid, joined)
+                if loop is not None and joined:  # the joins, after the connection
+                    loop.charge(loop.profile.join_ms * len(joined), "join")
                 done.append((name, node, sid, ns, joined))
                 i += 1
         finally:
@@ -413,16 +424,12 @@ class Cluster:
 
     def _bulk_namespace(self, node: str, namespace: str) -> Namespace | None:
         """Namespace ``namespace`` of ``node`` if a new client can connect to it in
-        bulk (the node is up; no ``connection`` handler, cost profile or recovery)."""
+        bulk (the node is up; no ``connection`` handler or recovery)."""
         server = self.nodes.get(node)
         if server is None or not server.alive:
             return None
         nsp = server.of(normalize_namespace(namespace))
-        if (
-            nsp.ctx.loop is not None
-            or nsp.adapter.sessions is not None
-            or nsp._handlers.get("connection")
-        ):
+        if nsp.adapter.sessions is not None or nsp._handlers.get("connection"):
             return None
         return nsp
 

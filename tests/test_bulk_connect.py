@@ -99,16 +99,34 @@ CASES = {
 }
 
 
+#: a cost profile whose loops share one core and wait for it: the connections'
+#: and joins' charges decide when every later delivery leaves
+COSTS = {
+    "connect_ms": 0.05,
+    "join_ms": 0.02,
+    "emit_ms": 0.2,
+    "write_ms": 0.05,
+    "message_ms": 0.1,
+    "cores": 1,
+    "sched_ms": 0.5,
+    "flush_ms": 0,
+}
+
+
+@pytest.mark.parametrize("costs", [None, COSTS], ids=["ideal", "costs"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
-    tmp_path: Path, monkeypatch, case: str
+    tmp_path: Path, monkeypatch, case: str, costs: dict | None
 ) -> None:
     """Rule: connecting a group's clients in bulk gives, byte for byte, the
     trace of connecting them one by one: with several namespaces (a group in
     ``/chat`` joins rooms whose names clash with the other namespace's), a
     declared client among them, a room emit per namespace, a crash that makes
     clients reconnect (their reconnection options are the group's), and a
-    group that connects later to the node that restarted."""
+    group that connects later to the node that restarted.  With a cost
+    profile the loops are charged each connection and its joins in the same
+    order, so every delivery leaves at the same time and the loops end as
+    busy as one by one."""
     nodes = CASES[case]["nodes"]
     last = f"n{nodes}"
     data = {
@@ -157,6 +175,8 @@ def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
         ],
         "until": 8000,
     }
+    if costs is not None:
+        data["costs"] = costs
     bulk = _trace(scenario_from_dict(data), tmp_path, "bulk")
     with monkeypatch.context() as patch:
         _one_by_one(patch)
@@ -165,6 +185,14 @@ def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
     assert b'"namespace":"/chat"' in bulk and b'"client":"late1"' in bulk
     assert bulk.count(b'"kind":"deliver"') > 10
     assert bulk == plain
+    if costs is not None:  # the loops were charged the same work, in the same order
+        from roomsim.loop import load_figures
+
+        busy = load_figures(run_scenario(scenario_from_dict(data)))
+        with monkeypatch.context() as patch:
+            _one_by_one(patch)
+            assert load_figures(run_scenario(scenario_from_dict(data))) == busy
+        assert all(f["busy_by_kind"]["join"] > 0 for f in busy["nodes"].values())
 
 
 def test_a_bulk_trace_in_memory_holds_the_records_of_its_file(tmp_path: Path) -> None:

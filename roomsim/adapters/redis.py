@@ -182,18 +182,18 @@ class RedisAdapter(BrokerAdapter):
     @staticmethod
     def on_copies(channel: str, message: BrokerMessage, subs: list[Subscription]) -> None:
         """Copies of one broadcast reaching the nodes of ``subs`` at one instant:
-        what :meth:`on_message` does on each, in order, with the nodes that have
-        no socket in the room (up, and free of costs) recorded as one batch."""
+        what :meth:`on_message` does on each, in order, with the relays of the
+        nodes that have no socket in the room (and are up) recorded as one batch."""
         ctx = subs[0].owner.ctx
         now, trace, msg = ctx.env.now, ctx.trace, message.msg  # one instant, one trace
+        costly = ctx.loop is not None  # a cluster's nodes all have loops, or none has
         owners: list[RedisAdapter] = [sub.owner for sub in subs]
-        # a node skips the copy when the room is not one of its own (and it is up,
-        # free of costs): then it only records a relay, and those go as one batch
+        # a node skips the copy when the room is not one of its own (and it is up):
+        # then it only decodes it (with costs) and records a relay, and those go as one batch
         skips = [
             len(channel) > len(a.channel) + 1
             and channel[len(a.channel) : -1] not in a.rooms
             and a.ctx.up
-            and a.ctx.loop is None
             for a in owners
         ]
         i, n = 0, len(owners)
@@ -203,6 +203,9 @@ class RedisAdapter(BrokerAdapter):
                     j = skips.index(False, i)
                 except ValueError:
                     j = n
+                if costly:  # each node's loop decodes its copy first, in the same order
+                    for a in owners[i:j]:
+                        a.received(message)
                 trace.relays(now, msg, [sub.node for sub in subs[i:j]], channel, UNKNOWN_ROOM)
                 i = j
             else:
