@@ -358,7 +358,7 @@ class Cluster:
         from roomsim.socket import Socket
 
         clients, seed = self.clients, self.seed
-        spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool] | None] = {}
+        spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool, Any] | None] = {}
         done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
         now = self.env.now
         i, n = start, len(entries)
