@@ -731,10 +731,6 @@ class Broker:
     def _hand_out(channel: str, message: BrokerMessage, subs: list[Subscription]) -> None:
         """Hand ``message`` to ``subs`` in order: a run of subscriptions with the
         same ``batch`` in one call."""
-        batch = subs[0].batch
-        if batch is not None and all(sub.batch is batch for sub in subs):
-            batch(channel, message, subs)  # the common case: one kind of subscriber
-            return
         i, n = 0, len(subs)
         while i < n:
             sub = subs[i]

@@ -352,15 +352,27 @@ class NodeLoop:
             return now
         return now + rng.expovariate(1.0 / self.profile.sched_ms)
 
+    def coalesced(self, now: float, busy: bool) -> float:
+        """The share of a write, receive or broker message's cost left at ``now``:
+        ``busy_factor`` on shared cores once the loop (``busy``: it still has work)
+        has been busy for ``busy_after_ms``, else 1."""
+        prof = self.profile
+        if (
+            busy
+            and self.machine is not None
+            and prof.busy_factor != 1.0
+            and now - self.stats.period_start >= prof.busy_after_ms
+        ):
+            return prof.busy_factor
+        return 1.0
+
     def charge(self, cost: float, kind: str = "other") -> float:
         """One work item of ``kind`` arriving now: return the instant it is done."""
         now = self.env.now
         busy = self.busy_until > now
         start = self.busy_until if busy else self.wake(now)
-        if kind == "message" and busy and self.machine is not None:
-            prof = self.profile  # a loop busy for a while reads broker messages in batches
-            if prof.busy_factor != 1.0 and now - self.stats.period_start >= prof.busy_after_ms:
-                cost *= prof.busy_factor
+        if kind == "message":  # a loop busy for a while reads broker messages in batches
+            cost *= self.coalesced(now, busy)
         end = start + cost
         if self.machine is not None and cost > 0:
             end = max(end, self.machine.finish(now, cost))
@@ -387,15 +399,11 @@ class NodeLoop:
         per = self.profile.write_cost(size)
         total = n * per
         if self.machine is not None and n:
-            prof = self.profile
-            receive = prof.receive_ms
-            if (
-                prof.busy_factor != 1.0
-                and busy
-                and now - self.stats.period_start >= prof.busy_after_ms
-            ):  # a loop busy for a while: frames coalesce, and cost less each
-                per *= prof.busy_factor
-                receive *= prof.busy_factor
+            receive = self.profile.receive_ms
+            factor = self.coalesced(now, busy)
+            if factor != 1.0:  # a loop busy for a while: frames coalesce, and cost less each
+                per *= factor
+                receive *= factor
                 total = n * per
             clients = n * receive  # the recipients' work, on the same cores
             end = max(start + total, self.machine.finish(now, total + clients))

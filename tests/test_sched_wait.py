@@ -57,11 +57,9 @@ def test_a_busy_machine_makes_waking_loops_wait_sched_ms_on_average() -> None:
     loop = NodeLoop(
         env, CostProfile(cores=1.0, sched_ms=2.0), machine=machine, rng=random.Random(7)
     )
-    waits = []
-    for _ in range(4000):
-        machine.recent, machine.recent_at = 10.0, 0.0  # the core busy all of the last while
-        loop.busy_until = 0.0
-        waits.append(loop.wake(0.0))
+    machine.finish(0.0, 1000.0)  # far more work than the core does in a while
+    assert machine.wait_chance(0.0) == 1.0
+    waits = [loop.wake(0.0) for _ in range(4000)]
     assert sum(waits) / len(waits) == pytest.approx(2.0, rel=0.08)
     assert min(waits) < 0.5 < 5.0 < max(waits)
 
