@@ -1,6 +1,6 @@
 """``python -m roomsim``: the ``roomsim`` command line."""
 
-from roomsim.cli import main
+from roomsim.cli import command
 
 if __name__ == "__main__":  # pragma: no cover
-    main(prog_name="roomsim")
+    command()

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from roomsim import __version__
+from roomsim._gc import for_process
 from roomsim.adapters import ADAPTERS
 from roomsim.outputs import Output, OutputError, check_folder, check_target, refuse_inputs
 from roomsim.scenario import ScenarioError, load_scenario
@@ -801,5 +802,11 @@ def _register_real_commands() -> None:
 _register_real_commands()
 
 
+def command() -> None:
+    """The ``roomsim`` program: :func:`main` in a process of its own."""
+    for_process()
+    main(prog_name="roomsim")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    command()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from roomsim._gc import gc_paused, settle
 from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter, ShardedRedisAdapter
 from roomsim.broker import Broker
 from roomsim.client import Client
@@ -360,66 +360,77 @@ class Cluster:
         clients, seed = self.clients, self.seed
         spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool, Any] | None] = {}
         done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
+        charges: dict[NodeLoop, tuple[list[float], list[str], CostProfile]] = {}
         now = self.env.now
         i, n = start, len(entries)
-        paused = gc.isenabled()
-        if paused:  # a million new objects that all stay: no collection while they come
-            gc.disable()
         try:
-            while i < n:
-                name, node, namespace, rooms, bulk = entries[i]
-                if not bulk or name in clients:
-                    break
-                space = spaces.get((node, namespace), False)
-                if space is False:
-                    nsp = self._bulk_namespace(node, namespace)
-                    space = spaces[node, namespace] = (
-                        (
-                            nsp,
-                            socket_ids(seed, node, nsp.name),
-                            _plain_rooms(nsp.adapter),
-                            nsp.ctx.loop,
+            with gc_paused():  # a million new objects that all stay: no collection while they come
+                while i < n:
+                    name, node, namespace, rooms, bulk = entries[i]
+                    if not bulk or name in clients:
+                        break
+                    space = spaces.get((node, namespace), False)
+                    if space is False:
+                        nsp = self._bulk_namespace(node, namespace)
+                        space = spaces[node, namespace] = (
+                            (
+                                nsp,
+                                socket_ids(seed, node, nsp.name),
+                                _plain_rooms(nsp.adapter),
+                                nsp.ctx.loop,
+                            )
+                            if nsp is not None
+                            else None
                         )
-                        if nsp is not None
-                        else None
-                    )
-                if space is None:
-                    break
-                nsp, make_id, plain, loop = space  # type: ignore[misc]
-                ns = nsp.name
-                if loop is not None:  # the connection and its handshake, as one by one
-                    loop.charge(loop.profile.connect_ms, "connect")
-                client = clients[name] = Client(self, name, ns)
-                sid = make_id(name)
-                socket = Socket(nsp, client, sid)
-                nsp.sockets[sid] = socket
-                joined = tuple(rooms)
-                adapter = nsp.adapter
-                if plain:  # RoomRegistry.add_all, twice, without the calls
-                    members = adapter.rooms
-                    mine = adapter.sids[sid] = {sid: None}
-                    members[sid] = {sid: None}
-                    for room in joined:
-                        mine[room] = None
-                        those = members.get(room)
-                        if those is None:
-                            members[room] = {sid: None}
-                        else:
-                            those[sid] = None
-                    client._opened(socket)
-                else:
-                    adapter.add_all(sid, (sid,))
-                    client._opened(socket)
-                    if joined:
-                        adapter.add_all(sid, joined)
-                if loop is not None and joined:  # the joins, after the connection
-                    loop.charge(loop.profile.join_ms * len(joined), "join")
-                done.append((name, node, sid, ns, joined))
-                i += 1
+                    if space is None:
+                        break
+                    nsp, make_id, plain, loop = space  # type: ignore[misc]
+                    ns = nsp.name
+                    if loop is not None:  # the connection and its handshake, as one by one
+                        costs, kinds, prof = charges.setdefault(loop, ([], [], loop.profile))
+                        costs.append(prof.connect_ms)
+                        kinds.append("connect")
+                        if loop.machine is not None:  # shared cores: the loops' order counts
+                            loop.charge_all(costs, kinds)
+                            costs.clear()
+                            kinds.clear()
+                    client = clients[name] = Client(self, name, ns)
+                    sid = make_id(name)
+                    socket = Socket(nsp, client, sid)
+                    nsp.sockets[sid] = socket
+                    joined = tuple(rooms)
+                    adapter = nsp.adapter
+                    if plain:  # RoomRegistry.add_all, twice, without the calls
+                        members = adapter.rooms
+                        mine = adapter.sids[sid] = {sid: None}
+                        members[sid] = {sid: None}
+                        for room in joined:
+                            mine[room] = None
+                            those = members.get(room)
+                            if those is None:
+                                members[room] = {sid: None}
+                            else:
+                                those[sid] = None
+                        client._opened(socket)
+                    else:
+                        adapter.add_all(sid, (sid,))
+                        client._opened(socket)
+                        if joined:
+                            adapter.add_all(sid, joined)
+                    if loop is not None and joined:  # the joins, after the connection
+                        costs.append(prof.join_ms * len(joined))
+                        kinds.append("join")
+                        if loop.machine is not None:
+                            loop.charge_all(costs, kinds)
+                            costs.clear()
+                            kinds.clear()
+                    done.append((name, node, sid, ns, joined))
+                    i += 1
         finally:
-            if paused:
-                gc.enable()
+            for loop, (costs, kinds, _) in charges.items():  # each loop's, in their order
+                loop.charge_all(costs, kinds)
             self.trace.add_connections(now, done)
+            settle()  # they live as long as the run: no collection looks at them again
         return i
 
     def _bulk_namespace(self, node: str, namespace: str) -> Namespace | None:

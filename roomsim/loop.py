@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from roomsim.packet import Packet, wire_size
@@ -134,6 +135,71 @@ class LoopStats:
             upto = min(end, (b + 1) * BUCKET_MS)
             buckets[b] = buckets.get(b, 0.0) + (upto - t)
             t = upto
+
+    def add_run(self, arrival: float, start: float, costs: Sequence[float]) -> None:
+        """Items that all arrived at ``arrival``, served back to back from ``start``
+        (``start`` >= ``arrival``; costs >= 0): the same as :meth:`add` of each in turn.
+
+        Examples
+        --------
+        >>> one, run = LoopStats(), LoopStats()
+        >>> for start, cost in ((0.0, 2.0), (2.0, 1.0), (3.0, 0.5)):
+        ...     one.add(0.0, start, cost)
+        >>> run.add_run(0.0, 0.0, [2.0, 1.0, 0.5])
+        >>> all(getattr(one, k) == getattr(run, k) for k in LoopStats.__slots__)
+        True
+        """
+        if not costs:
+            return
+        self.items += len(costs)
+        if self.first_at is None:
+            self.first_at = arrival
+        self.last_at = arrival
+        done = self._done
+        busy_ms, busy_until = self.busy_ms, self.busy_until
+        max_backlog, max_backlog_at = self.max_backlog_ms, self.max_backlog_at
+        max_queue, max_queue_at = self.max_queue, self.max_queue_at
+        period_start, period_items = self.period_start, self.period_items
+        queues, buckets = self.queue_by_bucket, self.busy_by_bucket
+        bucket = int(arrival // BUCKET_MS)
+        backlog = 0.0
+        for cost in costs:
+            backlog = start - arrival
+            if backlog <= 0:
+                period_start, period_items = arrival, 0
+            period_items += 1
+            if backlog > 0:
+                if backlog > max_backlog:
+                    max_backlog, max_backlog_at = backlog, arrival
+                if backlog > queues.get(bucket, 0.0):
+                    queues[bucket] = backlog
+            while done and done[0] <= arrival:  # (an item too small to move the clock)
+                done.popleft()
+            if cost <= 0:
+                continue
+            end = start + cost
+            done.append(end)
+            if len(done) > max_queue:
+                max_queue, max_queue_at = len(done), arrival
+            busy_ms += cost
+            if end > busy_until:
+                busy_until = end
+            b = int(start // BUCKET_MS)
+            if end <= (b + 1) * BUCKET_MS:
+                buckets[b] = buckets.get(b, 0.0) + cost
+            else:
+                t = start
+                while t < end:
+                    b = int(t // BUCKET_MS)
+                    upto = min(end, (b + 1) * BUCKET_MS)
+                    buckets[b] = buckets.get(b, 0.0) + (upto - t)
+                    t = upto
+            start = end
+        self.last_backlog_ms = backlog + costs[-1]
+        self.busy_ms, self.busy_until = busy_ms, busy_until
+        self.max_backlog_ms, self.max_backlog_at = max_backlog, max_backlog_at
+        self.max_queue, self.max_queue_at = max_queue, max_queue_at
+        self.period_start, self.period_items = period_start, period_items
 
     def utilisation(self, horizon: float | None = None) -> float:
         """The busy fraction from the first item to ``horizon`` (default: the last work)."""
@@ -382,6 +448,34 @@ class NodeLoop:
         by_kind = self.stats.by_kind
         by_kind[kind] = by_kind.get(kind, 0.0) + cost
         return end
+
+    def charge_all(self, costs: Sequence[float], kinds: Sequence[str]) -> None:
+        """Work items arriving now, one after another (``kinds[i]`` the kind of
+        ``costs[i]``): the same as :meth:`charge` of each in turn, in one pass
+        when the loop has its core to itself.
+
+        Examples
+        --------
+        >>> import simpy
+        >>> loop = NodeLoop(simpy.Environment(), CostProfile())
+        >>> loop.charge_all([0.5, 0.004, 0.5], ["connect", "join", "connect"])
+        >>> loop.busy_until, loop.stats.items, loop.stats.by_kind["connect"]
+        (1.004, 3, 1.0)
+        """
+        if not costs:
+            return
+        if self.machine is not None or self.rng is not None:  # shared cores: each in turn
+            for cost, kind in zip(costs, kinds, strict=True):
+                self.charge(cost, kind)
+            return
+        now = self.env.now
+        start = end = self.busy_until if self.busy_until > now else now
+        by_kind = self.stats.by_kind
+        for cost, kind in zip(costs, kinds, strict=True):
+            end = end + cost
+            by_kind[kind] = by_kind.get(kind, 0.0) + cost
+        self.busy_until = end
+        self.stats.add_run(now, start, costs)
 
     def writes(self, n: int, size: int) -> list[tuple[int, float]]:
         """Write one frame of ``size`` bytes to each of ``n`` sockets, in order.

@@ -22,6 +22,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from roomsim._gc import long_lived
 from roomsim._sched import call_later
 from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
@@ -109,18 +110,21 @@ def run_scenario(
     progress bar over simulated time (in a terminal or a notebook), ``None``
     only when standard error is a terminal; it changes nothing in the run.
     """
-    cluster = build_cluster(scenario, seed=seed, trace=trace)
-    if progress is False:
-        cluster.run(until=scenario.until)
-        return cluster
-    last_step = max(
-        [c.connect_at for c in scenario.all_clients()] + [s.at for s in scenario.timeline] + [0.0]
-    )
-    _run_with_progress(
-        cluster, scenario.until if scenario.until is not None else last_step, progress
-    )
-    if scenario.until is None:
-        cluster.run()
+    with long_lived():  # what connects in bulk stays out of the collector's sight till the end
+        cluster = build_cluster(scenario, seed=seed, trace=trace)
+        if progress is False:
+            cluster.run(until=scenario.until)
+            return cluster
+        last_step = max(
+            [c.connect_at for c in scenario.all_clients()]
+            + [s.at for s in scenario.timeline]
+            + [0.0]
+        )
+        _run_with_progress(
+            cluster, scenario.until if scenario.until is not None else last_step, progress
+        )
+        if scenario.until is None:
+            cluster.run()
     return cluster
 
 

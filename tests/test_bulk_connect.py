@@ -113,7 +113,12 @@ COSTS = {
 }
 
 
-@pytest.mark.parametrize("costs", [None, COSTS], ids=["ideal", "costs"])
+#: the same on loops with a core each: the bulk path charges each loop's
+#: connections and joins in one pass
+OWN_CORES = {k: v for k, v in COSTS.items() if k not in ("cores", "sched_ms")}
+
+
+@pytest.mark.parametrize("costs", [None, COSTS, OWN_CORES], ids=["ideal", "costs", "own-cores"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
     tmp_path: Path, monkeypatch, case: str, costs: dict | None

@@ -41,6 +41,7 @@ PACKAGE = Path(roomsim.__file__).resolve().parent
 #: layer -> the modules in it (a name ending in ``.*``: the package and everything in it)
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": (
+        "roomsim._gc",  # when the garbage collector looks at long-lived objects
         "roomsim._sched",
         "roomsim.ids",
         "roomsim.latency",

@@ -30,8 +30,7 @@ The modules, each owning one idea:
 - :mod:`~roomsim.scenario.errors`: :class:`ScenarioError`, pydantic's errors in one line;
 - :mod:`~roomsim.scenario.reading`: YAML and JSON text to data, with line numbers;
 - :mod:`~roomsim.scenario.loading`: the public functions that load a scenario;
-- :mod:`~roomsim.scenario.hints`: warnings about a valid scenario (a misspelt room);
-- :mod:`~roomsim.scenario.bulk`: building many objects at once.
+- :mod:`~roomsim.scenario.hints`: warnings about a valid scenario (a misspelt room).
 """
 
 from roomsim.scenario.document import Scenario

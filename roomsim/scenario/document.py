@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from roomsim.scenario.bulk import gc_paused
+from roomsim._gc import gc_paused
 from roomsim.scenario.errors import Expect, Loc, Problems, ScenarioWarning, show, unknown_name
 from roomsim.scenario.groups import ClientGroup, check_group_rooms, check_groups
 from roomsim.scenario.models import (

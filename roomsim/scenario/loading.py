@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from roomsim.scenario.bulk import gc_paused
+from roomsim._gc import gc_paused
 from roomsim.scenario.document import PROBLEMS, Scenario
 from roomsim.scenario.errors import (
     MAX_PROBLEMS,
