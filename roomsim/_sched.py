@@ -8,22 +8,37 @@ generator-based process.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import struct
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import simpy
 from simpy.events import Timeout
 
-__all__ = ["call_at", "call_later", "delay_until", "reachable", "run_handler"]
+__all__ = [
+    "call_at",
+    "call_later",
+    "delay_until",
+    "one_event_per_instant",
+    "reachable",
+    "run_handler",
+]
+
+#: the calls collected by the open :func:`one_event_per_instant` block, by instant
+_collecting: tuple[simpy.Environment, dict[float, tuple[float, list[Any]]]] | None = None
 
 
-def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *args: Any) -> Timeout:
+def call_later(
+    env: simpy.Environment, delay: float, fn: Callable[..., Any], *args: Any
+) -> Timeout | None:
     """Call ``fn(*args)`` after ``delay`` ms of simulated time.
 
-    Events due at the same time run in the order they were scheduled.
+    Events due at the same time run in the order they were scheduled.  Inside
+    :func:`one_event_per_instant` the call joins the block's event for its
+    instant (and None is returned).
 
     Examples
     --------
@@ -35,9 +50,63 @@ def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *ar
     >>> seen, env.now
     (['a', 'b'], 5)
     """
+    if _collecting is not None and _collecting[0] is env:
+        due = _collecting[1].get(env.now + delay)
+        if due is None:
+            _collecting[1][env.now + delay] = (delay, [(fn, args)])
+        else:
+            due[1].append((fn, args))
+        return None
     event = Timeout(env, delay)
     event.callbacks.append(lambda _event: fn(*args))
     return event
+
+
+@contextlib.contextmanager
+def one_event_per_instant(env: simpy.Environment) -> Iterator[None]:
+    """Inside the block, the calls :func:`call_later` schedules for one instant
+    share one event, which makes its calls in the order they were scheduled
+    (itself inside such a block).
+
+    The order of everything is that of one event per call, as long as no
+    call starts a SimPy process (which would run before the next call): for
+    work like a bulk connection's subscription commands, a million events
+    become a few.
+
+    Examples
+    --------
+    >>> env = simpy.Environment()
+    >>> seen = []
+    >>> with one_event_per_instant(env):
+    ...     for name in "abc":
+    ...         _ = call_later(env, 2, seen.append, name)
+    >>> len(env._queue)
+    1
+    >>> env.run(); seen
+    ['a', 'b', 'c']
+    """
+    global _collecting
+    if _collecting is not None:  # an outer block collects
+        yield
+        return
+    due: dict[float, tuple[float, list[Any]]] = {}
+    _collecting = (env, due)
+    try:
+        yield
+    finally:
+        _collecting = None
+        for delay, calls in due.values():  # in the order of their first call
+            if len(calls) == 1:
+                fn, args = calls[0]
+                call_later(env, delay, fn, *args)
+            else:
+                call_later(env, delay, _make_all, env, calls)
+
+
+def _make_all(env: simpy.Environment, calls: list[Any]) -> None:
+    with one_event_per_instant(env):
+        for fn, args in calls:
+            fn(*args)
 
 
 def delay_until(now: float, at: float) -> float:

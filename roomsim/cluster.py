@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from roomsim._gc import gc_paused, settle
+from roomsim._sched import one_event_per_instant
 from roomsim.adapters import ADAPTERS, InMemoryAdapter, RedisAdapter, ShardedRedisAdapter
 from roomsim.broker import Broker
 from roomsim.client import Client
@@ -364,7 +365,9 @@ class Cluster:
         now = self.env.now
         i, n = start, len(entries)
         try:
-            with gc_paused():  # a million new objects that all stay: no collection while they come
+            # a million new objects that all stay: no collection while they come;
+            # the subscriptions new rooms make: one event per instant, not one each
+            with gc_paused(), one_event_per_instant(self.env):
                 while i < n:
                     name, node, namespace, rooms, bulk = entries[i]
                     if not bulk or name in clients:
