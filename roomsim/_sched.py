@@ -178,8 +178,11 @@ def reachable(now: float, at: float) -> float:
     return now + delay_until(now, at)
 
 
-def call_at(env: simpy.Environment, at: float, fn: Callable[..., Any], *args: Any) -> Timeout:
-    """Call ``fn(*args)`` at ``reachable(env.now, at)``: at ``at`` when it can be.
+def call_at(
+    env: simpy.Environment, at: float, fn: Callable[..., Any], *args: Any
+) -> Timeout | None:
+    """Call ``fn(*args)`` at ``reachable(env.now, at)``: at ``at`` when it can be
+    (None inside :func:`one_event_per_instant`, as :func:`call_later`).
 
     Examples
     --------
