@@ -9,13 +9,18 @@ generation they have reached.  Two tools here keep it from doing so:
 - :func:`gc_paused` pauses collection while a batch of objects is made;
 - inside :func:`long_lived` (a whole run), :func:`settle` moves every object
   alive at that moment out of the collector's sight (``gc.freeze``) once a
-  batch is made; when the outermost :func:`long_lived` block ends they are
-  handed back (``gc.unfreeze``), so a finished run is collected as usual.
+  batch of at least :data:`FREEZE_AFTER` objects' owners (clients) is made;
+  when the outermost :func:`long_lived` block ends they are handed back
+  (``gc.unfreeze``), so a finished run is collected as usual.  (A cluster
+  dropped just before a large run, and not yet collected, is frozen with
+  it, and freed after it.)
 
 A process that ends when its command does (the ``roomsim`` command line)
-calls :func:`for_process` first: what a run froze then stays frozen until
-the process exits, which spares the collector a last look at millions of
-objects on the way out (about a second for a million clients).
+calls :func:`for_process` first: what the last run froze then stays frozen
+until the process exits, which spares the collector a last look at millions
+of objects on the way out (about a second for a million clients); a
+command that runs several scenarios hands each run's objects back when the
+next run begins.
 
 Nothing changes what a run computes: only when the collector runs.  If
 something else already uses the frozen generation (``gc.freeze`` before a
@@ -27,12 +32,18 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 
-__all__ = ["for_process", "gc_paused", "long_lived", "settle"]
+__all__ = ["FREEZE_AFTER", "for_process", "gc_paused", "long_lived", "settle"]
 
-_depth = 0  # nesting of long_lived blocks that may freeze
-_froze = False  # whether settle froze anything since the outermost one began
+#: the smallest batch (clients connected at once) that :func:`settle` freezes:
+#: small runs (notebooks, tests) keep the collector's usual behaviour
+FREEZE_AFTER = 10_000
+
+_lock = threading.Lock()
+_depth = 0  # long_lived blocks open (in any thread) that may freeze
+_froze = False  # whether the frozen generation holds what settle froze
 _hand_back = True  # unfreeze when the outermost long_lived block ends
 
 
@@ -69,39 +80,52 @@ def long_lived() -> Iterator[None]:
     >>> import gc
     >>> with long_lived():
     ...     kept = [[] for _ in range(10)]
-    ...     settle()
+    ...     settle(FREEZE_AFTER)
     ...     gc.get_freeze_count() > 0
     True
     >>> gc.get_freeze_count()
     0
     """
     global _depth, _froze
-    if _depth == 0 and gc.get_freeze_count():  # someone else's frozen objects
+    with _lock:
+        if _depth == 0 and _froze:  # the previous run's, kept by for_process: back now,
+            _froze = False  # and collected before this run's freeze could keep them
+            gc.unfreeze()
+            gc.collect()
+        if _depth == 0 and gc.get_freeze_count():  # someone else's frozen objects
+            mine = False
+        else:
+            mine = True
+            _depth += 1
+    if not mine:
         yield
         return
-    _depth += 1
     try:
         yield
     finally:
-        _depth -= 1
-        if _depth == 0 and _froze and _hand_back:
-            _froze = False
-            gc.unfreeze()
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _froze and _hand_back:
+                _froze = False
+                gc.unfreeze()
 
 
-def settle() -> None:
-    """After a batch of long-lived objects: take them out of later collections.
+def settle(batch: int) -> None:
+    """After ``batch`` long-lived objects' owners were made: take everything
+    alive out of later collections, if ``batch`` >= :data:`FREEZE_AFTER`.
 
     Does nothing outside :func:`long_lived` (a cluster driven by hand keeps
     the collector's usual behaviour).
     """
     global _froze
-    if _depth:
-        gc.freeze()
-        _froze = True
+    if batch >= FREEZE_AFTER and _depth:
+        with _lock:
+            gc.freeze()
+            _froze = True
 
 
 def for_process() -> None:
-    """This process ends with its command: keep frozen what runs froze till exit."""
+    """This process ends with its command: keep frozen what the last run froze
+    until exit (an earlier run's is handed back when the next one begins)."""
     global _hand_back
     _hand_back = False

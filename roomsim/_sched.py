@@ -27,8 +27,9 @@ __all__ = [
     "run_handler",
 ]
 
-#: the calls collected by the open :func:`one_event_per_instant` block, by instant
-_collecting: tuple[simpy.Environment, dict[float, tuple[float, list[Any]]]] | None = None
+#: per environment with an open :func:`one_event_per_instant` block: its calls,
+#: by instant (an environment is driven by one thread; several may run at once)
+_collecting: dict[simpy.Environment, dict[float, tuple[float, list[Any]]]] = {}
 
 
 def call_later(
@@ -50,13 +51,17 @@ def call_later(
     >>> seen, env.now
     (['a', 'b'], 5)
     """
-    if _collecting is not None and _collecting[0] is env:
-        due = _collecting[1].get(env.now + delay)
-        if due is None:
-            _collecting[1][env.now + delay] = (delay, [(fn, args)])
-        else:
-            due[1].append((fn, args))
-        return None
+    if _collecting:
+        collected = _collecting.get(env)
+        if collected is not None:
+            if delay < 0:
+                raise ValueError(f"negative delay {delay}")
+            due = collected.get(env.now + delay)
+            if due is None:
+                collected[env.now + delay] = (delay, [(fn, args)])
+            else:
+                due[1].append((fn, args))
+            return None
     event = Timeout(env, delay)
     event.callbacks.append(lambda _event: fn(*args))
     return event
@@ -68,10 +73,12 @@ def one_event_per_instant(env: simpy.Environment) -> Iterator[None]:
     share one event, which makes its calls in the order they were scheduled
     (itself inside such a block).
 
-    The order of everything is that of one event per call, as long as no
-    call starts a SimPy process (which would run before the next call): for
-    work like a bulk connection's subscription commands, a million events
-    become a few.
+    The order of everything is that of one event per call as long as the
+    block and its calls make SimPy events only through :func:`call_later`
+    and :func:`call_at` (a process, a bare ``env.timeout`` or an interrupt
+    would run before calls collected earlier) and no call raises.  That
+    holds for a bulk connection's subscription commands, where a million
+    events become a few.
 
     Examples
     --------
@@ -85,16 +92,15 @@ def one_event_per_instant(env: simpy.Environment) -> Iterator[None]:
     >>> env.run(); seen
     ['a', 'b', 'c']
     """
-    global _collecting
-    if _collecting is not None:  # an outer block collects
+    if env in _collecting:  # an outer block collects
         yield
         return
     due: dict[float, tuple[float, list[Any]]] = {}
-    _collecting = (env, due)
+    _collecting[env] = due
     try:
         yield
     finally:
-        _collecting = None
+        del _collecting[env]
         for delay, calls in due.values():  # in the order of their first call
             if len(calls) == 1:
                 fn, args = calls[0]

@@ -433,7 +433,7 @@ class Cluster:
             for loop, (costs, kinds, _) in charges.items():  # each loop's, in their order
                 loop.charge_all(costs, kinds)
             self.trace.add_connections(now, done)
-            settle()  # they live as long as the run: no collection looks at them again
+            settle(i - start)  # they live as long as the run: no collection looks at them again
         return i
 
     def _bulk_namespace(self, node: str, namespace: str) -> Namespace | None:

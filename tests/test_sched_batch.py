@@ -37,9 +37,9 @@ def _play(plan, outside, batched: bool) -> tuple[list, int]:
         for j, d in enumerate(follow):
             call_later(env, d, seen.append, (f"{name}.{j}", "follow-up"))
 
-    for i, d in enumerate(outside):  # other events, before the block
-        call_later(env, d, seen.append, (f"before{i}", "other"))
     env.run(until=100.0)  # 100 + 0.3 == 100 + 0.30000000000000004: sums can tie
+    for i, d in enumerate(outside):  # other events at the same instants, before the block
+        call_later(env, d, seen.append, (f"before{i}", "other"))
     if batched:
         with one_event_per_instant(env):
             for i, (d, follow) in enumerate(plan):
