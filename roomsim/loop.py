@@ -41,6 +41,16 @@ BUCKET_MS = 10.0
 MAX_GROUPS = 32
 
 
+def _spread(buckets: dict[int, float], start: float, end: float) -> None:
+    """Add the busy time from ``start`` to ``end`` to each :data:`BUCKET_MS` bucket it spans."""
+    t = start
+    while t < end:
+        b = int(t // BUCKET_MS)
+        upto = min(end, (b + 1) * BUCKET_MS)
+        buckets[b] = buckets.get(b, 0.0) + (upto - t)
+        t = upto
+
+
 class LoopStats:
     """What a FIFO server did: busy time, backlog, utilisation over time.
 
@@ -129,12 +139,7 @@ class LoopStats:
         if end <= (b + 1) * BUCKET_MS:
             buckets[b] = buckets.get(b, 0.0) + cost
             return
-        t = start
-        while t < end:
-            b = int(t // BUCKET_MS)
-            upto = min(end, (b + 1) * BUCKET_MS)
-            buckets[b] = buckets.get(b, 0.0) + (upto - t)
-            t = upto
+        _spread(buckets, start, end)
 
     def add_run(self, arrival: float, start: float, costs: Sequence[float]) -> None:
         """Items that all arrived at ``arrival``, served back to back from ``start``
@@ -188,12 +193,7 @@ class LoopStats:
             if end <= (b + 1) * BUCKET_MS:
                 buckets[b] = buckets.get(b, 0.0) + cost
             else:
-                t = start
-                while t < end:
-                    b = int(t // BUCKET_MS)
-                    upto = min(end, (b + 1) * BUCKET_MS)
-                    buckets[b] = buckets.get(b, 0.0) + (upto - t)
-                    t = upto
+                _spread(buckets, start, end)
             start = end
         self.last_backlog_ms = backlog + costs[-1]
         self.busy_ms, self.busy_until = busy_ms, busy_until
