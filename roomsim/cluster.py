@@ -361,7 +361,18 @@ class Cluster:
         clients, seed = self.clients, self.seed
         spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool, Any] | None] = {}
         done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
-        charges: dict[NodeLoop, tuple[list[float], list[str], CostProfile]] = {}
+        # each loop's connection and join charges, made in one pass at the end
+        # (a loop on shared cores is charged at once: the loops' order counts)
+        charges: dict[NodeLoop, tuple[list[float], list[str]]] = {}
+
+        def charge(loop: NodeLoop, cost: float, kind: str) -> None:
+            if loop.machine is not None:
+                loop.charge(cost, kind)
+            else:
+                costs, kinds = charges.setdefault(loop, ([], []))
+                costs.append(cost)
+                kinds.append(kind)
+
         now = self.env.now
         i, n = start, len(entries)
         try:
@@ -390,13 +401,7 @@ class Cluster:
                     nsp, make_id, plain, loop = space  # type: ignore[misc]
                     ns = nsp.name
                     if loop is not None:  # the connection and its handshake, as one by one
-                        costs, kinds, prof = charges.setdefault(loop, ([], [], loop.profile))
-                        costs.append(prof.connect_ms)
-                        kinds.append("connect")
-                        if loop.machine is not None:  # shared cores: the loops' order counts
-                            loop.charge_all(costs, kinds)
-                            costs.clear()
-                            kinds.clear()
+                        charge(loop, loop.profile.connect_ms, "connect")
                     client = clients[name] = Client(self, name, ns)
                     sid = make_id(name)
                     socket = Socket(nsp, client, sid)
@@ -421,17 +426,12 @@ class Cluster:
                         if joined:
                             adapter.add_all(sid, joined)
                     if loop is not None and joined:  # the joins, after the connection
-                        costs.append(prof.join_ms * len(joined))
-                        kinds.append("join")
-                        if loop.machine is not None:
-                            loop.charge_all(costs, kinds)
-                            costs.clear()
-                            kinds.clear()
+                        charge(loop, loop.profile.join_ms * len(joined), "join")
                     done.append((name, node, sid, ns, joined))
                     i += 1
         finally:
-            for loop, (costs, kinds, _) in charges.items():  # each loop's, in their order
-                loop.charge_all(costs, kinds)
+            for each, (costs, kinds) in charges.items():
+                each.charge_all(costs, kinds)
             self.trace.add_connections(now, done)
             settle(i - start)  # they live as long as the run: no collection looks at them again
         return i
