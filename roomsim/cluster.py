@@ -359,19 +359,12 @@ class Cluster:
         from roomsim.socket import Socket
 
         clients, seed = self.clients, self.seed
-        spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool, Any] | None] = {}
+        spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool, Any, Any] | None]
+        spaces = {}
         done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
         # each loop's connection and join charges, made in one pass at the end
         # (a loop on shared cores is charged at once: the loops' order counts)
         charges: dict[NodeLoop, tuple[list[float], list[str]]] = {}
-
-        def charge(loop: NodeLoop, cost: float, kind: str) -> None:
-            if loop.machine is not None:
-                loop.charge(cost, kind)
-            else:
-                costs, kinds = charges.setdefault(loop, ([], []))
-                costs.append(cost)
-                kinds.append(kind)
 
         now = self.env.now
         i, n = start, len(entries)
@@ -386,22 +379,33 @@ class Cluster:
                     space = spaces.get((node, namespace), False)
                     if space is False:
                         nsp = self._bulk_namespace(node, namespace)
+                        loop = nsp.ctx.loop if nsp is not None else None
+                        pending = (
+                            charges.setdefault(loop, ([], []))
+                            if loop is not None and loop.machine is None
+                            else None
+                        )
                         space = spaces[node, namespace] = (
                             (
                                 nsp,
                                 socket_ids(seed, node, nsp.name),
                                 _plain_rooms(nsp.adapter),
-                                nsp.ctx.loop,
+                                loop,
+                                pending,
                             )
                             if nsp is not None
                             else None
                         )
                     if space is None:
                         break
-                    nsp, make_id, plain, loop = space  # type: ignore[misc]
+                    nsp, make_id, plain, loop, pending = space  # type: ignore[misc]
                     ns = nsp.name
                     if loop is not None:  # the connection and its handshake, as one by one
-                        charge(loop, loop.profile.connect_ms, "connect")
+                        if pending is None:
+                            loop.charge(loop.profile.connect_ms, "connect")
+                        else:
+                            pending[0].append(loop.profile.connect_ms)
+                            pending[1].append("connect")
                     client = clients[name] = Client(self, name, ns)
                     sid = make_id(name)
                     socket = Socket(nsp, client, sid)
@@ -426,7 +430,11 @@ class Cluster:
                         if joined:
                             adapter.add_all(sid, joined)
                     if loop is not None and joined:  # the joins, after the connection
-                        charge(loop, loop.profile.join_ms * len(joined), "join")
+                        if pending is None:
+                            loop.charge(loop.profile.join_ms * len(joined), "join")
+                        else:
+                            pending[0].append(loop.profile.join_ms * len(joined))
+                            pending[1].append("join")
                     done.append((name, node, sid, ns, joined))
                     i += 1
         finally:

@@ -16,9 +16,13 @@ keeps one too.
 from __future__ import annotations
 
 import math
+import operator
 import random
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
+from functools import reduce
+from itertools import accumulate, compress, islice, repeat
 from typing import Any
 
 from roomsim.packet import Packet, wire_size
@@ -160,6 +164,10 @@ class LoopStats:
         if self.first_at is None:
             self.first_at = arrival
         self.last_at = arrival
+        ends = list(accumulate(costs, initial=start))  # the same sums as one by one
+        if all(map(operator.lt, ends, islice(ends, 1, None))):  # each item moves the clock
+            self._add_moving_run(arrival, ends, costs)
+            return
         done = self._done
         busy_ms, busy_until = self.busy_ms, self.busy_until
         max_backlog, max_backlog_at = self.max_backlog_ms, self.max_backlog_at
@@ -200,6 +208,44 @@ class LoopStats:
         self.max_backlog_ms, self.max_backlog_at = max_backlog, max_backlog_at
         self.max_queue, self.max_queue_at = max_queue, max_queue_at
         self.period_start, self.period_items = period_start, period_items
+
+    def _add_moving_run(self, arrival: float, ends: list[float], costs: Sequence[float]) -> None:
+        """:meth:`add_run` of items that each move the clock (``ends``: the run's
+        start, then the end of each item), in closed form where it can be."""
+        n = len(costs)
+        done = self._done
+        while done and done[0] <= arrival:
+            done.popleft()
+        if ends[0] <= arrival:  # the first item found the loop idle
+            self.period_start, self.period_items = arrival, 1
+        else:
+            self.period_items += 1
+        self.period_items += n - 1  # every later item waits for the one before it
+        backlog = ends[n - 1] - arrival  # the last item's wait: the longest
+        if backlog > 0:
+            if backlog > self.max_backlog_ms:
+                self.max_backlog_ms, self.max_backlog_at = backlog, arrival
+            bucket = int(arrival // BUCKET_MS)
+            if backlog > self.queue_by_bucket.get(bucket, 0.0):
+                self.queue_by_bucket[bucket] = backlog
+        self.last_backlog_ms = backlog + costs[-1]
+        done.extend(islice(ends, 1, None))
+        if len(done) > self.max_queue:
+            self.max_queue, self.max_queue_at = len(done), arrival
+        self.busy_ms = reduce(operator.add, costs, self.busy_ms)
+        if ends[n] > self.busy_until:
+            self.busy_until = ends[n]
+        buckets = self.busy_by_bucket
+        i = 0
+        while i < n:  # the items wholly inside one bucket at once, in order
+            b = int(ends[i] // BUCKET_MS)
+            j = bisect_right(ends, (b + 1) * BUCKET_MS, i + 1, n + 1) - 1
+            if j > i:
+                buckets[b] = reduce(operator.add, costs[i:j], buckets.get(b, 0.0))
+                i = j
+            else:  # an item that runs past the bucket's end
+                _spread(buckets, ends[i], ends[i + 1])
+                i += 1
 
     def utilisation(self, horizon: float | None = None) -> float:
         """The busy fraction from the first item to ``horizon`` (default: the last work)."""
@@ -468,13 +514,15 @@ class NodeLoop:
             for cost, kind in zip(costs, kinds, strict=True):
                 self.charge(cost, kind)
             return
+        if len(costs) != len(kinds):
+            raise ValueError(f"{len(costs)} costs but {len(kinds)} kinds")
         now = self.env.now
-        start = end = self.busy_until if self.busy_until > now else now
+        start = self.busy_until if self.busy_until > now else now
         by_kind = self.stats.by_kind
-        for cost, kind in zip(costs, kinds, strict=True):
-            end = end + cost
-            by_kind[kind] = by_kind.get(kind, 0.0) + cost
-        self.busy_until = end
+        for kind in dict.fromkeys(kinds):  # each kind's costs added in turn, as one by one
+            mine = compress(costs, map(operator.eq, kinds, repeat(kind)))
+            by_kind[kind] = reduce(operator.add, mine, by_kind.get(kind, 0.0))
+        self.busy_until = reduce(operator.add, costs, start)
         self.stats.add_run(now, start, costs)
 
     def writes(self, n: int, size: int) -> list[tuple[int, float]]:

@@ -59,3 +59,23 @@ def test_charge_all_is_charge_of_each_in_turn(history, data):
         one.charge(cost, kind)
     bulk.charge_all(run, named)
     assert _state(bulk) == _state(one)
+
+
+@given(
+    history=earlier,
+    run=st.lists(st.floats(min_value=0.001, max_value=30.0), min_size=1, max_size=40),
+    data=st.data(),
+)
+def test_a_run_that_moves_the_clock_is_charge_of_each_in_turn(history, run, data):
+    """The same rule for runs whose every item takes time (what a bulk
+    connection charges: its connections and joins), across bucket edges."""
+    named = ["connect" if i % 2 else "join" for i in range(len(run))]
+    env_a, one = _loop_with(history)
+    env_b, bulk = _loop_with(history)
+    now = data.draw(st.floats(0.0, 60.0))
+    _advance(env_a, now)
+    _advance(env_b, now)
+    for cost, kind in zip(run, named, strict=True):
+        one.charge(cost, kind)
+    bulk.charge_all(run, named)
+    assert _state(bulk) == _state(one)
