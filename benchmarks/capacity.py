@@ -198,10 +198,15 @@ def real_validation(args: argparse.Namespace) -> None:
     clients = layout(VALIDATION_CLIENTS, 3)
     loads = validation_loads(args.seconds)
     real: dict[str, list[Any]] = {ld.name: [] for ld in loads}
+    light, past = loads[:-1], loads[-1]
     with LoadCluster(clients, nodes=3, processes=2) as cluster:
+        for load in light:  # unmeasured: the first windows of a new cluster have longer tails
+            cluster.run(load, settle_ms=1000)
         for _ in (1, 2):
-            for load in loads:
+            for load in light:
                 real[load.name].append(cluster.run(load, settle_ms=1000))
+        for _ in (1, 2):  # last: a window after one past saturation has a longer tail
+            real[past.name].append(cluster.run(past, settle_ms=1000))
     if args.save:
         import pickle
 
