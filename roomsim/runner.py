@@ -28,8 +28,8 @@ from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
 from roomsim.packet import RESERVED_EVENTS
 from roomsim.profile import CostProfile, load_profile
-from roomsim.scenario import ClientSpec, EmitStep, Scenario, Step
-from roomsim.scenario.models import FetchSocketsStep, ServerSideEmitStep
+from roomsim.scenario import EmitStep, Scenario, Step
+from roomsim.scenario.models import AnyClient, FetchSocketsStep, ServerSideEmitStep
 from roomsim.socket import Socket
 from roomsim.trace import Trace
 from roomsim.vocabulary import ACK_RESULT, ERROR, FETCH_RESULT, SERVER_SIDE_RECEIVE
@@ -206,13 +206,13 @@ class _Player:
             **extra,
         )
 
-    def first_connect(self, index: int, spec: ClientSpec) -> None:
+    def first_connect(self, index: int, spec: AnyClient) -> None:
         try:
             self._connect(spec.name, spec.node, spec.rooms)
         except StepError as err:
             self._error(f"clients[{index}]", "connect", str(err))
 
-    def connect_all(self, clients: list[tuple[int, ClientSpec]]) -> None:
+    def connect_all(self, clients: list[tuple[int, AnyClient]]) -> None:
         """Connect these clients one after another (their first connection).
 
         New clients connect in bulk (:meth:`Cluster.connect_many`): the same
@@ -245,7 +245,7 @@ class _Player:
                 stop += 1
             i = stop
 
-    def _set_up_all(self, clients: list[tuple[int, ClientSpec]], start: int, stop: int) -> None:
+    def _set_up_all(self, clients: list[tuple[int, AnyClient]], start: int, stop: int) -> None:
         """What :meth:`_connect` does after a client's first connection, for these."""
         known, set_up = self.cluster.clients, self._set_up
         answer = self.ack_events
@@ -443,7 +443,7 @@ def op_node(body: Any, player: _Player) -> str:
     return body.from_
 
 
-def _set_up_client(cluster: Cluster, client: Any, spec: ClientSpec) -> None:
+def _set_up_client(cluster: Cluster, client: Any, spec: AnyClient) -> None:
     """A scenario client's link and reconnection options, set once."""
     if spec.latency_ms is not None or spec.loss or spec.transport_ms:
         cluster.links.configure(

@@ -25,6 +25,7 @@ from roomsim.scenario import (
     parse_scenario,
     scenario_from_dict,
 )
+from roomsim.scenario.models import AnyClient
 
 # A small valid file; the error tests change one thing in it. Its lines:
 BASE = """\
@@ -63,7 +64,7 @@ def changed(old: str, new: str, text: str = BASE) -> str:
 
 def group_clients(
     group: dict, nodes: int | list[str] = 4, seed: int | None = None
-) -> list[ClientSpec]:
+) -> list[AnyClient]:
     """The clients of a scenario made of ``group`` alone."""
     data = {"cluster": {"nodes": nodes}, "groups": [group]}
     if seed is not None:
@@ -217,7 +218,7 @@ RANDOM_GROUP = {
 }
 
 
-def memberships(clients: list[ClientSpec]) -> list[tuple[str, str, list[str]]]:
+def memberships(clients: list[AnyClient]) -> list[tuple[str, str, list[str]]]:
     return [(c.name, c.node, c.rooms) for c in clients]
 
 
@@ -521,3 +522,39 @@ def test_groups_from_python() -> None:
             {"cluster": {"nodes": 1}, "groups": [{"prefix": "p", "count": 2, "nodes": "n2"}]}
         )
     assert str(caught.value) == "<dict>: groups[0].nodes[0]: unknown node 'n2'"
+
+
+def test_a_group_client_reads_as_the_client_it_stands_for() -> None:
+    """A group's client is the client `clients:` would declare with the group's
+    `connect_at` and `namespace`, its own name, node and rooms, and every other
+    field at its default: field by field, as a whole, and after pickling."""
+    import pickle
+
+    group = {
+        "prefix": "u",
+        "count": 5,
+        "connect_at": 7,
+        "namespace": "/chat",
+        "rooms": {"prefix": "r", "count": 3, "per_client": 2},
+    }
+    clients = group_clients(group, nodes=2)
+    assert [c.name for c in clients] == ["u1", "u2", "u3", "u4", "u5"]
+    for c in clients:
+        declared = ClientSpec(
+            name=c.name, node=c.node, rooms=list(c.rooms), connect_at=7, namespace="/chat"
+        )
+        for field in ClientSpec.model_fields:
+            assert getattr(c, field) == getattr(declared, field), field
+        assert c == declared and c.spec() == declared
+        again = pickle.loads(pickle.dumps(c))
+        assert again == c and (again.name, again.rooms) == (c.name, c.rooms)
+    assert clients[0] != clients[1]
+
+
+def test_a_group_shares_its_fields_instead_of_copying_them() -> None:
+    """What the clients of one group have in common is held once, by the group."""
+    clients = group_clients({"prefix": "u", "count": 50, "connect_at": 3})
+    assert len({type(c) for c in clients}) == 1
+    assert all(not hasattr(c, "__dict__") for c in clients)
+    other = group_clients({"prefix": "v", "count": 2, "connect_at": 4})
+    assert type(other[0]) is not type(clients[0]) and other[0].connect_at == 4

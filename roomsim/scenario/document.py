@@ -17,6 +17,7 @@ from roomsim._gc import gc_paused
 from roomsim.scenario.errors import Expect, Loc, Problems, ScenarioWarning, show, unknown_name
 from roomsim.scenario.groups import ClientGroup, check_group_rooms, check_groups
 from roomsim.scenario.models import (
+    AnyClient,
     ClientSpec,
     ClusterSpec,
     ConnectStep,
@@ -94,7 +95,7 @@ class Scenario(Part):
         """How many clients there are, declared or of a group (without making them)."""
         return len(self.clients) + sum(group.count for group in self.groups)
 
-    def all_clients(self) -> tuple[ClientSpec, ...]:
+    def all_clients(self) -> tuple[AnyClient, ...]:
         """Every client, in connection order: ``clients``, then each group's.
 
         The groups are expanded on the first call only (the scenario's
@@ -103,7 +104,9 @@ class Scenario(Part):
 
         Returns
         -------
-        tuple of ClientSpec
+        tuple of ClientSpec or GroupClient
+            A group's clients are :class:`~roomsim.scenario.models.GroupClient`
+            objects, which read as a :class:`ClientSpec` does.
 
         Examples
         --------
@@ -120,9 +123,9 @@ class Scenario(Part):
         return self._all_clients
 
     @functools.cached_property
-    def _all_clients(self) -> tuple[ClientSpec, ...]:
+    def _all_clients(self) -> tuple[AnyClient, ...]:
         seed = self.seed if self.seed is not None else 0
-        clients = list(self.clients)
+        clients: list[AnyClient] = list(self.clients)
         with gc_paused():
             for group in self.groups:
                 clients += group.expand(self.cluster.nodes, seed)

@@ -19,7 +19,7 @@ from pydantic import BeforeValidator, Field, Strict, model_validator
 
 from roomsim.ids import rng
 from roomsim.scenario.errors import Expect, Problems, invalid, show, unknown_name
-from roomsim.scenario.models import ClientSpec, Part
+from roomsim.scenario.models import ClientSpec, GroupClient, Part
 from roomsim.scenario.values import Ms, Name, Namespace, Seed, SomeNames
 
 __all__ = [
@@ -184,7 +184,7 @@ class ClientGroup(Part):
         """Whether ``name`` is one of the group's clients, without making their names."""
         return _numbered(name, self.prefix, self.count)
 
-    def expand(self, cluster_nodes: Sequence[str], seed: int) -> list[ClientSpec]:
+    def expand(self, cluster_nodes: Sequence[str], seed: int) -> list[GroupClient]:
         """The group's clients, in index order.
 
         Parameters
@@ -196,7 +196,8 @@ class ClientGroup(Part):
 
         Returns
         -------
-        list of ClientSpec
+        list of GroupClient
+            Each reads as a :class:`ClientSpec`; the group's fields are shared.
 
         Examples
         --------
@@ -215,22 +216,10 @@ class ClientGroup(Part):
         template = ClientSpec.model_construct(
             name="", node="", rooms=[], connect_at=self.connect_at, namespace=self.namespace
         )
-        # each client: the template's fields with its own name, node and rooms,
-        # made as pydantic's shallow copy makes one, without its per-call
-        # overhead; the clients share one set of the fields given (nothing sets
-        # a client's fields afterwards)
-        base, fields = template.__dict__, set(template.__pydantic_fields_set__)
-        new, put = ClientSpec.__new__, object.__setattr__
-        clients: list[ClientSpec] = []
-        add = clients.append
-        for name, node, joined in zip(self.names(), nodes, rooms, strict=True):
-            client = new(ClientSpec)
-            put(client, "__dict__", {**base, "name": name, "node": node, "rooms": joined})
-            put(client, "__pydantic_extra__", None)
-            put(client, "__pydantic_fields_set__", fields)  # one set for the group
-            put(client, "__pydantic_private__", None)
-            add(client)
-        return clients
+        # each client: its own name, node and rooms; the group's other fields are
+        # shared, never copied (nothing sets a client's fields afterwards)
+        make = GroupClient.of(template)
+        return list(map(make, self.names(), nodes, rooms))
 
 
 def check_groups(

@@ -40,6 +40,7 @@ __all__ = [
     "ADAPTERS",
     "FILE_KEYS",
     "SUBSCRIPTION_MODES",
+    "AnyClient",
     "BrokerSpec",
     "ClientSpec",
     "ClusterSpec",
@@ -49,6 +50,7 @@ __all__ = [
     "DisconnectStep",
     "EmitStep",
     "FetchSocketsStep",
+    "GroupClient",
     "JoinStep",
     "LatencySpec",
     "LeaveStep",
@@ -184,6 +186,96 @@ class ClientSpec(Part):
                 reason += " (with less the client retries without end at one instant)"
                 raise invalid(f"{reason}, got {show(getattr(self, key))}", (key,))
         return self
+
+
+#: the field values of each group's clients, by value: one class for each
+_GROUP_CLASSES: dict[tuple[tuple[str, Any], ...], type["GroupClient"]] = {}
+
+
+class GroupClient:
+    """A client of a group: its own name, node and rooms, and every other field
+    of :class:`ClientSpec` the group's, shared by all its clients (a class
+    attribute of the group's own subclass, never copied per client).
+
+    It reads as a :class:`ClientSpec` does, field by field; :meth:`spec`
+    makes the full model.  Make them with :meth:`of`.
+
+    Examples
+    --------
+    >>> make = GroupClient.of(ClientSpec(name="t", node="n1", connect_at=5.0))
+    >>> alice = make("alice", "n2", ["lobby"])
+    >>> alice.name, alice.node, alice.rooms, alice.connect_at, alice.reconnect
+    ('alice', 'n2', ['lobby'], 5.0, True)
+    >>> alice.spec() == ClientSpec(name="alice", node="n2", rooms=["lobby"], connect_at=5.0)
+    True
+    """
+
+    __slots__ = ("name", "node", "rooms")
+
+    name: str
+    node: str
+    rooms: list[str]
+    connect_at: float
+    namespace: str
+    ack: bool
+    latency_ms: Any
+    loss: float
+    transport_ms: float
+    reconnect: bool
+    reconnection_delay: float
+    reconnection_delay_max: float
+    randomization_factor: float
+    #: the group's values of the fields other than name, node and rooms
+    shared: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, name: str, node: str, rooms: list[str]) -> None:
+        self.name, self.node, self.rooms = name, node, rooms
+
+    @staticmethod
+    def of(template: ClientSpec) -> type["GroupClient"]:
+        """The class of the clients that share ``template``'s other fields."""
+        shared = {
+            key: value
+            for key, value in template.__dict__.items()
+            if key not in GroupClient.__slots__
+        }
+        key = tuple((k, repr(v)) for k, v in shared.items())
+        made = _GROUP_CLASSES.get(key)
+        if made is None:
+            made = _GROUP_CLASSES[key] = type(
+                "GroupClient", (GroupClient,), {"__slots__": (), "shared": shared, **shared}
+            )
+        return made
+
+    def spec(self) -> ClientSpec:
+        """This client as a :class:`ClientSpec`."""
+        return ClientSpec.model_construct(
+            name=self.name, node=self.node, rooms=self.rooms, **self.shared
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_group_client, (self.shared, self.name, self.node, self.rooms))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, GroupClient | ClientSpec):
+            mine = {"name": self.name, "node": self.node, "rooms": self.rooms, **self.shared}
+            theirs = other.spec() if isinstance(other, GroupClient) else other
+            return mine == dict(theirs.__dict__)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"GroupClient(name={self.name!r}, node={self.node!r}, rooms={self.rooms!r})"
+
+
+def _group_client(shared: dict[str, Any], name: str, node: str, rooms: list[str]) -> GroupClient:
+    """A :class:`GroupClient` again (unpickling)."""
+    return GroupClient.of(ClientSpec.model_construct(name="", node="", **shared))(name, node, rooms)
+
+
+#: a client of a scenario: declared one by one, or one of a group's
+AnyClient = ClientSpec | GroupClient
 
 
 class JoinStep(Part):
