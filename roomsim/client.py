@@ -10,7 +10,7 @@ from roomsim.broadcast import check_event
 from roomsim.ids import socket_id
 from roomsim.packet import Packet
 from roomsim.reconnect import RETRIED_REASONS, Backoff
-from roomsim.socket import CLIENT_SIDE_REASONS
+from roomsim.socket import CLIENT_SIDE_REASONS, NO_HANDLERS
 from roomsim.vocabulary import CLIENT_EMIT, NOT_CONNECTED, RECONNECT_FAILED
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Client:
         self.last_offset: str | None = None
         self.backoff = Backoff(1000.0, 5000.0, 0.5)  # its random stream comes on first use
         self._reconnecting = False
-        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._handlers = NO_HANDLERS
 
     def __repr__(self) -> str:
         state = f"connected to {self.node} as {self.sid}" if self.connected else "disconnected"
@@ -120,7 +120,10 @@ class Client:
         """
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._handlers.setdefault(event, []).append(fn)
+            handlers = self._handlers
+            if not isinstance(handlers, dict):
+                handlers = self._handlers = {}
+            handlers.setdefault(event, []).append(fn)
             if self.sid is not None:
                 self.world.links.watch(self.sid, self)
             return fn

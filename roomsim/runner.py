@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from roomsim._gc import long_lived
@@ -35,6 +35,9 @@ from roomsim.trace import Trace
 from roomsim.vocabulary import ACK_RESULT, ERROR, FETCH_RESULT, SERVER_SIDE_RECEIVE
 
 __all__ = ["build_cluster", "run_scenario"]
+
+#: the most clients connected in one bulk batch (what the batch holds meanwhile is bounded)
+BULK_CHUNK = 65_536
 
 
 class StepError(Exception):
@@ -83,9 +86,13 @@ def build_cluster(
     agenda: list[tuple[float, Callable[[], None]]] = []
     # clients next to each other that connect at the same time (a group's) are
     # one action: they connect in bulk, in the same order as one by one
-    indexed = enumerate(scenario.all_clients())
-    for at, run in itertools.groupby(indexed, key=lambda item: item[1].connect_at):
-        agenda.append((at, functools.partial(player.connect_all, list(run))))
+    specs, first = scenario.all_clients(), 0
+    for at, run in itertools.groupby(specs, key=lambda spec: spec.connect_at):
+        count = sum(1 for _ in run)
+        # the clients themselves, not a copy: a slice is made a chunk at a time
+        part = specs if first == 0 and count == len(specs) else specs[first : first + count]
+        agenda.append((at, functools.partial(player.connect_all, first, part)))
+        first += count
     for step in scenario.timeline:
         agenda.append((step.at, lambda step=step: player.play(step)))  # type: ignore[misc]
     agenda.sort(key=lambda item: item[0])  # stable: ties keep clients, then file order
@@ -212,45 +219,49 @@ class _Player:
         except StepError as err:
             self._error(f"clients[{index}]", "connect", str(err))
 
-    def connect_all(self, clients: list[tuple[int, AnyClient]]) -> None:
-        """Connect these clients one after another (their first connection).
+    def connect_all(self, first: int, specs: Sequence[AnyClient]) -> None:
+        """Connect these clients one after another (their first connection);
+        ``specs[k]`` is the scenario's client number ``first + k``.
 
-        New clients connect in bulk (:meth:`Cluster.connect_many`): the same
-        sockets, ids and records as one by one, in a fraction of the time; a
-        client the bulk path cannot take (one with link settings of its own,
-        a node down, ...) connects on its own, in its turn.
+        New clients connect in bulk (:meth:`Cluster.connect_many`), at most
+        :data:`BULK_CHUNK` at a time: the same sockets, ids and records as one
+        by one, in a fraction of the time; a client the bulk path cannot take
+        (one with link settings of its own, a node down, ...) connects on its
+        own, in its turn.
         """
         connect, cluster = self._connect, self.cluster
-        entries = [
-            (
-                spec.name,
-                spec.node,
-                spec.namespace,
-                spec.rooms,
-                spec.latency_ms is None and not spec.loss and not spec.transport_ms,
-            )
-            for _, spec in clients
-        ]
-        i, n = 0, len(clients)
-        while i < n:
-            stop = cluster.connect_many(entries, i)
-            if stop > i:
-                self._set_up_all(clients, i, stop)
-            if stop < n:
-                index, spec = clients[stop]
-                try:
-                    connect(spec.name, spec.node, spec.rooms)
-                except StepError as err:
-                    self._error(f"clients[{index}]", "connect", str(err))
-                stop += 1
-            i = stop
+        for lo in range(0, len(specs), BULK_CHUNK):
+            chunk = specs[lo : lo + BULK_CHUNK]
+            entries = [
+                (
+                    spec.name,
+                    spec.node,
+                    spec.namespace,
+                    spec.rooms,
+                    spec.latency_ms is None and not spec.loss and not spec.transport_ms,
+                )
+                for spec in chunk
+            ]
+            i, n = 0, len(chunk)
+            while i < n:
+                stop = cluster.connect_many(entries, i)
+                if stop > i:
+                    self._set_up_all(chunk, i, stop)
+                if stop < n:
+                    spec = chunk[stop]
+                    try:
+                        connect(spec.name, spec.node, spec.rooms)
+                    except StepError as err:
+                        self._error(f"clients[{first + lo + stop}]", "connect", str(err))
+                    stop += 1
+                i = stop
 
-    def _set_up_all(self, clients: list[tuple[int, AnyClient]], start: int, stop: int) -> None:
+    def _set_up_all(self, specs: Sequence[AnyClient], start: int, stop: int) -> None:
         """What :meth:`_connect` does after a client's first connection, for these."""
         known, set_up = self.cluster.clients, self._set_up
         answer = self.ack_events
         for k in range(start, stop):
-            spec = clients[k][1]
+            spec = specs[k]
             name = spec.name
             client = known[name]
             if name not in set_up:

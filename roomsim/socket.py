@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, KeysView
+from collections.abc import Callable, KeysView, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from roomsim._sched import call_later, run_handler
@@ -32,6 +33,10 @@ SEEN_AS = {"forced server close": "forced close"}
 _EMPTY: dict[str, None] = {}
 
 
+#: the handlers of a socket or client that has none yet (a dict of its own on the first)
+NO_HANDLERS: Mapping[str, list[Callable[..., Any]]] = MappingProxyType({})
+
+
 class Socket:
     """A connected client as its node sees it (Socket.IO's server ``Socket``).
 
@@ -51,11 +56,11 @@ class Socket:
         self.nsp = nsp
         self.client = client
         self.id = sid
-        self.data: dict[str, Any] = {}
+        self._data: dict[str, Any] | None = None  # made on first use: most sockets keep none
         self.connected = True
         #: True when connection state recovery gave this socket back its session
         self.recovered = False
-        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._handlers = NO_HANDLERS
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
@@ -189,10 +194,25 @@ class Socket:
         """
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._handlers.setdefault(event, []).append(fn)
+            handlers = self._handlers
+            if not isinstance(handlers, dict):
+                handlers = self._handlers = {}
+            handlers.setdefault(event, []).append(fn)
             return fn
 
         return register(handler) if handler is not None else register
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What the application keeps on this socket (``socket.data``)."""
+        data = self._data
+        if data is None:
+            data = self._data = {}
+        return data
+
+    @data.setter
+    def data(self, value: dict[str, Any]) -> None:
+        self._data = value
 
     def _fire(self, event: str, *args: Any) -> None:
         for handler in self._handlers.get(event, ()):

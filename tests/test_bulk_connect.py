@@ -10,6 +10,7 @@ same deliveries afterwards.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,10 +119,11 @@ COSTS = {
 OWN_CORES = {k: v for k, v in COSTS.items() if k not in ("cores", "sched_ms")}
 
 
+@pytest.mark.parametrize("chunk", [None, 7], ids=["one-batch", "batches-of-7"])
 @pytest.mark.parametrize("costs", [None, COSTS, OWN_CORES], ids=["ideal", "costs", "own-cores"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
-    tmp_path: Path, monkeypatch, case: str, costs: dict | None
+    tmp_path: Path, monkeypatch, case: str, costs: dict | None, chunk: int | None
 ) -> None:
     """Rule: connecting a group's clients in bulk gives, byte for byte, the
     trace of connecting them one by one: with several namespaces (a group in
@@ -131,7 +133,11 @@ def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
     group that connects later to the node that restarted.  With a cost
     profile the loops are charged each connection and its joins in the same
     order, so every delivery leaves at the same time and the loops end as
-    busy as one by one."""
+    busy as one by one.  The same when a group connects in several batches."""
+    if chunk is not None:
+        import roomsim.runner
+
+        monkeypatch.setattr(roomsim.runner, "BULK_CHUNK", chunk)
     nodes = CASES[case]["nodes"]
     last = f"n{nodes}"
     data = {
@@ -187,6 +193,10 @@ def test_the_bulk_path_gives_the_one_by_one_trace_on_every_adapter(
         _one_by_one(patch)
         plain = _trace(scenario_from_dict(data), tmp_path, "plain")
     assert bulk.count(b'"kind":"connect"') >= 83  # and the reconnections
+    connected = {
+        json.loads(line)["client"] for line in bulk.splitlines() if b'"kind":"connect"' in line
+    }
+    assert connected == {c.name for c in scenario_from_dict(data).all_clients()}
     assert b'"namespace":"/chat"' in bulk and b'"client":"late1"' in bulk
     assert bulk.count(b'"kind":"deliver"') > 10
     assert bulk == plain
