@@ -98,7 +98,7 @@ class Client:
         #: connection state recovery: the private session id and the last offset seen
         self.pid: str | None = None
         self.last_offset: str | None = None
-        self.backoff = Backoff(1000.0, 5000.0, 0.5)  # its random stream comes on first use
+        self._backoff: Backoff | None = None  # made on first use, as its random stream
         self._reconnecting = False
         self._handlers = NO_HANDLERS
 
@@ -148,6 +148,15 @@ class Client:
     def connect(self, node: str | None = None, rooms: list[str] | tuple[str, ...] = ()) -> Client:
         """Connect again (a new socket, a new id), to ``node`` or the next in turn."""
         return self.world.connect(self.name, node=node, namespace=self.namespace, rooms=rooms)
+
+    @property
+    def backoff(self) -> Backoff:
+        """The delays between this client's reconnection attempts (socket.io-client's
+        defaults until a scenario sets them: 1,000 to 5,000 ms, jitter 0.5)."""
+        backoff = self._backoff
+        if backoff is None:
+            backoff = self._backoff = Backoff(1000.0, 5000.0, 0.5)
+        return backoff
 
     def _opened(self, socket: Socket, recovered: bool = False) -> None:
         self.socket = socket

@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from roomsim._gc import long_lived
+from roomsim._gc import gc_paused, long_lived
 from roomsim._sched import call_later
 from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
@@ -38,6 +38,9 @@ __all__ = ["build_cluster", "run_scenario"]
 
 #: the most clients connected in one bulk batch (what the batch holds meanwhile is bounded)
 BULK_CHUNK = 65_536
+#: socket.io-client's reconnection delays: ``reconnectionDelay``, ``reconnectionDelayMax``,
+#: ``randomizationFactor`` (what :attr:`Client.backoff` starts with)
+DEFAULT_DELAYS = (1000.0, 5000.0, 0.5)
 
 
 class StepError(Exception):
@@ -229,6 +232,10 @@ class _Player:
         (one with link settings of its own, a node down, ...) connects on its
         own, in its turn.
         """
+        with gc_paused():  # no collection between batches either: what they made stays
+            self._connect_batches(first, specs)
+
+    def _connect_batches(self, first: int, specs: Sequence[AnyClient]) -> None:
         connect, cluster = self._connect, self.cluster
         for lo in range(0, len(specs), BULK_CHUNK):
             chunk = specs[lo : lo + BULK_CHUNK]
@@ -267,10 +274,14 @@ class _Player:
             if name not in set_up:
                 set_up.add(name)
                 client.reconnection = spec.reconnect
-                backoff = client.backoff
-                backoff.min_ms = spec.reconnection_delay
-                backoff.max_ms = spec.reconnection_delay_max
-                backoff.jitter = spec.randomization_factor
+                delays = (
+                    spec.reconnection_delay,
+                    spec.reconnection_delay_max,
+                    spec.randomization_factor,
+                )
+                if delays != DEFAULT_DELAYS:  # else the client's own, made when first needed
+                    backoff = client.backoff
+                    backoff.min_ms, backoff.max_ms, backoff.jitter = delays
             if answer and spec.ack and name not in self._answering:
                 self._answering.add(name)
                 for event in answer:
