@@ -18,7 +18,9 @@ real cluster (``roomsim calibrate``; ``--quick`` for its short design,
 ``--profile FILE`` to use a profile instead), then plays four loads the
 calibration does not play (rooms of ten, one node's room, everyone, and
 everyone past saturation; 450 clients, 3 nodes, windows of ``--seconds``)
-twice on the real cluster (:mod:`roomsim.real.load`) and once on roomsim
+twice on the real cluster (:mod:`roomsim.real.load`; after an unmeasured
+pass of the light loads, and the loads past saturation last, since a window
+after a saturated one has a longer tail) and once on roomsim
 with the calibrated profile, and prints for each real vs predicted
 p50/p95/p99 latency and delivery throughput, the real run-to-run spread
 (max/min of the two) and the error ratio (roomsim over the real mean).
