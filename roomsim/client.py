@@ -155,7 +155,7 @@ class Client:
         defaults until a scenario sets them: 1,000 to 5,000 ms, jitter 0.5)."""
         backoff = self._backoff
         if backoff is None:
-            backoff = self._backoff = Backoff(1000.0, 5000.0, 0.5)
+            backoff = self._backoff = Backoff()
         return backoff
 
     def _opened(self, socket: Socket, recovered: bool = False) -> None:

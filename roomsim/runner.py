@@ -28,6 +28,7 @@ from roomsim.broadcast import BroadcastOperator
 from roomsim.cluster import Cluster
 from roomsim.packet import RESERVED_EVENTS
 from roomsim.profile import CostProfile, load_profile
+from roomsim.reconnect import Backoff
 from roomsim.scenario import EmitStep, Scenario, Step
 from roomsim.scenario.models import AnyClient, FetchSocketsStep, ServerSideEmitStep
 from roomsim.socket import Socket
@@ -38,9 +39,8 @@ __all__ = ["build_cluster", "run_scenario"]
 
 #: the most clients connected in one bulk batch (what the batch holds meanwhile is bounded)
 BULK_CHUNK = 65_536
-#: socket.io-client's reconnection delays: ``reconnectionDelay``, ``reconnectionDelayMax``,
-#: ``randomizationFactor`` (what :attr:`Client.backoff` starts with)
-DEFAULT_DELAYS = (1000.0, 5000.0, 0.5)
+#: socket.io-client's reconnection delays (what :attr:`Client.backoff` starts with)
+DEFAULT_DELAYS = (Backoff.min_ms, Backoff.max_ms, Backoff.jitter)
 
 
 class StepError(Exception):
@@ -92,8 +92,7 @@ def build_cluster(
     specs, first = scenario.all_clients(), 0
     for at, run in itertools.groupby(specs, key=lambda spec: spec.connect_at):
         count = sum(1 for _ in run)
-        # the clients themselves, not a copy: a slice is made a chunk at a time
-        part = specs if first == 0 and count == len(specs) else specs[first : first + count]
+        part = specs[first : first + count]  # the whole tuple itself when it is all of it
         agenda.append((at, functools.partial(player.connect_all, first, part)))
         first += count
     for step in scenario.timeline:

@@ -49,7 +49,12 @@ def test_charge_all_is_charge_of_each_in_turn(history, data):
     """Whatever the loop's backlog (idle, or still busy with earlier work),
     charging a run of items at once ends in the same state as one by one."""
     run = data.draw(costs)
-    named = [data.draw(kinds) for _ in run]
+    _assert_same_as_one_by_one(history, run, [data.draw(kinds) for _ in run], data)
+
+
+def _assert_same_as_one_by_one(history, run, named, data) -> None:
+    """``charge_all(run)`` and ``charge`` of each item, at a drawn instant after
+    ``history``, leave two loops in the same state."""
     env_a, one = _loop_with(history)
     env_b, bulk = _loop_with(history)
     now = data.draw(st.floats(0.0, 60.0))
@@ -70,12 +75,4 @@ def test_a_run_that_moves_the_clock_is_charge_of_each_in_turn(history, run, data
     """The same rule for runs whose every item takes time (what a bulk
     connection charges: its connections and joins), across bucket edges."""
     named = ["connect" if i % 2 else "join" for i in range(len(run))]
-    env_a, one = _loop_with(history)
-    env_b, bulk = _loop_with(history)
-    now = data.draw(st.floats(0.0, 60.0))
-    _advance(env_a, now)
-    _advance(env_b, now)
-    for cost, kind in zip(run, named, strict=True):
-        one.charge(cost, kind)
-    bulk.charge_all(run, named)
-    assert _state(bulk) == _state(one)
+    _assert_same_as_one_by_one(history, run, named, data)
