@@ -56,9 +56,10 @@ def call_later(
         if collected is not None:
             if delay < 0:
                 raise ValueError(f"negative delay {delay}")
-            due = collected.get(env.now + delay)
+            at = env.now + delay
+            due = collected.get(at)
             if due is None:
-                collected[env.now + delay] = (delay, [(fn, args)])
+                collected[at] = (delay, [(fn, args)])
             else:
                 due[1].append((fn, args))
             return None

@@ -359,12 +359,23 @@ class Cluster:
         from roomsim.socket import Socket
 
         clients, seed = self.clients, self.seed
-        spaces: dict[tuple[str, str], tuple[Namespace, Callable[[str], str], bool, Any, Any] | None]
-        spaces = {}
-        done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
-        # each loop's connection and join charges, made in one pass at the end
-        # (a loop on shared cores is charged at once: the loops' order counts)
+        # each loop's connection and join charges (costs, kinds), made in one pass
+        # at the end (a loop on shared cores is charged at once: their order counts)
         charges: dict[NodeLoop, tuple[list[float], list[str]]] = {}
+        # per (node, namespace): the namespace, its socket ids, whether its rooms are
+        # plain, its loop and that loop's pending charges (None: charged at once)
+        spaces: dict[
+            tuple[str, str],
+            tuple[
+                Namespace,
+                Callable[[str], str],
+                bool,
+                NodeLoop | None,
+                tuple[list[float], list[str]] | None,
+            ]
+            | None,
+        ] = {}
+        done: list[tuple[str, str, str, str, tuple[str, ...]]] = []
 
         now = self.env.now
         i, n = start, len(entries)
